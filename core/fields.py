@@ -1,0 +1,363 @@
+"""Legacy-aware field types: read every shape the Node.js app wrote, write it back the same way.
+
+On SQLite each field reads the legacy representation (five timestamp shapes, epoch milliseconds,
+0/1 flags, JSON in TEXT, Turkish ``DD.MM.YYYY`` dates) and writes the shape the legacy app uses for
+that column, so the file stays valid for the legacy app and a rollback loses nothing. On PostgreSQL
+the same fields use native types: ``timestamptz``, ``boolean``, ``jsonb`` and ``date``.
+
+A value that cannot be interpreted raises :class:`LegacyValueError`, naming table, column and value.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+UTC = dt.timezone.utc
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MS = dt.timedelta(milliseconds=1)
+
+# The stored shapes of README section 5.1.
+SQLITE_TS = "sqlite_ts"  # 'YYYY-MM-DD HH:MM:SS', UTC (CURRENT_TIMESTAMP, datetime('now'))
+ISO_Z = "iso_z"  # 'YYYY-MM-DDTHH:MM:SS.sssZ' (JavaScript toISOString)
+DATE_ONLY = "date_only"  # 'YYYY-MM-DD' (date('now'), toISOString().split('T')[0])
+EPOCH_MS = "epoch_ms"  # INTEGER milliseconds since 1970 UTC (Date.now())
+SHAPES = (SQLITE_TS, ISO_Z, DATE_ONLY, EPOCH_MS)
+
+TURKISH_DATE_PLACEHOLDER = "-"
+_TURKISH_DATE = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*$")
+
+
+class LegacyValueError(ValueError):
+    """A legacy value that no known shape explains."""
+
+    def __init__(self, table: str, column: str, value: Any, reason: str) -> None:
+        self.table = table
+        self.column = column
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{table}.{column}: cannot read {value!r}: {reason}")
+
+
+def _is_sqlite(connection: BaseDatabaseWrapper) -> bool:
+    return connection.vendor == "sqlite"
+
+
+def parse_timestamp(value: Any) -> dt.datetime:
+    """Read any legacy timestamp shape as an aware UTC datetime; naive text is UTC.
+
+    Raises ValueError (or TypeError) for anything else.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a timestamp")
+    if isinstance(value, int):
+        return EPOCH + value * ONE_MS
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        match = _TURKISH_DATE.match(text)
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.datetime(year, month, day, tzinfo=UTC)
+        if len(text) < 10 or text[4] != "-":
+            raise ValueError("not a known timestamp shape")
+        parsed = dt.datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise TypeError(f"{type(value).__name__} is not a timestamp")
+
+
+def format_timestamp(value: dt.datetime, shape: str) -> str | int:
+    """Write an aware datetime in one legacy shape (UTC)."""
+    utc = value.astimezone(UTC)
+    if shape == EPOCH_MS:
+        return (utc - EPOCH) // ONE_MS
+    if shape == SQLITE_TS:
+        return utc.strftime("%Y-%m-%d %H:%M:%S")
+    if shape == ISO_Z:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    if shape == DATE_ONLY:
+        return utc.strftime("%Y-%m-%d")
+    raise ValueError(f"unknown timestamp shape {shape!r}")
+
+
+def _fits(value: dt.datetime, shape: str) -> bool:
+    """True when ``shape`` represents ``value`` without losing anything."""
+    if shape == DATE_ONLY:
+        return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+    if shape == SQLITE_TS:
+        return value.microsecond == 0
+    return value.microsecond % 1000 == 0
+
+
+class LegacyFieldMixin:
+    """Shared bookkeeping: the legacy declared type, the stored shape, and named errors."""
+
+    legacy_shape_label = ""
+
+    def __init__(self, *args: Any, legacy_type: str = "TEXT", **kwargs: Any) -> None:
+        self.legacy_type = legacy_type
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        if self.legacy_type != "TEXT":
+            kwargs["legacy_type"] = self.legacy_type
+        return name, path, args, kwargs
+
+    def legacy_error(self, value: Any, reason: str) -> LegacyValueError:
+        table = self.model._meta.db_table if hasattr(self, "model") else "?"  # type: ignore[attr-defined]
+        return LegacyValueError(table, self.column, value, reason)  # type: ignore[attr-defined]
+
+    def sqlite_db_type(self) -> str:
+        return self.legacy_type
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if _is_sqlite(connection):
+            return self.sqlite_db_type()
+        return super().db_type(connection)  # type: ignore[misc]
+
+
+class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
+    """A UTC instant stored in one or more legacy shapes; ``timestamptz`` on PostgreSQL.
+
+    ``shapes`` lists what the legacy app writes in this column. On SQLite a value is written in the
+    first listed shape that holds it exactly, so ``("sqlite_ts", "iso_z")`` keeps whole seconds as
+    ``'YYYY-MM-DD HH:MM:SS'`` and milliseconds as ISO-Z. Values are kept at the finest precision the
+    shapes allow (seconds or milliseconds) when the application sets them, so dual-written rows
+    compare equal; values read from the legacy file are never truncated.
+    """
+
+    def __init__(self, *args: Any, shapes: Sequence[str] = (SQLITE_TS,), **kwargs: Any) -> None:
+        unknown = set(shapes) - set(SHAPES)
+        if not shapes or unknown:
+            raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, not {shapes!r}")
+        self.shapes = tuple(shapes)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def legacy_shape_label(self) -> str:  # type: ignore[override]
+        return " or ".join(self.shapes)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.shapes != (SQLITE_TS,):
+            kwargs["shapes"] = list(self.shapes)
+        return name, path, args, kwargs
+
+    def get_internal_type(self) -> str:
+        # Not "DateTimeField": SQLite's converter for that type would choke on epoch integers
+        # before from_db_value could read them.
+        return "LegacyDateTimeField"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if _is_sqlite(connection):
+            return self.legacy_type
+        if connection.vendor == "postgresql":
+            return "timestamp with time zone"
+        return connection.data_types["DateTimeField"] % self.db_type_parameters(connection)
+
+    def truncate(self, value: dt.datetime) -> dt.datetime:
+        """Drop precision no legacy shape of this column can hold."""
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if SQLITE_TS in self.shapes and ISO_Z not in self.shapes and EPOCH_MS not in self.shapes:
+            return value.replace(microsecond=0)
+        return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            try:
+                return parse_timestamp(value)
+            except (TypeError, ValueError):
+                pass
+        return super().to_python(value)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        if isinstance(value, dt.datetime):
+            value = self.truncate(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None:
+            return None
+        if _is_sqlite(connection) or not isinstance(value, dt.datetime):
+            try:
+                return parse_timestamp(value)
+            except (TypeError, ValueError) as exc:
+                raise self.legacy_error(value, f"not a timestamp in any legacy shape ({exc})") from exc
+        return value
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        if hasattr(value, "as_sql") or value is None:
+            return value
+        if not prepared:
+            value = self.to_python(value)
+        if not isinstance(value, dt.datetime):
+            raise self.legacy_error(value, "not a datetime")
+        if _is_sqlite(connection):
+            return self.to_legacy(value)
+        return value
+
+    def to_legacy(self, value: dt.datetime) -> str | int:
+        """The legacy representation of ``value`` for this column.
+
+        The first listed shape that holds the value exactly wins; a value none of them holds (an
+        ISO-Z time with milliseconds found in a whole-second column) is written as ISO-Z, or as
+        ISO 8601 with microseconds, rather than truncated.
+        """
+        shape = next((s for s in self.shapes if _fits(value, s)), None)
+        if shape is not None:
+            return format_timestamp(value, shape)
+        if _fits(value, ISO_Z):
+            return format_timestamp(value, ISO_Z)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value = self.value_from_object(obj)
+        return "" if value is None else value.isoformat()
+
+
+class LegacyDateField(LegacyFieldMixin, models.DateField):
+    """A calendar date stored as ``'YYYY-MM-DD'`` text; ``date`` on PostgreSQL."""
+
+    legacy_shape_label = DATE_ONLY
+
+    def get_internal_type(self) -> str:
+        return "LegacyDateField"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if _is_sqlite(connection):
+            return self.legacy_type
+        return connection.data_types["DateField"] % self.db_type_parameters(connection)
+
+    def parse_legacy(self, value: Any) -> dt.date:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return dt.date.fromisoformat(value.strip())
+        raise ValueError("expected 'YYYY-MM-DD'")
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None:
+            return None
+        try:
+            return self.parse_legacy(value)
+        except (TypeError, ValueError) as exc:
+            raise self.legacy_error(value, f"not a date ({exc})") from exc
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        if hasattr(value, "as_sql"):
+            return value
+        if not prepared:
+            value = self.to_python(value)
+        if value is None:
+            return self.legacy_null(connection)
+        if _is_sqlite(connection):
+            return self.to_legacy(value)
+        return value
+
+    def legacy_null(self, connection: BaseDatabaseWrapper) -> Any:
+        return None
+
+    def to_legacy(self, value: dt.date) -> str:
+        return value.isoformat()
+
+
+class TurkishDateField(LegacyDateField):
+    """A tender date written as Turkish ``'DD.MM.YYYY'`` (or ``'D/M/YYYY'``), ``'-'`` when unknown.
+
+    PostgreSQL stores a ``date``; ``'-'`` and NULL both mean "no date" and become NULL. Written back
+    to SQLite, a date is ``'DD.MM.YYYY'`` and a missing date is ``'-'``, the scraper's placeholder.
+    """
+
+    legacy_shape_label = "DD.MM.YYYY or '-'"
+
+    def parse_legacy(self, value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            if value.strip() == TURKISH_DATE_PLACEHOLDER:
+                return None
+            match = _TURKISH_DATE.match(value)
+            if match:
+                day, month, year = (int(part) for part in match.groups())
+                return dt.date(year, month, day)
+        raise ValueError("expected 'DD.MM.YYYY' or '-'")
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None or not _is_sqlite(connection):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and (value.strip() == TURKISH_DATE_PLACEHOLDER or _TURKISH_DATE.match(value)):
+            return self.parse_legacy(value)
+        return super().to_python(value)
+
+    def legacy_null(self, connection: BaseDatabaseWrapper) -> Any:
+        return TURKISH_DATE_PLACEHOLDER if _is_sqlite(connection) else None
+
+    def to_legacy(self, value: dt.date) -> str:
+        return value.strftime("%d.%m.%Y")
+
+
+class LegacyBooleanField(LegacyFieldMixin, models.BooleanField):
+    """A flag stored as INTEGER 0/1 whatever its declared type; ``boolean`` on PostgreSQL."""
+
+    legacy_shape_label = "0/1"
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise self.legacy_error(value, "a flag must be 0 or 1")
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        value = super().get_db_prep_value(value, connection, prepared)
+        if _is_sqlite(connection) and isinstance(value, bool):
+            return int(value)
+        return value
+
+
+def _dumps_like_javascript(value: Any) -> str:
+    """``JSON.stringify``: no spaces after separators, non-ASCII characters kept as they are."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class LegacyJSONField(LegacyFieldMixin, models.JSONField):
+    """JSON kept in a TEXT column, as ``JSON.stringify`` wrote it; ``jsonb`` on PostgreSQL.
+
+    Text that is not JSON (an empty string, plain text) is an error, never guessed at: the copy
+    puts such a row in its rejects file. The text ``'null'`` reads as None, like SQL NULL (to the
+    legacy app ``JSON.parse(null)`` is ``null`` too), and is written back as NULL.
+    """
+
+    legacy_shape_label = "JSON text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            if _is_sqlite(connection):
+                raise self.legacy_error(value, f"not valid JSON ({exc})") from exc
+            raise
+
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
+        if _is_sqlite(connection) and not hasattr(value, "as_sql"):
+            return None if value is None else _dumps_like_javascript(value)
+        return super().get_db_prep_value(value, connection, prepared)
+

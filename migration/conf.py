@@ -1,0 +1,31 @@
+"""Settings accessors for the cutover engine, each with a documented default, read at call time."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+
+def migrated_apps() -> list[str]:
+    """App labels whose models move from the source to the target (``MIGRATION_APPS``, default ``["core"]``)."""
+    return list(getattr(settings, "MIGRATION_APPS", ["core"]))
+
+
+def source_alias() -> str:
+    """Database alias of the legacy SQLite file (``MIGRATION_SOURCE_ALIAS``, default ``"sqlite"``)."""
+    return getattr(settings, "MIGRATION_SOURCE_ALIAS", "sqlite")
+
+
+def target_alias() -> str:
+    """Database alias of PostgreSQL (``MIGRATION_TARGET_ALIAS``, default ``"default"``)."""
+    return getattr(settings, "MIGRATION_TARGET_ALIAS", "default")
+
+
+def backup_dir() -> Path:
+    """Where backups, checksums and rejects files go (``MIGRATION_BACKUP_DIR``, default ``./backups``)."""
+    return Path(getattr(settings, "MIGRATION_BACKUP_DIR", Path(settings.BASE_DIR) / "backups"))
+
+
+def is_migrated(app_label: str) -> bool:
+    """True when models of ``app_label`` are moved by the engine."""
+    return app_label in migrated_apps()

@@ -1,0 +1,151 @@
+"""Django settings for the Procheff cutover project, read from the environment with django-environ."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "waffle",
+    "migration",
+    "core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "waffle.middleware.WaffleMiddleware",
+]
+
+ROOT_URLCONF = "procheff.urls"
+WSGI_APPLICATION = "procheff.wsgi.application"
+ASGI_APPLICATION = "procheff.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases ------------------------------------------------------------------------------
+# `default` is PostgreSQL from DATABASE_URL; without it, an embedded server in .pgdata/ is used.
+# `sqlite` is the legacy file the Node.js application writes.
+
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+    _database_origin = "DATABASE_URL"
+else:
+    from procheff import embedded
+
+    DATABASES = {"default": embedded.database_config(BASE_DIR / ".pgdata")}
+    _database_origin = "embedded server in .pgdata/"
+
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = max(
+    1, round(env.int("DATABASE_CONNECTION_TIMEOUT", default=5000) / 1000)
+)
+if env.int("DATABASE_POOL_SIZE", default=0) > 0:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_SIZE"),
+        "timeout": max(1, env.int("DATABASE_CONNECTION_TIMEOUT", default=5000) / 1000),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "procheff.db")))
+DATABASES["sqlite"] = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": str(SQLITE_PATH),
+    "OPTIONS": {"timeout": 30, "init_command": "PRAGMA busy_timeout=30000"},
+    "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
+}
+
+DATABASE_ROUTERS = ["migration.router.CutoverRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The legacy index names are kept verbatim; nine exceed Django's portable 30-character limit
+# but fit PostgreSQL's 63.
+SILENCED_SYSTEM_CHECKS = ["models.E034"]
+
+# --- The cutover engine ---------------------------------------------------------------------
+# Apps whose models move from SQLite to PostgreSQL; everything else lives on `default` only.
+MIGRATION_APPS = env.list("MIGRATION_APPS", default=["core"])
+MIGRATION_SOURCE_ALIAS = "sqlite"
+MIGRATION_TARGET_ALIAS = "default"
+MIGRATION_BACKUP_DIR = Path(env.str("MIGRATION_BACKUP_DIR", default=str(BASE_DIR / "backups")))
+
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"
+    ),
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "migration": {"handlers": ["console"], "level": env.str("MIGRATION_LOG_LEVEL", default="WARNING")},
+    },
+}
+
+
+def _announce_database() -> None:
+    """Say once, on stderr, which PostgreSQL this process uses; never print a password."""
+    db = DATABASES["default"]
+    where = db.get("HOST") or "local socket"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    if not env.bool("PROCHEFF_QUIET", default=False):
+        print(
+            f"procheff: PostgreSQL {db.get('NAME')} at {where}{port} ({_database_origin}); "
+            f"legacy SQLite {SQLITE_PATH}",
+            file=sys.stderr,
+        )
+
+
+_announce_database()

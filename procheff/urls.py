@@ -1,0 +1,7 @@
+"""URL routes: the Django admin."""
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,20 @@
+"""Test setup: the `sqlite` alias gets the legacy schema from fixtures/legacy_schema.sql, not migrations."""
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from core import legacy
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    """After Django's own setup, lay the legacy DDL into the test copy of the legacy file."""
+    with django_db_blocker.unblock():
+        connection = connections["sqlite"]
+        connection.ensure_connection()
+        existing = {name for name in connection.introspection.table_names()}
+        if "users" not in existing:
+            connection.connection.executescript(legacy.schema_sql())
+        connection.close()
+    yield
