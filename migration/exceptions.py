@@ -1,0 +1,30 @@
+"""Named errors of the cutover engine; each message says what failed and what to do next."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class MigrationError(Exception):
+    """Base class of the engine's errors."""
+
+
+class ConversionError(MigrationError):
+    """A source value the target field cannot take; names table, primary key, column and value."""
+
+    def __init__(self, table: str, pk: Any, column: str, value: Any, reason: str) -> None:
+        self.table = table
+        self.pk = pk
+        self.column = column
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{table} pk={pk!r} column {column}: value {value!r}: {reason}")
+
+    def as_record(self) -> dict[str, Any]:
+        """A rejects-file record: table, pk, column, value (its repr) and reason."""
+        return {
+            "table": self.table,
+            "pk": self.pk if isinstance(self.pk, (int, str)) or self.pk is None else repr(self.pk),
+            "column": self.column,
+            "value": repr(self.value),
+            "reason": self.reason,
+        }
