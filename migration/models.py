@@ -1,1 +1,0 @@
-"""Bookkeeping tables of the cutover engine."""

@@ -1,0 +1,1 @@
+"""Bookkeeping tables of the cutover engine, one module per concern."""
