@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -344,7 +345,8 @@ class SourceReader:
         rows = self.raw_connection.execute(
             f"SELECT rowid, {cols} FROM {_quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT ?", [after, limit]
         ).fetchall()
-        return [(row[0], [(row[i], row[i + 1]) for i in range(1, len(row), 2)]) for row in rows]
+        # typeof() is text too, so it arrives as bytes on this connection.
+        return [(row[0], [(row[i], row[i + 1].decode("ascii")) for i in range(1, len(row), 2)]) for row in rows]
 
 
 # --- Conversion ----------------------------------------------------------------------------
@@ -688,8 +690,13 @@ class TableCopier:
                 row = rows[0]
                 cause = exc.__cause__ if isinstance(exc.__cause__, psycopg.Error) else exc
                 diag = getattr(cause, "diag", None)
-                column = getattr(diag, "column_name", None) or ""
                 constraint = getattr(diag, "constraint_name", None)
+                column = (
+                    getattr(diag, "column_name", None)
+                    or _key_column(getattr(diag, "message_detail", None))
+                    or self._constraint_column(constraint)
+                    or ""
+                )
                 primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
                 detail = getattr(diag, "message_detail", None)
                 reason = primary + (f" ({detail})" if detail else "")
@@ -703,6 +710,16 @@ class TableCopier:
             left, left_rejects = self._load_or_bisect(rows[:middle])
             right, right_rejects = self._load_or_bisect(rows[middle:])
             return left + right, left_rejects + right_rejects
+
+    def _constraint_column(self, name: str | None) -> str | None:
+        """The first column a CHECK constraint of the model names, to point the reject at a cell."""
+        for constraint in self.model._meta.constraints:
+            if constraint.name == name and isinstance(getattr(constraint, "condition", None), models.Q):
+                for child in constraint.condition.flatten():
+                    if isinstance(child, tuple):
+                        field_name = child[0].split("__")[0]
+                        return self.model._meta.get_field(field_name).column
+        return None
 
     def _tombstoned(self, cursor: Any, rows: list[_Row]) -> set[str]:
         if not rows:
@@ -852,6 +869,15 @@ class TableCopier:
                 "batch", self.table, rows=count, copied=inserted, skipped=skipped, rejected=len(rejects),
                 detail=f"rowid <= {last}",
             ))
+
+
+_KEY_DETAIL = re.compile(r'^Key \((?P<columns>[^)]*)\)=')
+
+
+def _key_column(detail: str | None) -> str | None:
+    """The column of an FK or unique violation, from PostgreSQL's 'Key (col)=(value) ...' detail."""
+    match = _KEY_DETAIL.match(detail or "")
+    return match.group("columns").split(",")[0].strip().strip('"') if match else None
 
 
 def _is_unique_violation(exc: BaseException) -> bool:
