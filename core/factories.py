@@ -456,7 +456,7 @@ class Sampler:
 
 # ---------------------------------------------------------------------------------------------
 # Factories. ``o.s`` is the Sampler, ``o.i`` the row index, ``o.total`` the table's row count;
-# declarations may read columns declared above them (``o.created_at``).
+# declarations may read other columns and parameters (``o.created_at``, ``o.ms``).
 
 TABLE_FACTORIES: dict[str, type[factory.Factory]] = {}
 
@@ -646,12 +646,11 @@ def _extracted_fields(o: Any) -> str:
 
 @legacy_table("analysis_history")
 class AnalysisHistoryFactory(LegacyRowFactory):
-    status = L(lambda o: o.s.choice(ANALYSIS_STATUSES))
-
-    class Params:  # after `status`: declarations are evaluated in the order they are written
+    class Params:
         ext = L(lambda o: o.s.choice(("pdf", "pdf", "pdf", "docx", "xlsx")))
         done = L(lambda o: o.status in ("completed", "ready"))
 
+    status = L(lambda o: o.s.choice(ANALYSIS_STATUSES))
     id = L(lambda o: f"analysis_{o.ms}_{o.s.base36(9)}")
     file_name = L(lambda o: o.s.choice(FILE_NAMES).format(n=o.s.randint(1, 999)).rsplit(".", 1)[0] + "." + o.ext)
     file_size = L(lambda o: o.s.randint(40_000, 25_000_000))
@@ -1582,32 +1581,44 @@ class AppliedMigrationFactory(LegacyRowFactory):
 
 
 class _RowState:
-    """The ``o`` a declaration sees: parameters and the columns computed so far."""
+    """The ``o`` a declaration sees: parameters, columns computed so far, and the rest on demand.
+
+    Like factory-boy's Resolver, a declaration that reads an attribute not computed yet computes it
+    there and then, so the random draws happen in exactly the order ``Factory.build()`` makes them.
+    """
+
+    _functions: dict[str, Callable[[Any], Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            function = self._functions[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        value = self.__dict__[name] = function(self)
+        return value
 
 
 @dataclass(frozen=True)
 class RowRecipe:
-    """A factory's declarations in evaluation order, ready to build many rows quickly."""
+    """A factory's declarations in factory-boy's resolution order, ready to build many rows quickly."""
 
     table: str
     columns: tuple[str, ...]
-    steps: tuple[tuple[str, Callable[[Any], Any], bool], ...]  # (name, function, is a column)
+    names: tuple[str, ...]  # every declaration, parameters included, in resolution order
+    state: type[_RowState]
 
     def rows(self, sampler: Sampler, total: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[Any, ...]]:
         """Rows ``start``..``stop`` of ``total`` as tuples in :attr:`columns` order."""
-        state = _RowState()
-        values = state.__dict__
-        values.update(s=sampler, total=total)
-        steps = self.steps
+        state_class, names, columns = self.state, self.names, self.columns
+        functions = state_class._functions
         for i in range(start, total if stop is None else stop):
-            values["i"] = i
-            row = []
-            for name, function, is_column in steps:
-                value = function(state)
-                values[name] = value
-                if is_column:
-                    row.append(value)
-            yield tuple(row)
+            state = state_class()
+            values = state.__dict__
+            values.update(s=sampler, i=i, total=total)
+            for name in names:
+                if name not in values:
+                    values[name] = functions[name](state)
+            yield tuple([values[column] for column in columns])
 
 
 _PASSED_IN = ("s", "i", "total")
@@ -1622,20 +1633,20 @@ def row_recipe(table: str) -> RowRecipe:
     factory_class = TABLE_FACTORIES[table]
     declarations = factory_class._meta.pre_declarations
     parameters = set(factory_class._meta.parameters)
-    steps: list[tuple[str, Callable[[Any], Any], bool]] = []
-    for name in declarations.sorted():
+    functions: dict[str, Callable[[Any], Any]] = {}
+    for name in declarations:  # factory-boy's own resolution order (StepBuilder.resolve)
         if name in _PASSED_IN:
             continue
         declaration = declarations.declarations[name]
         if isinstance(declaration, factory.LazyAttribute):
-            function = declaration.function
+            functions[name] = declaration.function
         elif isinstance(declaration, BaseDeclaration):
             raise TypeError(f"{factory_class.__name__}.{name}: {type(declaration).__name__} has no fast path")
         else:
-            function = _constant(declaration)
-        steps.append((name, function, name not in parameters))
-    columns = tuple(name for name, _, is_column in steps if is_column)
-    return RowRecipe(table, columns, tuple(steps))
+            functions[name] = _constant(declaration)
+    state = type(f"{factory_class.__name__}State", (_RowState,), {"_functions": functions})
+    columns = tuple(name for name in functions if name not in parameters)
+    return RowRecipe(table, columns, tuple(functions), state)
 
 
 def _constant(value: Any) -> Callable[[Any], Any]:
@@ -1645,4 +1656,3 @@ def _constant(value: Any) -> Callable[[Any], Any]:
 def build_row(table: str, sampler: Sampler, i: int = 0, total: int = 1) -> dict[str, Any]:
     """One row of ``table`` through factory-boy (slow path; for tests and one-off rows)."""
     return TABLE_FACTORIES[table].build(s=sampler, i=i, total=total)
-

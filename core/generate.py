@@ -194,14 +194,21 @@ def generate_legacy_database(
     path: Path,
     rows: int = DEFAULT_ROWS,
     seed: int = 0,
+    overwrite: bool = False,
     progress: Callable[[Progress], None] | None = None,
 ) -> GenerationResult:
     """Create ``path`` with the legacy schema and ``rows`` realistic rows; the same seed, the same rows.
 
-    Raises FileExistsError if ``path`` exists, GenerationError if ``rows`` is below the seed rows
-    or a row breaks the schema (the partial file is removed).
+    Raises FileExistsError if ``path`` exists and ``overwrite`` is false, GenerationError if
+    ``rows`` is below the seed rows or a row breaks the schema (the partial file is removed).
+    An existing file is only removed once the plan is known to be valid.
     """
     counts = plan_counts(rows)
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} already exists")
+        for leftover in (path, *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
     legacy.create_legacy_database(path)
     started = time.perf_counter()
     world = World.build(seed, counts)
