@@ -18,6 +18,7 @@ Building a dict through factory-boy costs ~30-80 µs, too slow for a million row
 functions in the same order without factory-boy's per-row machinery. Both paths give identical
 rows for the same sampler state (the tests hold them to it).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -26,13 +27,52 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import factory
 from factory.declarations import BaseDeclaration
 from faker import Faker
+
+from core.vocabulary import (
+    AI_MODELS,
+    ANALYSIS_STATUSES,
+    API_ENDPOINTS,
+    AUDIT_ACTIONS,
+    BRANDS,
+    CATEGORIES,
+    CHAT_ANSWERS,
+    CHAT_COMMANDS,
+    CHAT_QUESTIONS,
+    CITIES,
+    FILE_NAMES,
+    GRAMAJ,
+    HTTP_METHODS,
+    INSTITUTION_TYPES,
+    INSTITUTIONS,
+    INTEGRATIONS,
+    LOG_MESSAGES,
+    MARKET_SOURCES,
+    MARKETS,
+    MENU_CATEGORIES,
+    MENU_ITEMS,
+    MIGRATION_FILES,
+    MIME_TYPES,
+    NOTIFICATION_MESSAGES,
+    NOTIFICATION_TEMPLATES,
+    PACKAGING,
+    PERFORMANCE_PROFILES,
+    PERFORMANCE_SETTINGS,
+    PROACTIVE_TRIGGERS,
+    PRODUCTS,
+    PROVIDERS,
+    QUEUE_NAMES,
+    QUEUE_STATUSES,
+    SEED_PRODUCTS,
+    TENDER_TITLES,
+    TENDER_TYPES,
+)
 
 # The app's life before the PostgreSQL switch: first boot to the snapshot (2025-11-14 16:38 +03).
 START_MS = calendar.timegm((2025, 8, 1, 9, 0, 0)) * 1000
@@ -83,211 +123,6 @@ def ascii_slug(text: str, sep: str = "_") -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Vocabulary: the domain words the app wrote, in Turkish where the app wrote Turkish.
-
-CITIES = (
-    "İstanbul", "Ankara", "İzmir", "Bursa", "Antalya", "Konya", "Gaziantep", "Şanlıurfa", "Kocaeli",
-    "Mersin", "Diyarbakır", "Hatay", "Manisa", "Kayseri", "Samsun", "Balıkesir", "Kahramanmaraş",
-    "Van", "Aydın", "Denizli", "Sakarya", "Tekirdağ", "Muğla", "Eskişehir", "Malatya", "Erzurum",
-    "Trabzon", "Elazığ", "Çanakkale", "Çorum", "Ağrı", "Muş", "Iğdır", "Düzce", "Kırıkkale",
-)
-INSTITUTIONS = (
-    "{city} İl Sağlık Müdürlüğü", "{city} Devlet Hastanesi", "{city} Üniversitesi Rektörlüğü",
-    "{city} Büyükşehir Belediyesi", "{city} İl Milli Eğitim Müdürlüğü", "{city} Cumhuriyet Başsavcılığı",
-    "{city} Kapalı Ceza İnfaz Kurumu", "{city} Eğitim ve Araştırma Hastanesi",
-    "Kredi ve Yurtlar Kurumu {city} Bölge Müdürlüğü", "{city} Gençlik ve Spor İl Müdürlüğü",
-    "Jandarma Genel Komutanlığı {city} Alay Komutanlığı", "{city} Sosyal Hizmetler İl Müdürlüğü",
-)
-TENDER_TITLES = (
-    "Malzemeli Yemek Pişirme, Dağıtım ve Sonrası Hizmet Alımı", "Personel Yemek Hizmeti Alımı",
-    "Hasta ve Personel Yemeği Hizmet Alımı", "Öğrenci Yemekhanesi Malzemeli Yemek Hizmeti",
-    "Kuru Gıda Malzemesi Alımı", "Et ve Tavuk Ürünleri Alımı", "Sebze ve Meyve Alımı",
-    "Süt ve Süt Ürünleri Alımı", "Kahvaltılık Gıda Malzemesi Alımı", "Catering Hizmeti Alımı",
-    "Taşımalı Eğitim Öğle Yemeği Hizmeti", "Hazır Yemek Alımı (Tabldot)",
-)
-TENDER_TYPES = ("Hizmet Alımı", "Mal Alımı", "Yapım İşi", "Danışmanlık")
-# (product_key, raw_query, unit, base price in TRY, category)
-PRODUCTS = (
-    ("tavuk_gogus", "Tavuk Göğsü", "kg", 189.90, "et-tavuk"),
-    ("dana_kiyma", "Dana Kıyma", "kg", 549.00, "et-tavuk"),
-    ("pirinc", "Baldo Pirinç", "kg", 74.50, "bakliyat"),
-    ("makarna", "Spagetti Makarna", "kg", 38.90, "kuru-gida"),
-    ("domates", "Domates", "kg", 29.75, "sebze"),
-    ("aycicek_yagi", "Ayçiçek Yağı", "lt", 89.90, "yag"),
-    ("un", "Buğday Unu", "kg", 24.40, "kuru-gida"),
-    ("kirmizi_mercimek", "Kırmızı Mercimek", "kg", 62.00, "bakliyat"),
-    ("sut", "Günlük Süt", "lt", 36.50, "sut-urunleri"),
-    ("yogurt", "Süzme Yoğurt", "kg", 79.00, "sut-urunleri"),
-    ("beyaz_peynir", "Beyaz Peynir", "kg", 289.00, "sut-urunleri"),
-    ("patates", "Patates", "kg", 22.90, "sebze"),
-    ("sogan", "Kuru Soğan", "kg", 18.50, "sebze"),
-    ("yumurta", "Yumurta (30'lu)", "adet", 129.00, "kahvaltilik"),
-    ("seker", "Toz Şeker", "kg", 42.00, "kuru-gida"),
-    ("nohut", "Nohut", "kg", 68.00, "bakliyat"),
-    ("bulgur", "Pilavlık Bulgur", "kg", 34.90, "bakliyat"),
-    ("zeytin", "Siyah Zeytin", "kg", 219.00, "kahvaltilik"),
-    ("cay", "Siyah Çay", "kg", 289.00, "icecek"),
-    ("salca", "Domates Salçası", "kg", 84.00, "kuru-gida"),
-)
-SEED_PRODUCTS = PRODUCTS[:7]  # seedMarketPrices(): 7 products x 90 days x 1-3 sources
-CATEGORIES = ("et-tavuk", "sebze", "meyve", "bakliyat", "kuru-gida", "sut-urunleri", "yag",
-              "kahvaltilik", "icecek", "temizlik", "dondurulmus", "baharat", "unlu-mamul",
-              "konserve", "su", "atistirmalik", "balik", "sarkuteri", "bebek", "organik")
-MARKETS = (
-    ("migros", "Migros", "normal"), ("a101", "A101", "cheap"), ("bim", "BİM", "cheap"),
-    ("sok", "ŞOK", "cheap"), ("carrefoursa", "CarrefourSA", "normal"), ("metro", "Metro Toptancı", "normal"),
-    ("hakmar", "Hakmar Express", "cheap"), ("file", "File Market", "normal"),
-    ("macrocenter", "Macrocenter", "premium"), ("tarim_kredi", "Tarım Kredi Koop", "cheap"),
-)
-MARKET_SOURCES = (
-    ("tuik", "TÜİK Tüketici Fiyatları", "api", "https://data.tuik.gov.tr", 0.95),
-    ("migros_web", "Migros Sanal Market", "scraping", "https://www.migros.com.tr", 0.8),
-    ("a101_web", "A101 Kapıda", "scraping", "https://www.a101.com.tr", 0.75),
-    ("ai_estimate", "Yapay Zekâ Tahmini", "api", None, 0.5),
-    ("manual", "Elle Girilen Fiyatlar", "manual", None, 0.6),
-)
-BRANDS = (
-    ("Pınar", "premium", None, "sut-urunleri", 0), ("Sütaş", "premium", None, "sut-urunleri", 0),
-    ("Banvit", "standard", "BRF", "et-tavuk", 0), ("Keskinoğlu", "standard", None, "et-tavuk", 0),
-    ("Yayla", "standard", None, "bakliyat", 0), ("Reis", "standard", None, "bakliyat", 0),
-    ("Filiz", "standard", None, "kuru-gida", 0), ("Barilla", "premium", None, "kuru-gida", 0),
-    ("Yudum", "standard", None, "yag", 0), ("Komili", "premium", None, "yag", 0),
-    ("Migros", "economy", "Migros", None, 1), ("Eker", "standard", None, "sut-urunleri", 0),
-    ("Torku", "economy", "Konya Şeker", "kuru-gida", 0),
-)
-PROVIDERS = (
-    ("tuik", 1, 412, 1.2), ("migros_api", 1, 850, 0.9), ("a101_scraper", 1, 1930, 0.7),
-    ("claude", 1, 4200, 1.0), ("gemini", 0, 3100, 0.8), ("web_search", 0, 2600, 0.6),
-)
-AI_MODELS = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022", "claude-sonnet-4-20250514",
-             "gemini-1.5-pro", "gemini-2.0-flash", "gpt-4o-mini")
-API_ENDPOINTS = ("/api/analysis/upload", "/api/analysis/contextual", "/api/analysis/market",
-                 "/api/ai/extract", "/api/ai/deep-analysis", "/api/chat", "/api/market/price",
-                 "/api/ihale/list", "/api/ihale/detail", "/api/menu/generate", "/api/reports/generate")
-HTTP_METHODS = ("GET", "GET", "GET", "POST", "POST", "PUT", "DELETE")
-LOG_MESSAGES = {
-    "info": ("📄 Doküman işleniyor: {file}", "🔍 Bağlamsal analiz başlatıldı ({kurum})",
-             "Piyasa fiyatı sorgulanıyor: {urun}", "İhale listesi güncellendi: {n} yeni ihale",
-             "Veri havuzu oluşturuldu: {n} doküman", "Önbellekten yanıt döndü ({model})",
-             "Kullanıcı oturumu açıldı: {kisi}", "Menü planı hesaplanıyor: {n} kişi, {sehir}"),
-    "success": ("✅ Analiz tamamlandı: {kurum}", "Fiyat güncellendi: {urun} = {fiyat} TL",
-                "Rapor üretildi ({n} sayfa)", "Claude yanıtı alındı ({n} token)",
-                "İhale detayı kaydedildi: {sehir}"),
-    "warn": ("⚠️ Düşük güven skoru: {urun} ({oran})", "Zaman aşımı, yeniden deneniyor ({n}. deneme)",
-             "Eksik alan: kişi sayısı bulunamadı ({kurum})", "Fiyat sapması yüksek: {urun} %{n}"),
-    "error": ("❌ Analiz başarısız: {kurum}", "Gemini API hatası: 429 Too Many Requests",
-              "PDF okunamadı: {file}", "Scraper hata verdi: {sehir} sayfası yüklenemedi",
-              "Veritabanı kilitli (SQLITE_BUSY), işlem tekrar denenecek"),
-}
-NOTIFICATION_MESSAGES = {
-    "info": ("Yeni ihale yayınlandı: {kurum}", "{n} ihalenin son teklif tarihi yaklaşıyor"),
-    "warning": ("Fiyat verisi eski: {urun}", "Günlük API kotasının %{n}'i kullanıldı"),
-    "error": ("Analiz başarısız oldu: {file}", "Piyasa servisine ulaşılamıyor"),
-    "success": ("Analiz tamamlandı: {kurum}", "Rapor hazır: {file}"),
-}
-CHAT_QUESTIONS = (
-    "{kurum} ihalesinde kişi başı maliyet ne kadar çıkar?", "{urun} fiyatı bu ay ne kadar arttı?",
-    "{sehir} için 500 kişilik öğle yemeği menüsü önerir misin?", "/fiyat {urun}",
-    "Şartnamedeki gramaj değerlerini özetler misin?", "/analiz son ihale", "Geçen haftaki ihaleleri listele",
-    "Bu ihalede risk var mı? Bütçe yeterli görünüyor mu?", "Öğrenci yurdu için kahvaltı gramajı kaç olmalı?",
-)
-CHAT_ANSWERS = (
-    "{kurum} ihalesi için tahmini kişi başı maliyet {fiyat} TL. Et ve süt ürünleri toplamın %{n}'ini oluşturuyor.",
-    "{urun} son 30 günde %{n} arttı; TÜİK verisine göre güncel ortalama {fiyat} TL.",
-    "Öneri: mercimek çorbası, tavuk sote, bulgur pilavı, cacık. Kişi başı maliyet yaklaşık {fiyat} TL.",
-    "Şartnameye göre öğle yemeğinde et gramajı 120 g, pilav 200 g, çorba 250 ml olmalı.",
-    "Bütçe, piyasa fiyatlarının %{n} altında görünüyor; düşük teklif riski yüksek.",
-)
-CHAT_COMMANDS = ("/fiyat", "/analiz", "/menu", "/ihale", None, None, None, None)
-FILE_NAMES = ("Teknik_Şartname_{n}.pdf", "İdari_Şartname_{n}.pdf", "İhale_İlanı_{n}.docx",
-              "Birim_Fiyat_Cetveli_{n}.xlsx", "Yemek_Listesi_Ekim_{n}.pdf", "Sözleşme_Tasarısı_{n}.pdf")
-MIME_TYPES = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-ANALYSIS_STATUSES = ("completed",) * 12 + ("failed", "pending", "queued", "processing", "extracting", "ready", "deleted")
-QUEUE_NAMES = ("scraping", "price-update", "analysis", "notifications", "cache-warmup")
-QUEUE_STATUSES = ("completed",) * 6 + ("pending", "processing", "failed", "cancelled")
-AUDIT_ACTIONS = ("2fa_enabled", "2fa_login_success", "2fa_login_failed", "2fa_disabled",
-                 "backup_codes_regenerated", "notification_channel_added", "notification_channel_deleted",
-                 "notification_channel_verified", "notification_preferences_updated", "test_notification_sent",
-                 "performance_settings_updated", "report_generated", "report_template_created",
-                 "report_template_updated", "report_template_deleted")
-MENU_CATEGORIES = (
-    ("soups", "Çorbalar", "all", "🍲"), ("main_meat", "Etli Yemekler", "all", "🍖"),
-    ("main_chicken", "Tavuk Yemekleri", "all", "🍗"), ("vegetables", "Sebze Yemekleri", "all", "🥦"),
-    ("legumes", "Bakliyat", "all", "🫘"), ("rice_pasta", "Pilav ve Makarnalar", "all", "🍚"),
-    ("salads", "Salatalar", "all", "🥗"), ("desserts", "Tatlılar", "okul", "🍮"),
-    ("breakfast", "Kahvaltılıklar", "universite", "🍳"), ("drinks", "İçecekler", "hastane", "🥛"),
-)
-# (name, category id, meal_type, gramaj, TL/kg, kcal, season)
-MENU_ITEMS = (
-    ("Mercimek Çorbası", 1, "ogle", 250, 42.5, 180, "all"), ("Ezogelin Çorbası", 1, "aksam", 250, 40.0, 170, "kis"),
-    ("Yayla Çorbası", 1, "ogle", 250, 38.0, 160, "all"), ("Tarhana Çorbası", 1, "aksam", 250, 36.5, 150, "kis"),
-    ("Etli Kuru Fasulye", 2, "ogle", 200, 185.0, 320, "kis"), ("Orman Kebabı", 2, "aksam", 180, 410.0, 380, "all"),
-    ("İzmir Köfte", 2, "aksam", 180, 365.0, 410, "all"), ("Karnıyarık", 2, "ogle", 200, 240.0, 350, "yaz"),
-    ("Tavuk Sote", 3, "ogle", 180, 175.0, 290, "all"), ("Fırın Tavuk But", 3, "aksam", 200, 160.0, 330, "all"),
-    ("Tavuk Şiş", 3, "aksam", 160, 210.0, 280, "yaz"), ("Zeytinyağlı Taze Fasulye", 4, "ogle", 200, 95.0, 140, "yaz"),
-    ("Ispanak Yemeği", 4, "aksam", 200, 80.0, 120, "kis"), ("Türlü", 4, "ogle", 220, 90.0, 150, "yaz"),
-    ("Nohut Yemeği", 5, "ogle", 200, 70.0, 260, "all"), ("Barbunya Pilaki", 5, "aksam", 180, 75.0, 210, "ilkbahar"),
-    ("Pirinç Pilavı", 6, "ogle", 180, 48.0, 250, "all"), ("Bulgur Pilavı", 6, "aksam", 180, 32.0, 230, "all"),
-    ("Fırın Makarna", 6, "ogle", 200, 45.0, 310, "all"), ("Çoban Salata", 7, "ogle", 120, 55.0, 60, "yaz"),
-    ("Mevsim Salata", 7, "aksam", 120, 50.0, 55, "all"), ("Cacık", 7, "ogle", 150, 44.0, 80, "yaz"),
-    ("Sütlaç", 8, "ogle", 150, 65.0, 210, "all"), ("İrmik Helvası", 8, "aksam", 120, 58.0, 280, "kis"),
-    ("Kemalpaşa Tatlısı", 8, "aksam", 100, 95.0, 260, "sonbahar"), ("Menemen", 9, "sabah", 200, 70.0, 220, "all"),
-    ("Haşlanmış Yumurta", 9, "sabah", 100, 60.0, 155, "all"), ("Ayran", 10, "ara", 200, 25.0, 75, "all"),
-    ("Komposto", 10, "ara", 200, 30.0, 90, "yaz"),
-)
-GRAMAJ = (
-    ("hastane", "ogle", "et"), ("hastane", "ogle", "corba"), ("hastane", "aksam", "et"), ("hastane", "sabah", "kahvalti"),
-    ("universite", "ogle", "et"), ("universite", "ogle", "pilav"), ("universite", "aksam", "sebze"),
-    ("universite", "sabah", "kahvalti"), ("okul", "ogle", "et"), ("okul", "ogle", "corba"), ("okul", "ogle", "tatli"),
-    ("okul", "ara", "meyve"), ("resmi", "ogle", "et"), ("resmi", "ogle", "pilav"), ("resmi", "aksam", "corba"),
-    ("ozel", "ogle", "et"), ("ozel", "ogle", "salata"), ("ozel", "aksam", "tatli"), ("all", "ogle", "ekmek"),
-    ("all", "ara", "icecek"),
-)
-NOTIFICATION_TEMPLATES = (
-    ("pipeline_complete", "Analiz Tamamlandı", "{{tender_name}} analizi tamamlandı",
-     ["tender_name", "analysis_id", "duration"]),
-    ("pipeline_failed", "Analiz Başarısız", "{{tender_name}} analizi başarısız: {{error}}",
-     ["tender_name", "error"]),
-    ("report_ready", "Rapor Hazır", "{{report_name}} raporunuz indirilmeye hazır", ["report_name", "download_url"]),
-)
-PERFORMANCE_SETTINGS = (
-    ("cache_ttl", "86400", "number", "cache", "Önbellek süresi (saniye)", 60, 604800, "86400", 0),
-    ("max_concurrent_analyses", "3", "number", "pipeline", "Aynı anda çalışan analiz sayısı", 1, 10, "3", 1),
-    ("enable_semantic_cache", "true", "boolean", "cache", "Anlamsal önbellek açık", None, None, "true", 0),
-    ("api_rate_limit", "100", "number", "api", "Dakikadaki istek sınırı", 10, 1000, "100", 1),
-    ("default_model", "claude-3-5-sonnet-20241022", "string", "ai", "Varsayılan yapay zekâ modeli", None, None,
-     "claude-3-5-sonnet-20241022", 0),
-    ("ocr_languages", "[\"tur\",\"eng\"]", "json", "pipeline", "OCR dilleri", None, None, "[\"tur\"]", 1),
-    ("log_retention_days", "30", "number", "logs", "Log saklama süresi (gün)", 1, 365, "30", 0),
-)
-PERFORMANCE_PROFILES = (
-    ("Dengeli", "Günlük kullanım için önerilen ayarlar", {"cache_ttl": 86400, "max_concurrent_analyses": 3}, 1),
-    ("Hızlı", "Önbellek ağırlıklı, düşük gecikme", {"cache_ttl": 604800, "max_concurrent_analyses": 5}, 0),
-    ("Tasarruflu", "API maliyetini en aza indirir", {"cache_ttl": 604800, "max_concurrent_analyses": 1}, 0),
-)
-INTEGRATIONS = (
-    ("ihalebul", {"username": "", "autoSync": True, "syncInterval": 3600}, 1),
-    ("google_sheets", {"spreadsheetId": "", "sheetName": "İhaleler"}, 0),
-    ("slack", {"webhookUrl": "", "channel": "#ihaleler"}, 0),
-    ("discord", {"webhookUrl": ""}, 0),
-    ("zapier", {"hookUrl": ""}, 0),
-)
-PROACTIVE_TRIGGERS = (
-    ("deadline_approaching", "days_remaining <= 3", "{{count}} ihalenin son teklif günü yaklaşıyor"),
-    ("price_spike", "price_change_percent > 15", "{{product}} fiyatı %{{change}} arttı, teklifinizi gözden geçirin"),
-    ("analysis_ready", "status = 'completed'", "{{tender}} analizi hazır, raporu görmek ister misiniz?"),
-    ("budget_risk", "budget_per_person < market_cost", "Bütçe piyasa maliyetinin altında görünüyor"),
-    ("new_tenders", "new_tender_count > 0", "Takip ettiğiniz şehirlerde {{count}} yeni ihale var"),
-)
-MIGRATION_FILES = ("000_create_analysis_history.sql", "003_analysis_repository.sql")
-MEAL_TYPES = ("sabah", "ogle", "aksam", "ara")
-INSTITUTION_TYPES = ("hastane", "universite", "okul", "resmi", "ozel")
-PACKAGING = (("bulk", 25.0, "kg"), ("retail", 1.0, "kg"), ("retail", 0.5, "kg"), ("wholesale", 10.0, "kg"),
-             ("retail", 1.0, "lt"), (None, None, None))
-
-
-# ---------------------------------------------------------------------------------------------
 # The shared world and the per-table sampler.
 
 
@@ -312,7 +147,9 @@ class Pools:
             companies=[fake.company() for _ in range(size // 4)],
             user_agents=[fake.user_agent() for _ in range(size // 8)],
             ips=[fake.ipv4_public() for _ in range(size)],
-            institutions=[rnd.choice(INSTITUTIONS).format(city=city) for city in CITIES for _ in range(2)],
+            institutions=[
+                rnd.choice(INSTITUTIONS).format(city=city) for city in CITIES for _ in range(2)
+            ],
             words=[fake.word() for _ in range(size)],
         )
 
@@ -397,7 +234,11 @@ class Sampler:
 
     def stable_token(self, key: int, size: int = 9) -> str:
         """A base36 token fixed by (seed, table, key), without drawing from the row stream."""
-        n = int.from_bytes(hashlib.blake2b(f"{self.world.seed}:{self.table}:{key}".encode(), digest_size=8).digest())
+        n = int.from_bytes(
+            hashlib.blake2b(
+                f"{self.world.seed}:{self.table}:{key}".encode(), digest_size=8
+            ).digest()
+        )
         out = []
         for _ in range(size):
             n, r = divmod(n, 36)
@@ -427,9 +268,15 @@ class Sampler:
         """Fill a Turkish message template with domain words and numbers."""
         product = self.choice(PRODUCTS)
         return template.format(
-            file=self.choice(FILE_NAMES).format(n=self.randint(1, 999)), kurum=self.institution(),
-            urun=product[1], sehir=self.choice(CITIES), kisi=self.person(), model=self.choice(AI_MODELS),
-            n=self.randint(2, 95), fiyat=f"{self.price(product[3]):.2f}", oran=f"{self.random.random():.2f}",
+            file=self.choice(FILE_NAMES).format(n=self.randint(1, 999)),
+            kurum=self.institution(),
+            urun=product[1],
+            sehir=self.choice(CITIES),
+            kisi=self.person(),
+            model=self.choice(AI_MODELS),
+            n=self.randint(2, 95),
+            fiyat=f"{self.price(product[3]):.2f}",
+            oran=f"{self.random.random():.2f}",
         )
 
     # -- earlier tables
@@ -495,8 +342,16 @@ class LegacyRowFactory(factory.DictFactory):
 class UserFactory(LegacyRowFactory):
     id = L(lambda o: o.s.nanoid(12))
     name = L(lambda o: o.s.person())
-    email = L(lambda o: f"{ascii_slug(o.name, '.')}{o.i + 1}@{o.s.choice(('gmail.com', 'hotmail.com', 'procheff.com', 'outlook.com', 'yandex.com.tr'))}")
-    password_hash = L(lambda o: o.s.choice(("$2a$10$", "$2b$10$")) + "".join(o.s.random.choices(BCRYPT_ALPHABET, k=53)))
+    email = L(
+        lambda o: (
+            f"{ascii_slug(o.name, '.')}{o.i + 1}@{o.s.choice(('gmail.com', 'hotmail.com', 'procheff.com', 'outlook.com', 'yandex.com.tr'))}"
+        )
+    )
+    password_hash = L(
+        lambda o: (
+            o.s.choice(("$2a$10$", "$2b$10$")) + "".join(o.s.random.choices(BCRYPT_ALPHABET, k=53))
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -513,10 +368,16 @@ class UserTwoFactorFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     user_id = L(lambda o: o.s.distinct("users", "email", o.i, o.total))  # an e-mail, not users.id
     secret = L(lambda o: "".join(o.s.random.choices(BASE32, k=32)))
-    backup_codes = L(lambda o: dumps([f"{o.s.hex(2).upper()}-{o.s.hex(2).upper()}" for _ in range(8)]))
+    backup_codes = L(
+        lambda o: dumps([f"{o.s.hex(2).upper()}-{o.s.hex(2).upper()}" for _ in range(8)])
+    )
     enabled = L(lambda o: o.s.flag(0.7))
     enabled_at = L(lambda o: sqlite_ts(o.ms) if o.enabled else None)
-    last_used = L(lambda o: sqlite_ts(o.s.later(o.ms, 600, 30 * 86400)) if o.enabled and o.s.chance(0.6) else None)
+    last_used = L(
+        lambda o: (
+            sqlite_ts(o.s.later(o.ms, 600, 30 * 86400)) if o.enabled and o.s.chance(0.6) else None
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
     updated_at = L(lambda o: sqlite_ts(o.ms))
 
@@ -528,8 +389,13 @@ class SecurityAuditLogFactory(LegacyRowFactory):
     action = L(lambda o: o.s.choice(AUDIT_ACTIONS))
     ip_address = L(lambda o: o.s.ip())
     user_agent = L(lambda o: o.s.user_agent())
-    metadata = L(lambda o: dumps({"method": o.s.choice(("totp", "backup_code", "email")), "kaynak": "ayarlar"})
-                 if o.s.chance(0.7) else None)
+    metadata = L(
+        lambda o: (
+            dumps({"method": o.s.choice(("totp", "backup_code", "email")), "kaynak": "ayarlar"})
+            if o.s.chance(0.7)
+            else None
+        )
+    )
     success = L(lambda o: 0 if o.action.endswith("_failed") else 1)
     created_at = L(lambda o: sqlite_ts(o.ms))
 
@@ -540,13 +406,35 @@ class SecurityAuditLogFactory(LegacyRowFactory):
 @legacy_table("logs")
 class LogFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
-    level = L(lambda o: o.s.random.choices(("info", "success", "warn", "error"), cum_weights=(60, 80, 92, 100))[0])
+    level = L(
+        lambda o: o.s.random.choices(
+            ("info", "success", "warn", "error"), cum_weights=(60, 80, 92, 100)
+        )[0]
+    )
     message = L(lambda o: o.s.fill(o.s.choice(LOG_MESSAGES[o.level])))
     # AILogger: JSON.stringify(data || {}); errors as {"error": "..."}.
-    data = L(lambda o: dumps({"error": o.s.choice(("ETIMEDOUT", "İstek zaman aşımına uğradı", "Geçersiz JSON yanıtı",
-                                                   "SQLITE_BUSY: database is locked"))})
-             if o.level == "error" else ("{}" if o.s.chance(0.55) else
-                                         dumps({"süre_ms": o.s.randint(20, 90000), "model": o.s.choice(AI_MODELS)})))
+    data = L(
+        lambda o: (
+            dumps(
+                {
+                    "error": o.s.choice(
+                        (
+                            "ETIMEDOUT",
+                            "İstek zaman aşımına uğradı",
+                            "Geçersiz JSON yanıtı",
+                            "SQLITE_BUSY: database is locked",
+                        )
+                    )
+                }
+            )
+            if o.level == "error"
+            else (
+                "{}"
+                if o.s.chance(0.55)
+                else dumps({"süre_ms": o.s.randint(20, 90000), "model": o.s.choice(AI_MODELS)})
+            )
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -555,7 +443,9 @@ class AiLogFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     level = L(lambda o: o.s.choice(("info", "warn", "error", "success")))
     message = L(lambda o: o.s.fill(o.s.choice(LOG_MESSAGES[o.level])))
-    context = L(lambda o: dumps({"endpoint": o.s.choice(API_ENDPOINTS)}) if o.s.chance(0.5) else None)
+    context = L(
+        lambda o: dumps({"endpoint": o.s.choice(API_ENDPOINTS)}) if o.s.chance(0.5) else None
+    )
     tokens_used = L(lambda o: o.s.randint(200, 12000))
     duration_ms = L(lambda o: o.s.randint(300, 60000))
     model = L(lambda o: o.s.choice(AI_MODELS))
@@ -579,13 +469,28 @@ class NotificationChannelFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     user_id = L(lambda o: o.s.email())
     type = L(lambda o: o.s.choice(("email", "email", "sms", "push", "in_app")))
-    destination = L(lambda o: o.user_id if o.type in ("email", "in_app") else
-                    (f"+905{o.s.digits(9)}" if o.type == "sms" else f"https://fcm.googleapis.com/fcm/send/{o.s.base36(22)}"))
+    destination = L(
+        lambda o: (
+            o.user_id
+            if o.type in ("email", "in_app")
+            else (
+                f"+905{o.s.digits(9)}"
+                if o.type == "sms"
+                else f"https://fcm.googleapis.com/fcm/send/{o.s.base36(22)}"
+            )
+        )
+    )
     verified = L(lambda o: o.s.flag(0.7))
     verification_token = L(lambda o: None if o.verified else o.s.hex(16))
     verification_expires = L(lambda o: None if o.verified else iso_z(o.ms + DAY_MS))
-    settings = L(lambda o: dumps({"sessizSaatler": {"başlangıç": "22:00", "bitiş": "08:00"},
-                                  "olaylar": ["pipeline_complete", "report_ready"]}))
+    settings = L(
+        lambda o: dumps(
+            {
+                "sessizSaatler": {"başlangıç": "22:00", "bitiş": "08:00"},
+                "olaylar": ["pipeline_complete", "report_ready"],
+            }
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
     updated_at = L(lambda o: sqlite_ts(o.ms))
 
@@ -622,7 +527,11 @@ class NotificationQueueFactory(LegacyRowFactory):
     user_id = L(lambda o: o.s.email())
     channel_id = L(lambda o: o.s.ref("notification_channels", nullable=0.2))
     template_id = L(lambda o: o.s.ref("notification_templates"))
-    data = L(lambda o: dumps({"tender_name": o.s.institution(), "analysis_id": f"analysis_{o.ms}_{o.s.base36(9)}"}))
+    data = L(
+        lambda o: dumps(
+            {"tender_name": o.s.institution(), "analysis_id": f"analysis_{o.ms}_{o.s.base36(9)}"}
+        )
+    )
     status = L(lambda o: o.s.choice(("sent", "sent", "sent", "pending", "sending", "failed")))
     error_message = L(lambda o: "SMTP bağlantısı reddedildi" if o.status == "failed" else None)
     retry_count = L(lambda o: 3 if o.status == "failed" else 0)
@@ -636,12 +545,18 @@ class NotificationQueueFactory(LegacyRowFactory):
 
 
 def _extracted_fields(o: Any) -> str:
-    return dumps({
-        "kurum": o.s.institution(), "ihale_turu": o.s.choice(TENDER_TYPES),
-        "kisi_sayisi": o.s.randint(50, 5000), "ogun_sayisi": o.s.randint(1, 3),
-        "gun_sayisi": o.s.randint(30, 1095), "tahmini_butce": o.s.randint(250, 90000) * 1000,
-        "il": o.s.choice(CITIES), "özel_şartlar": ["Helal sertifikası", "Günlük numune saklama"],
-    })
+    return dumps(
+        {
+            "kurum": o.s.institution(),
+            "ihale_turu": o.s.choice(TENDER_TYPES),
+            "kisi_sayisi": o.s.randint(50, 5000),
+            "ogun_sayisi": o.s.randint(1, 3),
+            "gun_sayisi": o.s.randint(30, 1095),
+            "tahmini_butce": o.s.randint(250, 90000) * 1000,
+            "il": o.s.choice(CITIES),
+            "özel_şartlar": ["Helal sertifikası", "Günlük numune saklama"],
+        }
+    )
 
 
 @legacy_table("analysis_history")
@@ -652,18 +567,42 @@ class AnalysisHistoryFactory(LegacyRowFactory):
 
     status = L(lambda o: o.s.choice(ANALYSIS_STATUSES))
     id = L(lambda o: f"analysis_{o.ms}_{o.s.base36(9)}")
-    file_name = L(lambda o: o.s.choice(FILE_NAMES).format(n=o.s.randint(1, 999)).rsplit(".", 1)[0] + "." + o.ext)
+    file_name = L(
+        lambda o: (
+            o.s.choice(FILE_NAMES).format(n=o.s.randint(1, 999)).rsplit(".", 1)[0] + "." + o.ext
+        )
+    )
     file_size = L(lambda o: o.s.randint(40_000, 25_000_000))
     mime_type = L(lambda o: MIME_TYPES[o.ext])
     extracted_fields = L(lambda o: _extracted_fields(o) if o.done else None)
-    contextual_analysis = L(lambda o: dumps({
-        "risk_seviyesi": o.s.choice(("düşük", "orta", "yüksek")), "skor": round(o.s.uniform(0, 100), 1),
-        "özet": o.s.fill("{kurum} için bütçe piyasa fiyatlarıyla uyumlu görünüyor."),
-    }) if o.done else None)
-    market_analysis = L(lambda o: dumps({
-        "kalemler": [{"ürün": p[1], "birim": p[2], "fiyat": o.s.price(p[3])} for p in o.s.random.sample(PRODUCTS, 3)],
-        "para_birimi": "TRY",
-    }) if o.done else None)
+    contextual_analysis = L(
+        lambda o: (
+            dumps(
+                {
+                    "risk_seviyesi": o.s.choice(("düşük", "orta", "yüksek")),
+                    "skor": round(o.s.uniform(0, 100), 1),
+                    "özet": o.s.fill("{kurum} için bütçe piyasa fiyatlarıyla uyumlu görünüyor."),
+                }
+            )
+            if o.done
+            else None
+        )
+    )
+    market_analysis = L(
+        lambda o: (
+            dumps(
+                {
+                    "kalemler": [
+                        {"ürün": p[1], "birim": p[2], "fiyat": o.s.price(p[3])}
+                        for p in o.s.random.sample(PRODUCTS, 3)
+                    ],
+                    "para_birimi": "TRY",
+                }
+            )
+            if o.done
+            else None
+        )
+    )
     validation = L(lambda o: dumps({"valid": True, "uyarılar": []}) if o.done else None)
     processing_time_ms = L(lambda o: o.s.randint(4_000, 240_000) if o.done else None)
     # MIXED: the upload route writes toISOString(), DataPoolManager and the default write SQLite time.
@@ -671,9 +610,16 @@ class AnalysisHistoryFactory(LegacyRowFactory):
     updated_at = L(lambda o: sqlite_ts(o.ms + (o.processing_time_ms or 0)))
     error = L(lambda o: "Claude API zaman aşımı (120 sn)" if o.status == "failed" else None)
     user_id = L(lambda o: o.s.user_id() if o.s.chance(0.8) else None)
-    data_pool = L(lambda o: dumps({"documents": 1, "tables": o.s.randint(0, 12), "dates": o.s.randint(0, 20)})
-                  if o.done else None)
-    input_files = L(lambda o: dumps([{"name": o.file_name, "size": o.file_size, "type": o.mime_type}]))
+    data_pool = L(
+        lambda o: (
+            dumps({"documents": 1, "tables": o.s.randint(0, 12), "dates": o.s.randint(0, 20)})
+            if o.done
+            else None
+        )
+    )
+    input_files = L(
+        lambda o: dumps([{"name": o.file_name, "size": o.file_size, "type": o.mime_type}])
+    )
 
 
 @legacy_table("data_pools")
@@ -683,12 +629,25 @@ class DataPoolFactory(LegacyRowFactory):
     table_count = L(lambda o: o.s.randint(0, 15))
     date_count = L(lambda o: o.s.randint(0, 30))
     entity_count = L(lambda o: o.s.randint(5, 200))
-    data_pool_json = L(lambda o: dumps({
-        "documents": [{"doc_id": f"doc_{k}", "name": o.s.choice(FILE_NAMES).format(n=k)} for k in range(o.document_count)],
-        "tables": o.table_count, "dates": [], "entities": {"kurum": o.s.institution()},
-    }))
-    text_content = L(lambda o: o.s.fill("{kurum} {sehir} ili merkez ve ilçelerinde {n} kişilik yemek hizmeti; "
-                                       "şartname ekinde gramaj çizelgesi yer almaktadır."))
+    data_pool_json = L(
+        lambda o: dumps(
+            {
+                "documents": [
+                    {"doc_id": f"doc_{k}", "name": o.s.choice(FILE_NAMES).format(n=k)}
+                    for k in range(o.document_count)
+                ],
+                "tables": o.table_count,
+                "dates": [],
+                "entities": {"kurum": o.s.institution()},
+            }
+        )
+    )
+    text_content = L(
+        lambda o: o.s.fill(
+            "{kurum} {sehir} ili merkez ve ilçelerinde {n} kişilik yemek hizmeti; "
+            "şartname ekinde gramaj çizelgesi yer almaktadır."
+        )
+    )
     total_size_bytes = L(lambda o: o.s.randint(10_000, 30_000_000))
     expires_at = L(lambda o: iso_z(o.ms + DAY_MS))  # now + 24 h, toISOString()
     created_at = L(lambda o: sqlite_ts(o.ms))
@@ -697,8 +656,18 @@ class DataPoolFactory(LegacyRowFactory):
 @legacy_table("analysis_results_v2")
 class AnalysisResultV2Factory(LegacyRowFactory):
     id = L(lambda o: o.s.distinct("analysis_history", "id", o.i, o.total))
-    tender_id = L(lambda o: o.s.choice(o.s.world.values("tenders", "id")) if o.s.world.count("tenders") and o.s.chance(0.4) else None)
-    status = L(lambda o: o.s.choice(("completed", "completed", "completed", "failed", "processing", "pending")))
+    tender_id = L(
+        lambda o: (
+            o.s.choice(o.s.world.values("tenders", "id"))
+            if o.s.world.count("tenders") and o.s.chance(0.4)
+            else None
+        )
+    )
+    status = L(
+        lambda o: o.s.choice(
+            ("completed", "completed", "completed", "failed", "processing", "pending")
+        )
+    )
     institution = L(lambda o: o.s.institution())
     budget_amount = L(lambda o: round(o.s.uniform(250_000, 90_000_000), 2))
     person_count = L(lambda o: o.s.randint(50, 5000))
@@ -708,8 +677,14 @@ class AnalysisResultV2Factory(LegacyRowFactory):
     market_risk_level = L(lambda o: o.s.choice(("low", "medium", "high", None)))
     data_quality_score = L(lambda o: round(o.s.random.random(), 3))
     extracted_fields_json = L(lambda o: _extracted_fields(o))
-    contextual_analysis_json = L(lambda o: dumps({"skor": o.contextual_score, "öneriler": ["Gramajları kontrol edin"]}))
-    market_analysis_json = L(lambda o: dumps({"risk": o.market_risk_level, "sapma_yüzde": round(o.s.uniform(-30, 30), 1)}))
+    contextual_analysis_json = L(
+        lambda o: dumps({"skor": o.contextual_score, "öneriler": ["Gramajları kontrol edin"]})
+    )
+    market_analysis_json = L(
+        lambda o: dumps(
+            {"risk": o.market_risk_level, "sapma_yüzde": round(o.s.uniform(-30, 30), 1)}
+        )
+    )
     validation_json = L(lambda o: dumps({"valid": o.status == "completed"}))
     processing_time_ms = L(lambda o: o.s.randint(4_000, 240_000))
     tokens_used = L(lambda o: o.s.randint(2_000, 180_000))
@@ -729,8 +704,15 @@ class ApiMetricFactory(LegacyRowFactory):
     cost_usd = L(lambda o: round(o.input_tokens * 3e-6 + o.output_tokens * 15e-6, 6))
     duration_ms = L(lambda o: o.s.randint(300, 120_000))
     success = L(lambda o: o.s.flag(0.95))
-    error_message = L(lambda o: None if o.success else o.s.choice(("429 Too Many Requests", "overloaded_error",
-                                                                   "İstek zaman aşımına uğradı")))
+    error_message = L(
+        lambda o: (
+            None
+            if o.success
+            else o.s.choice(
+                ("429 Too Many Requests", "overloaded_error", "İstek zaman aşımına uğradı")
+            )
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -740,12 +722,20 @@ class SemanticCacheFactory(LegacyRowFactory):
     prompt_text = L(lambda o: o.s.fill(o.s.choice(CHAT_QUESTIONS)))
     model = L(lambda o: o.s.choice(AI_MODELS))
     temperature = L(lambda o: o.s.choice((0.0, 0.2, 0.3, 0.7)))
-    prompt_hash = L(lambda o: hashlib.sha256(f"{o.prompt_text.lower().strip()}:{o.model}:{o.temperature}".encode()).hexdigest())
-    response_data = L(lambda o: dumps({"content": o.s.fill(o.s.choice(CHAT_ANSWERS)), "model": o.model}))
+    prompt_hash = L(
+        lambda o: hashlib.sha256(
+            f"{o.prompt_text.lower().strip()}:{o.model}:{o.temperature}".encode()
+        ).hexdigest()
+    )
+    response_data = L(
+        lambda o: dumps({"content": o.s.fill(o.s.choice(CHAT_ANSWERS)), "model": o.model})
+    )
     tokens_used = L(lambda o: o.s.randint(150, 6_000))
     hit_count = L(lambda o: o.s.choice((0, 0, 1, 2, 5, 17)))
     created_at = L(lambda o: sqlite_ts(o.ms))
-    last_accessed = L(lambda o: sqlite_ts(o.s.later(o.ms, 0, 7 * 86400)) if o.hit_count else o.created_at)
+    last_accessed = L(
+        lambda o: sqlite_ts(o.s.later(o.ms, 0, 7 * 86400)) if o.hit_count else o.created_at
+    )
     expires_at = L(lambda o: iso_z(o.ms + 7 * DAY_MS))
 
 
@@ -753,7 +743,11 @@ class SemanticCacheFactory(LegacyRowFactory):
 class MenuCacheFactory(LegacyRowFactory):
     hash = L(lambda o: o.s.hex(32))
     item_count = L(lambda o: o.s.randint(3, 8))
-    menu_items_json = L(lambda o: dumps([{"ad": m[0], "gramaj": m[3]} for m in o.s.random.sample(MENU_ITEMS, o.item_count)]))
+    menu_items_json = L(
+        lambda o: dumps(
+            [{"ad": m[0], "gramaj": m[3]} for m in o.s.random.sample(MENU_ITEMS, o.item_count)]
+        )
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
     last_used_at = L(lambda o: sqlite_ts(o.s.later(o.ms, 0, 86400)))
 
@@ -775,9 +769,13 @@ class TenderFactory(LegacyRowFactory):
     partial_bid_allowed = L(lambda o: o.s.flag(0.2))
     publish_date = L(lambda o: _scraped_date(o, o.ms))
     tender_date = L(lambda o: _scraped_date(o, o.tender_ms))
-    days_remaining = L(lambda o: (o.tender_ms - o.ms) // DAY_MS)  # computed at scrape time, goes stale
+    days_remaining = L(
+        lambda o: (o.tender_ms - o.ms) // DAY_MS
+    )  # computed at scrape time, goes stale
     url = L(lambda o: f"https://www.ihalebul.com/tender/{o.id}")
-    status = L(lambda o: "archived" if o.tender_ms < END_MS - 10 * DAY_MS and o.s.chance(0.5) else "active")
+    status = L(
+        lambda o: "archived" if o.tender_ms < END_MS - 10 * DAY_MS and o.s.chance(0.5) else "active"
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
     updated_at = L(lambda o: sqlite_ts(o.s.later(o.ms, 0, 5 * 86400)))
 
@@ -801,10 +799,14 @@ class ChatAnalyticsFactory(LegacyRowFactory):
     message_type = L(lambda o: "assistant" if o.assistant else "user")
     id = L(lambda o: f"msg_{o.ms}_{o.s.base36(9)}" + ("_response" if o.assistant else ""))
     # Six messages per conversation; the id is stable for the conversation, not drawn per row.
-    conversation_id = L(lambda o: f"conv_{o.s.slot(o.i - o.i % 6, o.total)}_{o.s.stable_token(o.i // 6)}")
+    conversation_id = L(
+        lambda o: f"conv_{o.s.slot(o.i - o.i % 6, o.total)}_{o.s.stable_token(o.i // 6)}"
+    )
     user_id = L(lambda o: o.s.user_id())
     timestamp = L(lambda o: iso_z(o.ms))
-    content = L(lambda o: o.s.fill(o.s.choice(CHAT_ANSWERS if o.assistant else CHAT_QUESTIONS))[:1000])
+    content = L(
+        lambda o: o.s.fill(o.s.choice(CHAT_ANSWERS if o.assistant else CHAT_QUESTIONS))[:1000]
+    )
     response_time = L(lambda o: o.s.randint(400, 25_000) if o.assistant else None)
     tokens_used = L(lambda o: o.s.randint(80, 4_000) if o.assistant else None)
     command = L(lambda o: None if o.assistant else o.s.choice(CHAT_COMMANDS))
@@ -816,22 +818,44 @@ class ChatAnalyticsFactory(LegacyRowFactory):
 @legacy_table("chat_feedback")
 class ChatFeedbackFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
-    message_id = L(lambda o: o.s.distinct("chat_analytics", "id", o.i, o.total))  # assistant messages
+    message_id = L(
+        lambda o: o.s.distinct("chat_analytics", "id", o.i, o.total)
+    )  # assistant messages
     conversation_id = L(lambda o: o.s.distinct("chat_analytics", "conversation_id", o.i, o.total))
     rating = L(lambda o: o.s.random.choices((1, 2, 3, 4, 5), cum_weights=(5, 10, 25, 60, 100))[0])
-    feedback = L(lambda o: o.s.choice(("Çok faydalı, teşekkürler", "Fiyatlar güncel değil", "Yanıt eksik",
-                                       "Gramaj bilgisi doğru", None)))
+    feedback = L(
+        lambda o: o.s.choice(
+            (
+                "Çok faydalı, teşekkürler",
+                "Fiyatlar güncel değil",
+                "Yanıt eksik",
+                "Gramaj bilgisi doğru",
+                None,
+            )
+        )
+    )
     improvements = L(lambda o: dumps(["Daha güncel fiyat kullan"] if o.rating < 3 else []))
     tags = L(lambda o: dumps(o.s.random.sample(["fiyat", "menü", "ihale", "doğruluk", "hız"], 2)))
-    context = L(lambda o: dumps({"sayfa": "/chat", "komut": o.s.choice(("/fiyat", "/analiz", None))}))
+    context = L(
+        lambda o: dumps({"sayfa": "/chat", "komut": o.s.choice(("/fiyat", "/analiz", None))})
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
 
 
 @legacy_table("feedback_patterns")
 class FeedbackPatternFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
-    pattern = L(lambda o: o.s.choice(("fiyat güncel değil", "eksik gramaj", "yanlış kurum adı", "yavaş yanıt",
-                                      "menü önerisi tekrarlıyor")))
+    pattern = L(
+        lambda o: o.s.choice(
+            (
+                "fiyat güncel değil",
+                "eksik gramaj",
+                "yanlış kurum adı",
+                "yavaş yanıt",
+                "menü önerisi tekrarlıyor",
+            )
+        )
+    )
     category = L(lambda o: o.s.choice(("accuracy", "speed", "content", "ux")))
     frequency = L(lambda o: o.s.randint(1, 40))
     avg_rating = L(lambda o: round(o.s.uniform(1, 5), 2))
@@ -845,9 +869,13 @@ class ImprovementActionFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     feedback_id = L(lambda o: o.s.ref("chat_feedback", nullable=0.1))
     action_type = L(lambda o: o.s.choice(("prompt_update", "cache_invalidate", "data_refresh")))
-    action_details = L(lambda o: dumps({"açıklama": "Fiyat verisi yenilendi", "ürün": o.s.product()[1]}))
+    action_details = L(
+        lambda o: dumps({"açıklama": "Fiyat verisi yenilendi", "ürün": o.s.product()[1]})
+    )
     status = L(lambda o: o.s.choice(("pending", "applied")))
-    applied_at = L(lambda o: sqlite_ts(o.s.later(o.ms, 60, 86400)) if o.status == "applied" else None)
+    applied_at = L(
+        lambda o: sqlite_ts(o.s.later(o.ms, 60, 86400)) if o.status == "applied" else None
+    )
     created_at = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -898,10 +926,24 @@ class MarketPriceFactory(LegacyRowFactory):
     unit = L(lambda o: o.product[2])
     unit_price = L(lambda o: o.s.price(o.product[3]))
     currency = "TRY"
-    source = L(lambda o: o.s.choice(("TUIK", "WEB", "DB")) if o.seeded else o.s.choice(("ai", "tuik", "web")))
+    source = L(
+        lambda o: (
+            o.s.choice(("TUIK", "WEB", "DB")) if o.seeded else o.s.choice(("ai", "tuik", "web"))
+        )
+    )
     # The seed back-fills the 90 days before the first boot, oldest first.
-    created_at = L(lambda o: date_only(SEEDED_MS - (89 - (o.i // 7) % 90) * DAY_MS) if o.seeded else sqlite_ts(o.ms))
-    meta = L(lambda o: None if o.s.chance(0.6) else dumps({"güven": round(o.s.uniform(0.5, 1), 2), "seed": o.seeded}))
+    created_at = L(
+        lambda o: (
+            date_only(SEEDED_MS - (89 - (o.i // 7) % 90) * DAY_MS) if o.seeded else sqlite_ts(o.ms)
+        )
+    )
+    meta = L(
+        lambda o: (
+            None
+            if o.s.chance(0.6)
+            else dumps({"güven": round(o.s.uniform(0.5, 1), 2), "seed": o.seeded})
+        )
+    )
 
 
 @legacy_table("market_price_details")
@@ -964,7 +1006,13 @@ class NormalizedPriceFactory(LegacyRowFactory):
     original_price = L(lambda o: round(o.s.uniform(10, 600), 2))
     original_weight = L(lambda o: o.s.choice((0.5, 1.0, 2.5, 500.0, 1000.0)))
     original_unit = L(lambda o: o.s.choice(("kg", "g", "lt", "ml", "adet")))
-    normalization_factor = L(lambda o: 1000.0 / o.original_weight if o.original_unit in ("g", "ml") else 1.0 / o.original_weight)
+    normalization_factor = L(
+        lambda o: (
+            1000.0 / o.original_weight
+            if o.original_unit in ("g", "ml")
+            else 1.0 / o.original_weight
+        )
+    )
     normalized_price_per_kg = L(lambda o: round(o.original_price * o.normalization_factor, 2))
     confidence_score = L(lambda o: round(o.s.uniform(0.5, 1), 2))
     created_at = L(lambda o: sqlite_ts(o.ms))
@@ -979,7 +1027,9 @@ class PriceHistoryFactory(LegacyRowFactory):
     previous_price = L(lambda o: round(o.price * o.s.uniform(0.85, 1.15), 2))
     price_change = L(lambda o: round(o.price - o.previous_price, 2))
     price_change_percent = L(lambda o: round(100 * o.price_change / o.previous_price, 2))
-    change_direction = L(lambda o: "up" if o.price_change > 0 else ("down" if o.price_change < 0 else "stable"))
+    change_direction = L(
+        lambda o: "up" if o.price_change > 0 else ("down" if o.price_change < 0 else "stable")
+    )
     volatility_score = L(lambda o: round(o.s.random.random(), 3))
     timestamp = L(lambda o: sqlite_ts(o.ms))  # the generated column `date` is never inserted
 
@@ -990,9 +1040,21 @@ class PriceValidationFactory(LegacyRowFactory):
     source = L(lambda o: o.s.choice(("TUIK", "WEB", "AI", "DB")))
     product_key = L(lambda o: o.s.product()[0])
     quoted_price = L(lambda o: round(o.s.uniform(10, 600), 2))
-    actual_price = L(lambda o: round(o.quoted_price * o.s.uniform(0.8, 1.2), 2) if o.s.chance(0.9) else None)
-    was_accurate = L(lambda o: 1 if o.actual_price and abs(o.actual_price - o.quoted_price) / o.quoted_price < 0.1 else 0)
-    deviation = L(lambda o: round(abs((o.actual_price or o.quoted_price) - o.quoted_price) / o.quoted_price, 4))
+    actual_price = L(
+        lambda o: round(o.quoted_price * o.s.uniform(0.8, 1.2), 2) if o.s.chance(0.9) else None
+    )
+    was_accurate = L(
+        lambda o: (
+            1
+            if o.actual_price and abs(o.actual_price - o.quoted_price) / o.quoted_price < 0.1
+            else 0
+        )
+    )
+    deviation = L(
+        lambda o: round(
+            abs((o.actual_price or o.quoted_price) - o.quoted_price) / o.quoted_price, 4
+        )
+    )
     timestamp = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -1000,7 +1062,9 @@ class PriceValidationFactory(LegacyRowFactory):
 class MarketCacheFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     product_key = L(lambda o: f"{o.s.product()[0]}_{o.i}")  # UNIQUE
-    fusion_data = L(lambda o: dumps({"fiyat": round(o.s.uniform(10, 600), 2), "kaynaklar": ["TUIK", "WEB"]}))
+    fusion_data = L(
+        lambda o: dumps({"fiyat": round(o.s.uniform(10, 600), 2), "kaynaklar": ["TUIK", "WEB"]})
+    )
     confidence = L(lambda o: round(o.s.random.random(), 3))
     created_at = L(lambda o: sqlite_ts(o.ms))
     expires_at = L(lambda o: sqlite_ts(o.ms + DAY_MS))
@@ -1059,7 +1123,13 @@ class ProductCardFactory(LegacyRowFactory):
     brand = L(lambda o: o.s.choice(BRANDS)[0] if o.s.chance(0.6) else None)
     tags = L(lambda o: dumps([o.product[4], "gıda"]))
     has_variants = L(lambda o: 1 if o.variant_count else 0)
-    variants = L(lambda o: dumps([f"{o.name} {k + 1} kg" for k in range(o.variant_count)]) if o.variant_count else None)
+    variants = L(
+        lambda o: (
+            dumps([f"{o.name} {k + 1} kg" for k in range(o.variant_count)])
+            if o.variant_count
+            else None
+        )
+    )
     default_variant = L(lambda o: f"{o.name} 1 kg" if o.variant_count else None)
     nutrition_category = L(lambda o: o.s.choice(("protein", "karbonhidrat", "yağ", "vitamin")))
     barcode = L(lambda o: "869" + o.s.digits(10))
@@ -1153,7 +1223,13 @@ class UserPriceSubmissionFactory(LegacyRowFactory):
     receipt_image_url = None
     submitted_at = L(lambda o: sqlite_ts(o.ms))
     verification_status = L(lambda o: o.s.choice(("pending", "verified", "rejected")))
-    verified_by = L(lambda o: dumps([o.s.user_id()]) if o.verification_status == "verified" and o.s.user_id() else None)
+    verified_by = L(
+        lambda o: (
+            dumps([o.s.user_id()])
+            if o.verification_status == "verified" and o.s.user_id()
+            else None
+        )
+    )
     trust_score = L(lambda o: round(o.s.random.random(), 2))
     rejection_reason = L(lambda o: "Fiş okunamadı" if o.verification_status == "rejected" else None)
 
@@ -1231,11 +1307,15 @@ class ScrapingQueueFactory(LegacyRowFactory):
 class WebhookSubscriptionFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     market_name = L(lambda o: o.s.choice(MARKETS)[0])
-    webhook_url = L(lambda o: f"https://hooks.procheff.com/market/{o.market_name}/{o.i}")  # UNIQUE with market
+    webhook_url = L(
+        lambda o: f"https://hooks.procheff.com/market/{o.market_name}/{o.i}"
+    )  # UNIQUE with market
     secret_key = L(lambda o: o.s.hex(32))
     events = L(lambda o: dumps(["price.updated", "stock.changed"]))
     is_active = L(lambda o: o.s.flag(0.85))
-    last_delivery_at = L(lambda o: o.s.later(o.ms, 60, 30 * 86400) if o.s.chance(0.6) else None)  # epoch ms
+    last_delivery_at = L(
+        lambda o: o.s.later(o.ms, 60, 30 * 86400) if o.s.chance(0.6) else None
+    )  # epoch ms
     failure_count = L(lambda o: o.s.randint(0, 5))
     created_at = L(lambda o: o.ms)  # epoch ms in a TIMESTAMP column
 
@@ -1259,8 +1339,15 @@ class AccuracyMetricFactory(LegacyRowFactory):
     created_at = L(lambda o: o.day_ms - o.s.randint(0, 3_600_000))  # epoch ms in a TIMESTAMP column
 
 
-ACCURACY_PROVIDERS = (("api", "tuik"), ("api", "migros_api"), ("scraper", "a101"), ("scraper", "sok"),
-                      ("crowd", "kullanıcılar"), ("ai", "claude"), ("ai", "gemini"))
+ACCURACY_PROVIDERS = (
+    ("api", "tuik"),
+    ("api", "migros_api"),
+    ("scraper", "a101"),
+    ("scraper", "sok"),
+    ("crowd", "kullanıcılar"),
+    ("ai", "claude"),
+    ("ai", "gemini"),
+)
 
 
 @legacy_table("coverage_metrics")
@@ -1283,7 +1370,11 @@ class CacheEntryFactory(LegacyRowFactory):
 
     category = L(lambda o: o.s.choice(("price", "price", "search", "fusion", "tuik")))
     key = L(lambda o: f"{o.category}:{o.product[0]}:{o.s.choice(MARKETS)[0]}:{o.i:x}")  # UNIQUE
-    value = L(lambda o: dumps({"ürün": o.product[1], "fiyat": o.s.price(o.product[3]), "birim": o.product[2]}))
+    value = L(
+        lambda o: dumps(
+            {"ürün": o.product[1], "fiyat": o.s.price(o.product[3]), "birim": o.product[2]}
+        )
+    )
     tags = L(lambda o: dumps([o.category, o.product[4]]) if o.s.chance(0.7) else None)
     expires_at = L(lambda o: o.ms + o.s.choice((3_600_000, 21_600_000, DAY_MS)))
     created_at = L(lambda o: o.ms)
@@ -1298,15 +1389,27 @@ class QueueJobFactory(LegacyRowFactory):
     data = L(lambda o: dumps({"ürün": o.s.product()[1], "market": o.s.choice(MARKETS)[0]}))
     priority = L(lambda o: o.s.choice((1, 5, 5, 5, 10)))
     status = L(lambda o: o.s.choice(QUEUE_STATUSES))
-    attempts = L(lambda o: 0 if o.status == "pending" else (3 if o.status == "failed" else o.s.randint(1, 2)))
+    attempts = L(
+        lambda o: 0 if o.status == "pending" else (3 if o.status == "failed" else o.s.randint(1, 2))
+    )
     max_attempts = 3
     created_at = L(lambda o: o.ms)
     processed_at = L(lambda o: None if o.status == "pending" else o.s.later(o.ms, 0, 30))
-    completed_at = L(lambda o: o.s.later(o.processed_at, 1, 60) if o.status == "completed" else None)
+    completed_at = L(
+        lambda o: o.s.later(o.processed_at, 1, 60) if o.status == "completed" else None
+    )
     failed_at = L(lambda o: o.s.later(o.processed_at, 1, 60) if o.status == "failed" else None)
     error = L(lambda o: "ETIMEDOUT" if o.status == "failed" else None)
-    result = L(lambda o: dumps({"fiyat": round(o.s.uniform(10, 600), 2), "kaynak": "WEB"}) if o.status == "completed" else None)
-    next_retry_at = L(lambda o: o.ms + 60_000 * 2 ** o.attempts if o.status == "processing" and o.attempts else None)
+    result = L(
+        lambda o: (
+            dumps({"fiyat": round(o.s.uniform(10, 600), 2), "kaynak": "WEB"})
+            if o.status == "completed"
+            else None
+        )
+    )
+    next_retry_at = L(
+        lambda o: o.ms + 60_000 * 2**o.attempts if o.status == "processing" and o.attempts else None
+    )
 
 
 # -- menu planner
@@ -1354,8 +1457,12 @@ class RecipeFactory(SeedFactory):
     id = L(lambda o: o.i + 1)
     menu_item_id = L(lambda o: o.i + 1)  # UNIQUE(menu_item_id)
     # The seed JSON holds '\\n': literal backslash-n sequences, not newlines.
-    instructions = L(lambda o: "1. Malzemeleri hazırlayın.\\n2. Tencereye alıp kısık ateşte pişirin.\\n"
-                               f"3. {MENU_ITEMS[o.i][0]} sıcak servis edilir.")
+    instructions = L(
+        lambda o: (
+            "1. Malzemeleri hazırlayın.\\n2. Tencereye alıp kısık ateşte pişirin.\\n"
+            f"3. {MENU_ITEMS[o.i][0]} sıcak servis edilir."
+        )
+    )
     prep_time = L(lambda o: o.s.choice((10, 15, 20, 30)))
     cook_time = L(lambda o: o.s.choice((20, 30, 45, 60)))
     difficulty = L(lambda o: o.s.choice(("kolay", "orta", "zor")))
@@ -1377,7 +1484,9 @@ class RecipeIngredientFactory(LegacyRowFactory):
 @legacy_table("user_menus")
 class UserMenuFactory(LegacyRowFactory):
     id = L(lambda o: o.s.uuid4())
-    user_id = L(lambda o: o.i + 1 if o.s.chance(0.5) else None)  # declared INTEGER, users.id is TEXT
+    user_id = L(
+        lambda o: o.i + 1 if o.s.chance(0.5) else None
+    )  # declared INTEGER, users.id is TEXT
     name = L(lambda o: f"{o.s.choice(INSTITUTION_TYPES).capitalize()} menüsü {o.i + 1}")
     days = L(lambda o: o.s.choice((5, 7, 30)))
     institution_type = L(lambda o: o.s.choice(INSTITUTION_TYPES))
@@ -1411,8 +1520,16 @@ class GramajStandardFactory(SeedFactory):
 @legacy_table("report_templates")
 class ReportTemplateFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
-    name = L(lambda o: o.s.choice(("Haftalık İhale Özeti", "Aylık Maliyet Raporu", "Detaylı Analiz Raporu",
-                                   "Şehir Bazlı İhale Listesi")))
+    name = L(
+        lambda o: o.s.choice(
+            (
+                "Haftalık İhale Özeti",
+                "Aylık Maliyet Raporu",
+                "Detaylı Analiz Raporu",
+                "Şehir Bazlı İhale Listesi",
+            )
+        )
+    )
     description = L(lambda o: "Otomatik oluşturulan rapor şablonu" if o.s.chance(0.5) else None)
     type = L(lambda o: o.s.choice(("analysis", "summary", "detailed", "custom")))
     sections = L(lambda o: dumps(["özet", "maliyet", "risk"]))
@@ -1420,7 +1537,9 @@ class ReportTemplateFactory(LegacyRowFactory):
     format = L(lambda o: o.s.choice(("pdf", "excel", "csv", "html")))
     schedule = L(lambda o: o.s.choice(("0 9 * * 1", "0 8 1 * *", None)))
     recipients = L(lambda o: dumps([o.s.email()]) if o.s.world.count("users") else None)
-    last_generated = L(lambda o: sqlite_ts(o.s.later(o.ms, 60, 7 * 86400)) if o.s.chance(0.6) else None)
+    last_generated = L(
+        lambda o: sqlite_ts(o.s.later(o.ms, 60, 7 * 86400)) if o.s.chance(0.6) else None
+    )
     created_by = L(lambda o: o.s.email())  # session e-mail
     created_at = L(lambda o: sqlite_ts(o.ms))
     updated_at = L(lambda o: sqlite_ts(o.ms))
@@ -1454,7 +1573,9 @@ class PerformanceSettingFactory(SeedFactory):
     max_value = L(lambda o: o.seed[6])
     default_value = L(lambda o: o.seed[7])
     requires_restart = L(lambda o: o.seed[8])
-    updated_by = L(lambda o: o.s.email() if o.i % 2 else None)  # session e-mail when changed in the UI
+    updated_by = L(
+        lambda o: o.s.email() if o.i % 2 else None
+    )  # session e-mail when changed in the UI
     updated_at = L(lambda o: sqlite_ts(o.ms))
 
 
@@ -1503,10 +1624,18 @@ class WebhookLogFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     webhook_id = L(lambda o: o.s.ref("webhooks"))
     event_type = L(lambda o: o.s.choice(("analysis.completed", "tender.new", "test")))
-    payload = L(lambda o: dumps({"event": o.event_type, "kurum": o.s.institution(), "zaman": iso_z(o.ms)}))
+    payload = L(
+        lambda o: dumps({"event": o.event_type, "kurum": o.s.institution(), "zaman": iso_z(o.ms)})
+    )
     success = L(lambda o: o.s.flag(0.7))
     status_code = L(lambda o: 200 if o.success else o.s.choice((404, 500, 502, None)))
-    response = L(lambda o: '{"ok":true}' if o.success else o.s.choice(("Not Found", "fetch failed", "Bağlantı zaman aşımı")))
+    response = L(
+        lambda o: (
+            '{"ok":true}'
+            if o.success
+            else o.s.choice(("Not Found", "fetch failed", "Bağlantı zaman aşımı"))
+        )
+    )
     retry_count = L(lambda o: 0 if o.success else o.s.randint(1, 3))
     created_at = L(lambda o: sqlite_ts(o.ms))
 
@@ -1532,7 +1661,11 @@ class ApiUsageLogFactory(LegacyRowFactory):
     id = L(lambda o: o.i + 1)
     endpoint = L(lambda o: o.s.choice(API_ENDPOINTS))
     method = L(lambda o: o.s.choice(HTTP_METHODS))
-    status_code = L(lambda o: o.s.random.choices((200, 201, 400, 401, 404, 429, 500), cum_weights=(80, 85, 89, 91, 94, 97, 100))[0])
+    status_code = L(
+        lambda o: o.s.random.choices(
+            (200, 201, 400, 401, 404, 429, 500), cum_weights=(80, 85, 89, 91, 94, 97, 100)
+        )[0]
+    )
     response_time_ms = L(lambda o: o.s.randint(5, 30_000))
     user_id = L(lambda o: o.s.user_id() if o.s.chance(0.8) else None)
     ip_address = L(lambda o: o.s.ip())
@@ -1587,7 +1720,7 @@ class _RowState:
     there and then, so the random draws happen in exactly the order ``Factory.build()`` makes them.
     """
 
-    _functions: dict[str, Callable[[Any], Any]] = {}
+    _functions: ClassVar[dict[str, Callable[[Any], Any]]] = {}
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -1607,7 +1740,9 @@ class RowRecipe:
     names: tuple[str, ...]  # every declaration, parameters included, in resolution order
     state: type[_RowState]
 
-    def rows(self, sampler: Sampler, total: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[Any, ...]]:
+    def rows(
+        self, sampler: Sampler, total: int, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
         """Rows ``start``..``stop`` of ``total`` as tuples in :attr:`columns` order."""
         state_class, names, columns = self.state, self.names, self.columns
         functions = state_class._functions
@@ -1641,7 +1776,9 @@ def row_recipe(table: str) -> RowRecipe:
         if isinstance(declaration, factory.LazyAttribute):
             functions[name] = declaration.function
         elif isinstance(declaration, BaseDeclaration):
-            raise TypeError(f"{factory_class.__name__}.{name}: {type(declaration).__name__} has no fast path")
+            raise TypeError(
+                f"{factory_class.__name__}.{name}: {type(declaration).__name__} has no fast path"
+            )
         else:
             functions[name] = _constant(declaration)
     state = type(f"{factory_class.__name__}State", (_RowState,), {"_functions": functions})

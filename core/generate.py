@@ -20,6 +20,7 @@ tenders 224, a handful of seed tables):
 
 The counts always add up to ``rows`` exactly. The same ``seed`` gives the same rows.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,53 +30,139 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import factories, legacy
-from core.factories import CATEGORIES, MARKETS, Sampler, World
+from core import factories, legacy, vocabulary
+from core.factories import Sampler, World
+from core.vocabulary import CATEGORIES, MARKETS
 
 DEFAULT_ROWS = 2_000
 BATCH_ROWS = 10_000
 
 # Parents before children (declared FKs and the implicit links the factories follow).
 TABLE_ORDER = (
-    "users", "organizations", "user_2fa", "security_audit_logs",
-    "migrations", "_migrations",
-    "menu_categories", "menu_items", "recipes", "recipe_ingredients", "gramaj_standards", "user_menus",
-    "markets", "market_sources", "brand_mappings", "api_provider_health",
-    "notification_templates", "notification_channels", "notification_queue", "notifications",
-    "logs", "ai_logs",
-    "tenders", "analysis_history", "data_pools", "analysis_results_v2", "api_metrics",
-    "semantic_cache", "menu_cache",
-    "chat_analytics", "chat_feedback", "feedback_patterns", "improvement_actions",
-    "proactive_triggers", "proactive_suggestions",
-    "market_prices", "market_price_details", "market_price_history", "market_prices_v2",
-    "normalized_prices", "price_history", "price_validations", "market_cache",
-    "product_cards", "price_alerts", "product_catalog",
-    "fuzzy_matches", "user_price_submissions", "user_trust_metrics", "scraper_proxies",
-    "market_category_averages", "scraping_queue", "webhook_subscriptions", "accuracy_metrics",
-    "coverage_metrics", "cache_entries", "queue_jobs",
-    "report_templates", "report_history", "performance_settings", "performance_profiles",
-    "webhooks", "webhook_logs", "integration_configs", "api_usage_logs", "api_keys",
+    "users",
+    "organizations",
+    "user_2fa",
+    "security_audit_logs",
+    "migrations",
+    "_migrations",
+    "menu_categories",
+    "menu_items",
+    "recipes",
+    "recipe_ingredients",
+    "gramaj_standards",
+    "user_menus",
+    "markets",
+    "market_sources",
+    "brand_mappings",
+    "api_provider_health",
+    "notification_templates",
+    "notification_channels",
+    "notification_queue",
+    "notifications",
+    "logs",
+    "ai_logs",
+    "tenders",
+    "analysis_history",
+    "data_pools",
+    "analysis_results_v2",
+    "api_metrics",
+    "semantic_cache",
+    "menu_cache",
+    "chat_analytics",
+    "chat_feedback",
+    "feedback_patterns",
+    "improvement_actions",
+    "proactive_triggers",
+    "proactive_suggestions",
+    "market_prices",
+    "market_price_details",
+    "market_price_history",
+    "market_prices_v2",
+    "normalized_prices",
+    "price_history",
+    "price_validations",
+    "market_cache",
+    "product_cards",
+    "price_alerts",
+    "product_catalog",
+    "fuzzy_matches",
+    "user_price_submissions",
+    "user_trust_metrics",
+    "scraper_proxies",
+    "market_category_averages",
+    "scraping_queue",
+    "webhook_subscriptions",
+    "accuracy_metrics",
+    "coverage_metrics",
+    "cache_entries",
+    "queue_jobs",
+    "report_templates",
+    "report_history",
+    "performance_settings",
+    "performance_profiles",
+    "webhooks",
+    "webhook_logs",
+    "integration_configs",
+    "api_usage_logs",
+    "api_keys",
 )
 
 # Tables the app wrote at run time, by share of the rows left after the seeds.
 WRITTEN_WEIGHTS: dict[str, float] = {
-    "logs": 36.0, "market_prices": 12.0, "market_prices_v2": 7.0, "chat_analytics": 6.0,
-    "api_metrics": 6.0, "api_usage_logs": 4.0, "analysis_history": 4.0, "semantic_cache": 4.0,
-    "cache_entries": 4.0, "queue_jobs": 4.0, "tenders": 2.5, "data_pools": 2.0,
-    "analysis_results_v2": 1.5, "notifications": 1.0, "price_validations": 1.0,
-    "security_audit_logs": 0.8, "chat_feedback": 0.6, "webhook_logs": 0.6, "users": 0.4,
-    "notification_queue": 0.4, "notification_channels": 0.2, "improvement_actions": 0.2,
-    "report_history": 0.2, "product_cards": 0.2, "accuracy_metrics": 0.2, "user_2fa": 0.1,
-    "organizations": 0.1, "feedback_patterns": 0.1, "coverage_metrics": 0.1,
-    "recipe_ingredients": 0.1, "report_templates": 0.05, "webhook_subscriptions": 0.05,
+    "logs": 36.0,
+    "market_prices": 12.0,
+    "market_prices_v2": 7.0,
+    "chat_analytics": 6.0,
+    "api_metrics": 6.0,
+    "api_usage_logs": 4.0,
+    "analysis_history": 4.0,
+    "semantic_cache": 4.0,
+    "cache_entries": 4.0,
+    "queue_jobs": 4.0,
+    "tenders": 2.5,
+    "data_pools": 2.0,
+    "analysis_results_v2": 1.5,
+    "notifications": 1.0,
+    "price_validations": 1.0,
+    "security_audit_logs": 0.8,
+    "chat_feedback": 0.6,
+    "webhook_logs": 0.6,
+    "users": 0.4,
+    "notification_queue": 0.4,
+    "notification_channels": 0.2,
+    "improvement_actions": 0.2,
+    "report_history": 0.2,
+    "product_cards": 0.2,
+    "accuracy_metrics": 0.2,
+    "user_2fa": 0.1,
+    "organizations": 0.1,
+    "feedback_patterns": 0.1,
+    "coverage_metrics": 0.1,
+    "recipe_ingredients": 0.1,
+    "report_templates": 0.05,
+    "webhook_subscriptions": 0.05,
 }
 # Tables with no working writer (README 5.8): rows only from manual use, so a tiny share.
 UNWRITTEN_WEIGHT = 0.01
 UNWRITTEN = (
-    "ai_logs", "api_keys", "market_cache", "menu_cache", "product_catalog", "proactive_suggestions",
-    "user_menus", "price_alerts", "normalized_prices", "fuzzy_matches", "user_price_submissions",
-    "user_trust_metrics", "scraper_proxies", "scraping_queue", "market_price_details",
-    "market_price_history", "price_history", "market_category_averages",
+    "ai_logs",
+    "api_keys",
+    "market_cache",
+    "menu_cache",
+    "product_catalog",
+    "proactive_suggestions",
+    "user_menus",
+    "price_alerts",
+    "normalized_prices",
+    "fuzzy_matches",
+    "user_price_submissions",
+    "user_trust_metrics",
+    "scraper_proxies",
+    "scraping_queue",
+    "market_price_details",
+    "market_price_history",
+    "price_history",
+    "market_category_averages",
 )
 NEVER_WRITTEN = ("_migrations",)  # created by every getDB(), nothing ever inserts into it
 
@@ -115,8 +202,13 @@ class GenerationResult:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "seed": self.seed, "rows": self.rows,
-                "seconds": round(self.seconds, 3), "tables": dict(self.counts)}
+        return {
+            "path": str(self.path),
+            "seed": self.seed,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "tables": dict(self.counts),
+        }
 
 
 def seed_counts(rows: int) -> dict[str, int]:
@@ -124,14 +216,21 @@ def seed_counts(rows: int) -> dict[str, int]:
     boots = 1 + rows // 50_000
     reruns = 1 + rows // 500_000
     return {
-        "migrations": len(factories.MIGRATION_FILES), "menu_categories": len(factories.MENU_CATEGORIES),
-        "menu_items": len(factories.MENU_ITEMS), "recipes": len(factories.MENU_ITEMS),
-        "gramaj_standards": len(factories.GRAMAJ), "markets": len(factories.MARKETS),
-        "market_sources": len(factories.MARKET_SOURCES), "brand_mappings": len(factories.BRANDS),
-        "api_provider_health": len(factories.PROVIDERS),
-        "notification_templates": len(factories.NOTIFICATION_TEMPLATES),
-        "performance_settings": len(factories.PERFORMANCE_SETTINGS), "integration_configs": len(factories.INTEGRATIONS),
-        "performance_profiles": 3 * reruns, "webhooks": reruns, "proactive_triggers": 5 * boots,
+        "migrations": len(vocabulary.MIGRATION_FILES),
+        "menu_categories": len(vocabulary.MENU_CATEGORIES),
+        "menu_items": len(vocabulary.MENU_ITEMS),
+        "recipes": len(vocabulary.MENU_ITEMS),
+        "gramaj_standards": len(vocabulary.GRAMAJ),
+        "markets": len(vocabulary.MARKETS),
+        "market_sources": len(vocabulary.MARKET_SOURCES),
+        "brand_mappings": len(vocabulary.BRANDS),
+        "api_provider_health": len(vocabulary.PROVIDERS),
+        "notification_templates": len(vocabulary.NOTIFICATION_TEMPLATES),
+        "performance_settings": len(vocabulary.PERFORMANCE_SETTINGS),
+        "integration_configs": len(vocabulary.INTEGRATIONS),
+        "performance_profiles": 3 * reruns,
+        "webhooks": reruns,
+        "proactive_triggers": 5 * boots,
         "users": 1,  # the first registered account; more come with the run-time share
     }
 
@@ -146,8 +245,10 @@ def plan_counts(rows: int) -> dict[str, int]:
     seeds = seed_counts(rows)
     seeded = sum(seeds.values())
     if rows < seeded:
-        raise GenerationError(f"--rows {rows} is below the {seeded} rows the legacy seeds write; "
-                              f"ask for at least {seeded}")
+        raise GenerationError(
+            f"--rows {rows} is below the {seeded} rows the legacy seeds write; "
+            f"ask for at least {seeded}"
+        )
     weights = dict(WRITTEN_WEIGHTS)
     weights.update({table: UNWRITTEN_WEIGHT for table in UNWRITTEN})
     shares = _largest_remainder(rows - seeded, weights)
@@ -207,7 +308,10 @@ def generate_legacy_database(
     if path.exists():
         if not overwrite:
             raise FileExistsError(f"{path} already exists")
-        for leftover in (path, *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+        for leftover in (
+            path,
+            *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm")),
+        ):
             leftover.unlink(missing_ok=True)
     legacy.create_legacy_database(path)
     started = time.perf_counter()
@@ -227,7 +331,9 @@ def generate_legacy_database(
             result.counts[table] = counts[table]
         if counts["product_catalog"]:
             # product_catalog_fts is an external-content index: keep it in step with its table.
-            connection.execute("INSERT INTO product_catalog_fts(product_catalog_fts) VALUES ('rebuild')")
+            connection.execute(
+                "INSERT INTO product_catalog_fts(product_catalog_fts) VALUES ('rebuild')"
+            )
         connection.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
         connection.close()
@@ -263,11 +369,15 @@ def _write_table(
             try:
                 connection.executemany(sql, batch)
             except sqlite3.IntegrityError as exc:
-                raise GenerationError(_explain(connection, sql, table, recipe.columns, batch, exc)) from exc
+                raise GenerationError(
+                    _explain(connection, sql, table, recipe.columns, batch, exc)
+                ) from exc
             if remember:
                 _keep(kept, recipe.columns, batch, remember[1])
             if progress:
-                progress(Progress(table, start + len(batch), total, done + start + len(batch), rows))
+                progress(
+                    Progress(table, start + len(batch), total, done + start + len(batch), rows)
+                )
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK") if connection.in_transaction else None
@@ -276,8 +386,12 @@ def _write_table(
         world.remembered[(table, column)] = values
 
 
-def _keep(kept: dict[str, list[Any]], columns: tuple[str, ...], batch: list[tuple[Any, ...]],
-          keep_row: Callable[[dict[str, Any]], bool] | None) -> None:
+def _keep(
+    kept: dict[str, list[Any]],
+    columns: tuple[str, ...],
+    batch: list[tuple[Any, ...]],
+    keep_row: Callable[[dict[str, Any]], bool] | None,
+) -> None:
     positions = {column: columns.index(column) for column in kept}
     for row in batch:
         if keep_row is None or keep_row(dict(zip(columns, row))):
@@ -285,8 +399,14 @@ def _keep(kept: dict[str, list[Any]], columns: tuple[str, ...], batch: list[tupl
                 kept[column].append(row[position])
 
 
-def _explain(connection: sqlite3.Connection, sql: str, table: str, columns: tuple[str, ...],
-             batch: list[tuple[Any, ...]], exc: sqlite3.IntegrityError) -> str:
+def _explain(
+    connection: sqlite3.Connection,
+    sql: str,
+    table: str,
+    columns: tuple[str, ...],
+    batch: list[tuple[Any, ...]],
+    exc: sqlite3.IntegrityError,
+) -> str:
     """Find the first row of a failed batch that the schema rejects, for an actionable message."""
     connection.execute("SAVEPOINT explain")
     try:
@@ -294,8 +414,10 @@ def _explain(connection: sqlite3.Connection, sql: str, table: str, columns: tupl
             try:
                 connection.execute(sql, row)
             except sqlite3.IntegrityError as row_exc:
-                return (f"{table}: the factory wrote a row the legacy schema rejects ({row_exc}): "
-                        f"{dict(zip(columns, row))!r}; fix the {table} factory in core/factories.py")
+                return (
+                    f"{table}: the factory wrote a row the legacy schema rejects ({row_exc}): "
+                    f"{dict(zip(columns, row))!r}; fix the {table} factory in core/factories.py"
+                )
     finally:
         connection.execute("ROLLBACK TO explain")
         connection.execute("RELEASE explain")

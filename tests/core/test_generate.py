@@ -1,4 +1,5 @@
 """core.generate writes a valid, realistic, deterministic legacy database of exactly the rows asked for."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def db(legacy_file: Path) -> Iterator[sqlite3.Connection]:
 
 
 def column(db: sqlite3.Connection, table: str, name: str) -> list[Any]:
-    return [row[0] for row in db.execute(f'SELECT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')]
+    return [
+        row[0] for row in db.execute(f'SELECT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')
+    ]
 
 
 def dump(path: Path) -> list[str]:
@@ -86,7 +89,9 @@ def test_plan_counts_follow_the_real_database() -> None:
 
     assert max(counts, key=counts.__getitem__) == "logs"
     assert counts["logs"] > counts["market_prices"] > counts["tenders"] > counts["users"]
-    assert counts["menu_items"] == 29 and counts["menu_categories"] == 10 and counts["markets"] == 10
+    assert (
+        counts["menu_items"] == 29 and counts["menu_categories"] == 10 and counts["markets"] == 10
+    )
     assert all(counts[table] < counts["tenders"] for table in generate.UNWRITTEN)
 
 
@@ -103,7 +108,10 @@ def test_generate_writes_exactly_the_rows_asked_for(tmp_path: Path, rows: int) -
     result = make(tmp_path / "legacy.db", rows=rows)
 
     connection = sqlite3.connect(tmp_path / "legacy.db")
-    actual = {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in generate.TABLE_ORDER}
+    actual = {
+        t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+        for t in generate.TABLE_ORDER
+    }
     connection.close()
     assert actual == result.counts
     assert sum(actual.values()) == rows == result.rows
@@ -131,14 +139,23 @@ def test_generate_refuses_an_existing_file_unless_told_to_overwrite(tmp_path: Pa
     assert path.read_bytes() == b"keep me"
 
     generate.generate_legacy_database(path, rows=300, overwrite=True)
-    assert sum(1 for line in dump(path) if line.startswith("INSERT INTO \"logs\"")) > 0
+    assert sum(1 for line in dump(path) if line.startswith('INSERT INTO "logs"')) > 0
 
 
 def test_generate_leaves_the_never_created_tables_absent(db: sqlite3.Connection) -> None:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
-    assert not tables & {"memberships", "orchestrations", "analysis_results", "activity_logs", "user_settings",
-                         "app_settings", "backup_history", "tender_analysis", "tender_full_content"}
+    assert not tables & {
+        "memberships",
+        "orchestrations",
+        "analysis_results",
+        "activity_logs",
+        "user_settings",
+        "app_settings",
+        "backup_history",
+        "tender_analysis",
+        "tender_full_content",
+    }
     assert set(generate.TABLE_ORDER) <= tables
 
 
@@ -147,7 +164,9 @@ def test_generate_passes_sqlite_integrity_and_foreign_key_checks(db: sqlite3.Con
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-def test_generate_rows_satisfy_every_check_unique_and_not_null(legacy_file: Path, tmp_path: Path) -> None:
+def test_generate_rows_satisfy_every_check_unique_and_not_null(
+    legacy_file: Path, tmp_path: Path
+) -> None:
     """Copy every row into a fresh legacy schema with constraints enforced: nothing may be refused."""
     fresh = tmp_path / "fresh.db"
     legacy.create_legacy_database(fresh)
@@ -157,13 +176,19 @@ def test_generate_rows_satisfy_every_check_unique_and_not_null(legacy_file: Path
     copied = 0
     for table in generate.TABLE_ORDER:
         # table_info leaves out the generated columns, which cannot be inserted.
-        names = ", ".join(f'"{row[1]}"' for row in connection.execute(f'PRAGMA main.table_info("{table}")'))
-        copied += connection.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM generated."{table}"').rowcount
+        names = ", ".join(
+            f'"{row[1]}"' for row in connection.execute(f'PRAGMA main.table_info("{table}")')
+        )
+        copied += connection.execute(
+            f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM generated."{table}"'
+        ).rowcount
     connection.close()
     assert copied == ROWS
 
 
-def test_generate_rows_read_through_the_models_without_conversion_errors(legacy_file: Path, django_db_blocker: Any) -> None:
+def test_generate_rows_read_through_the_models_without_conversion_errors(
+    legacy_file: Path, django_db_blocker: Any
+) -> None:
     read = 0
     with django_db_blocker.unblock():
         connection = open_legacy_file(legacy_file)
@@ -184,13 +209,16 @@ def test_generate_rows_read_through_the_models_without_conversion_errors(legacy_
     assert read == ROWS
 
 
-def test_generate_rows_load_as_model_instances_through_the_orm(legacy_file: Path, django_db_blocker: Any) -> None:
+def test_generate_rows_load_as_model_instances_through_the_orm(
+    legacy_file: Path, django_db_blocker: Any
+) -> None:
     with django_db_blocker.unblock():
         connections["generated_legacy"] = open_legacy_file(legacy_file, alias="generated_legacy")
         try:
             loaded = {
                 model._meta.db_table: len(list(model._base_manager.using("generated_legacy").all()))
-                for model in migrated_models() if model._meta.db_table in generate.TABLE_ORDER
+                for model in migrated_models()
+                if model._meta.db_table in generate.TABLE_ORDER
             }
         finally:
             connections["generated_legacy"].close()
@@ -202,7 +230,9 @@ def test_generate_rows_load_as_model_instances_through_the_orm(legacy_file: Path
 # -- legacy shapes (README section 5)
 
 
-def test_generate_writes_every_timestamp_in_its_columns_legacy_shapes(db: sqlite3.Connection) -> None:
+def test_generate_writes_every_timestamp_in_its_columns_legacy_shapes(
+    db: sqlite3.Connection,
+) -> None:
     checked = 0
     for model in migrated_models():
         table = model._meta.db_table
@@ -215,25 +245,36 @@ def test_generate_writes_every_timestamp_in_its_columns_legacy_shapes(db: sqlite
                 if isinstance(value, int):
                     assert fields.EPOCH_MS in field.shapes, (table, field.column, value)
                 else:
-                    assert any(SHAPE_PATTERNS[s].match(value) for s in field.shapes if s != fields.EPOCH_MS), \
-                        (table, field.column, value)
+                    assert any(
+                        SHAPE_PATTERNS[s].match(value) for s in field.shapes if s != fields.EPOCH_MS
+                    ), (table, field.column, value)
                 checked += 1
     assert checked > ROWS
 
 
-def test_generate_mixes_iso_z_and_sqlite_timestamps_in_analysis_history(db: sqlite3.Connection) -> None:
+def test_generate_mixes_iso_z_and_sqlite_timestamps_in_analysis_history(
+    db: sqlite3.Connection,
+) -> None:
     values = column(db, "analysis_history", "created_at")
 
     assert any(SHAPE_PATTERNS[fields.ISO_Z].match(v) for v in values)
     assert any(SHAPE_PATTERNS[fields.SQLITE_TS].match(v) for v in values)
 
 
-@pytest.mark.parametrize("table, name", [
-    ("cache_entries", "created_at"), ("cache_entries", "expires_at"), ("queue_jobs", "created_at"),
-    ("coverage_metrics", "last_updated"), ("accuracy_metrics", "created_at"),
-    ("webhook_subscriptions", "created_at"),
-])
-def test_generate_writes_epoch_milliseconds_as_integers(db: sqlite3.Connection, table: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "table, name",
+    [
+        ("cache_entries", "created_at"),
+        ("cache_entries", "expires_at"),
+        ("queue_jobs", "created_at"),
+        ("coverage_metrics", "last_updated"),
+        ("accuracy_metrics", "created_at"),
+        ("webhook_subscriptions", "created_at"),
+    ],
+)
+def test_generate_writes_epoch_milliseconds_as_integers(
+    db: sqlite3.Connection, table: str, name: str
+) -> None:
     types = {row[0] for row in db.execute(f'SELECT DISTINCT typeof("{name}") FROM "{table}"')}
     values = column(db, table, name)
 
@@ -249,7 +290,9 @@ def test_generate_writes_date_only_seed_prices(db: sqlite3.Connection) -> None:
 
 
 @pytest.mark.parametrize("name", ["publish_date", "tender_date"])
-def test_generate_writes_turkish_tender_dates_and_placeholders(db: sqlite3.Connection, name: str) -> None:
+def test_generate_writes_turkish_tender_dates_and_placeholders(
+    db: sqlite3.Connection, name: str
+) -> None:
     values = column(db, "tenders", name)
 
     assert "-" in values
@@ -258,11 +301,20 @@ def test_generate_writes_turkish_tender_dates_and_placeholders(db: sqlite3.Conne
     assert all(v == "-" or TURKISH_DATE.match(v) or TURKISH_SLASHED_DATE.match(v) for v in values)
 
 
-@pytest.mark.parametrize("table, name", [
-    ("user_2fa", "user_id"), ("security_audit_logs", "user_id"), ("notification_channels", "user_id"),
-    ("report_templates", "created_by"), ("report_history", "generated_by"), ("performance_settings", "updated_by"),
-])
-def test_generate_writes_emails_in_the_user_columns_that_hold_emails(db: sqlite3.Connection, table: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "table, name",
+    [
+        ("user_2fa", "user_id"),
+        ("security_audit_logs", "user_id"),
+        ("notification_channels", "user_id"),
+        ("report_templates", "created_by"),
+        ("report_history", "generated_by"),
+        ("performance_settings", "updated_by"),
+    ],
+)
+def test_generate_writes_emails_in_the_user_columns_that_hold_emails(
+    db: sqlite3.Connection, table: str, name: str
+) -> None:
     emails = set(column(db, "users", "email"))
     values = column(db, table, name)
 
@@ -278,8 +330,16 @@ def test_generate_writes_flags_as_0_or_1(db: sqlite3.Connection) -> None:
             continue
         for field in stored_fields(model):
             if isinstance(field, fields.LegacyBooleanField):
-                values = set(db.execute(f'SELECT DISTINCT typeof("{field.column}"), "{field.column}" FROM "{table}"'))
-                assert values <= {("integer", 0), ("integer", 1), ("null", None)}, (table, field.column, values)
+                values = set(
+                    db.execute(
+                        f'SELECT DISTINCT typeof("{field.column}"), "{field.column}" FROM "{table}"'
+                    )
+                )
+                assert values <= {("integer", 0), ("integer", 1), ("null", None)}, (
+                    table,
+                    field.column,
+                    values,
+                )
                 checked += 1
     assert checked >= 20
 
@@ -300,28 +360,37 @@ def test_generate_writes_json_like_json_stringify(db: sqlite3.Connection) -> Non
 
 def test_generate_writes_turkish_text(db: sqlite3.Connection) -> None:
     text = " ".join(
-        column(db, "logs", "message") + column(db, "users", "name") + column(db, "tenders", "organization")
+        column(db, "logs", "message")
+        + column(db, "users", "name")
+        + column(db, "tenders", "organization")
         + column(db, "analysis_history", "extracted_fields")
     )
 
     assert set("ğüşıöçİÜŞÖÇ") <= set(text)
 
 
-@pytest.mark.parametrize("table, name, pattern", [
-    ("users", "id", r"^[A-Za-z0-9_-]{12}$"),
-    ("organizations", "id", r"^[A-Za-z0-9_-]{10}$"),
-    ("analysis_history", "id", r"^analysis_\d{13}_[0-9a-z]{9}$"),
-    ("semantic_cache", "id", r"^[0-9a-f]{32}$"),
-    ("tenders", "id", r"^\d+$"),
-    ("product_cards", "id", r"^product_[a-z0-9_]+_\d{13}$"),
-    ("chat_analytics", "id", r"^msg_\d{13}_[0-9a-z]{9}(_response)?$"),
-    ("chat_analytics", "conversation_id", r"^conv_\d{13}_[0-9a-z]{9}$"),
-])
-def test_generate_writes_ids_in_the_apps_formats(db: sqlite3.Connection, table: str, name: str, pattern: str) -> None:
+@pytest.mark.parametrize(
+    "table, name, pattern",
+    [
+        ("users", "id", r"^[A-Za-z0-9_-]{12}$"),
+        ("organizations", "id", r"^[A-Za-z0-9_-]{10}$"),
+        ("analysis_history", "id", r"^analysis_\d{13}_[0-9a-z]{9}$"),
+        ("semantic_cache", "id", r"^[0-9a-f]{32}$"),
+        ("tenders", "id", r"^\d+$"),
+        ("product_cards", "id", r"^product_[a-z0-9_]+_\d{13}$"),
+        ("chat_analytics", "id", r"^msg_\d{13}_[0-9a-z]{9}(_response)?$"),
+        ("chat_analytics", "conversation_id", r"^conv_\d{13}_[0-9a-z]{9}$"),
+    ],
+)
+def test_generate_writes_ids_in_the_apps_formats(
+    db: sqlite3.Connection, table: str, name: str, pattern: str
+) -> None:
     values = column(db, table, name)
 
     assert values
-    assert all(re.match(pattern, v) for v in values), [v for v in values if not re.match(pattern, v)][:3]
+    assert all(re.match(pattern, v) for v in values), [
+        v for v in values if not re.match(pattern, v)
+    ][:3]
 
 
 def test_generate_writes_uuid4_queue_job_ids(db: sqlite3.Connection) -> None:
@@ -331,11 +400,15 @@ def test_generate_writes_uuid4_queue_job_ids(db: sqlite3.Connection) -> None:
 
 
 def test_generate_duplicates_proactive_trigger_seeds_like_the_app(db: sqlite3.Connection) -> None:
-    per_type = dict(db.execute("SELECT trigger_type, count(*) FROM proactive_triggers GROUP BY trigger_type"))
+    per_type = dict(
+        db.execute("SELECT trigger_type, count(*) FROM proactive_triggers GROUP BY trigger_type")
+    )
 
     assert len(per_type) == 5 and len(set(per_type.values())) == 1
     assert generate.plan_counts(1_000)["proactive_triggers"] == 5
-    assert generate.plan_counts(120_000)["proactive_triggers"] == 15  # one more seeding per app start
+    assert (
+        generate.plan_counts(120_000)["proactive_triggers"] == 15
+    )  # one more seeding per app start
 
 
 def test_generate_data_pools_belong_to_analyses(db: sqlite3.Connection) -> None:
