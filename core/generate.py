@@ -246,7 +246,7 @@ def plan_counts(rows: int) -> dict[str, int]:
     seeded = sum(seeds.values())
     if rows < seeded:
         raise GenerationError(
-            f"--rows {rows} is below the {seeded} rows the legacy seeds write; "
+            f"{rows:,} rows is below the {seeded} rows the legacy seeds write; "
             f"ask for at least {seeded}"
         )
     weights = dict(WRITTEN_WEIGHTS)
