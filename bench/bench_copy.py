@@ -60,9 +60,11 @@ def run_pgloader(pg: str, prefix: str, sqlite: Path, name: str = "pgloader") -> 
     result = measure(["pgloader", "--no-ssl-cert-verification", str(sqlite), url])
     summary: dict[str, Any] = {"url": url}
     for line in result.stdout.splitlines():
-        match = re.match(r"\s*Total import time\s+(\d+)\s+(\d+)", line)
+        match = re.match(r"\s*Total import time\s+(\S+)\s+(\d+)", line)
         if match:
-            summary["errors"], summary["rows"] = int(match.group(1)), int(match.group(2))
+            errors = match.group(1)
+            summary["errors"] = int(errors) if errors.isdigit() else 0
+            summary["rows"] = int(match.group(2))
     summary["error_lines"] = [line for line in (result.stdout + result.stderr).splitlines() if " ERROR " in line]
     return result, summary
 
