@@ -456,6 +456,8 @@ def _column_converter(
             if value is None or type(value) is float:
                 return value
             if type(value) is int:
+                if abs(value) > 2**53:
+                    raise _Bad("integer too large to be held exactly by a double precision column")
                 return float(value)
             text_guard(value)
             kind = "text" if isinstance(value, str) else type(value).__name__
