@@ -51,7 +51,7 @@ class AnalysisResult(LegacyModel):
     """The legacy `analysis_results` table (declared by the legacy code but never created in its database)."""
 
     id = models.CharField(primary_key=True)
-    analysis = models.ForeignKey("AnalysisHistory", models.DO_NOTHING, db_column="analysis_id")
+    analysis = models.ForeignKey("AnalysisHistory", models.DO_NOTHING, db_column="analysis_id", db_index=False)
     stage = models.TextField()
     result_data = LegacyJSONField(legacy_type="JSON")
     created_at = LegacyDateTimeField(legacy_type="TIMESTAMP", default=timezone.now, null=True, blank=True)

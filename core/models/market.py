@@ -129,7 +129,9 @@ class MarketPriceV2(LegacyModel):
     year_month = models.GeneratedField(
         expression=UTCYearMonth("created_at"),
         output_field=models.TextField(),
+        # VIRTUAL in the legacy file; STORED here, as PostgreSQL before 18 has no virtual columns.
         db_persist=True,
+        null=True,
     )
 
     class Meta:
@@ -207,7 +209,7 @@ class PriceAlert(LegacyModel):
 
     id = models.CharField(primary_key=True)
     user_id = models.TextField()
-    product_card = models.ForeignKey("ProductCard", models.CASCADE, db_column="product_card_id")
+    product_card = models.ForeignKey("ProductCard", models.CASCADE, db_column="product_card_id", db_index=False)
     target_price = models.FloatField(null=True, blank=True)
     alert_type = models.TextField()
     notification_channels = LegacyJSONField()
@@ -239,7 +241,9 @@ class PriceHistory(LegacyModel):
     date = models.GeneratedField(
         expression=UTCDate("timestamp"),
         output_field=LegacyDateField(),
+        # VIRTUAL in the legacy file; STORED here, as PostgreSQL before 18 has no virtual columns.
         db_persist=True,
+        null=True,
     )
 
     class Meta:
