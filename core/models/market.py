@@ -1,11 +1,14 @@
 """Market prices: price lists, sources, price history, product catalog and cards."""
 from __future__ import annotations
 
-from django.utils import timezone
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 from core.fields import DATE_ONLY, ISO_Z, SQLITE_TS, LegacyBooleanField, LegacyDateField, LegacyDateTimeField, LegacyJSONField
-from core.models.base import LegacyModel
+from core.models.base import LegacyModel, TouchUpdatedAtQuerySet, touch_on_save
 from core.models.expressions import UTCDate, UTCYearMonth
 
 
@@ -169,6 +172,9 @@ class MarketSource(LegacyModel):
     created_at = LegacyDateTimeField(default=timezone.now)
     updated_at = LegacyDateTimeField(default=timezone.now)
 
+    # The legacy trigger update_market_sources_timestamp, as ORM behaviour (see save()).
+    objects = TouchUpdatedAtQuerySet.as_manager()
+
     class Meta:
         db_table = "market_sources"
         indexes = [
@@ -179,7 +185,11 @@ class MarketSource(LegacyModel):
         ]
 
     def __str__(self) -> str:
-        return f"market_sources {self.pk}"
+        return str(self.source_name)
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        """Save; an update refreshes ``updated_at`` to now, as the legacy trigger did."""
+        super().save(*args, update_fields=touch_on_save(self, update_fields), **kwargs)
 
 class Market(LegacyModel):
     """The legacy `markets` table."""
