@@ -51,13 +51,16 @@ class TouchUpdatedAtQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
-def touch_on_save(instance: models.Model, update_fields: Iterable[str] | None) -> Iterable[str] | None:
+def touch_on_save(
+    instance: models.Model, update_fields: Iterable[str] | None, force_insert: bool | Any = False
+) -> Iterable[str] | None:
     """Set ``instance.updated_at`` to now when ``save()`` updates an existing row.
 
     Returns the ``update_fields`` to pass on, with ``updated_at`` added when the caller named fields.
-    A new row keeps its value (the field default is now).
+    An insert (a new instance, or ``force_insert``, as when a row is copied to another database)
+    keeps its value; the field default is now.
     """
-    if instance._state.adding:
+    if instance._state.adding or force_insert:
         return update_fields
     setattr(instance, TOUCH_FIELD, touch_value(type(instance)))
     if update_fields is not None and TOUCH_FIELD not in update_fields:

@@ -187,9 +187,13 @@ class MarketSource(LegacyModel):
     def __str__(self) -> str:
         return str(self.source_name)
 
-    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+    def save(
+        self, *args: Any, force_insert: bool | Any = False, update_fields: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Save; an update refreshes ``updated_at`` to now, as the legacy trigger did."""
-        super().save(*args, update_fields=touch_on_save(self, update_fields), **kwargs)
+        update_fields = touch_on_save(self, update_fields, force_insert)
+        super().save(*args, force_insert=force_insert, update_fields=update_fields, **kwargs)
 
 class Market(LegacyModel):
     """The legacy `markets` table."""

@@ -105,3 +105,10 @@ def test_market_source_updated_at_written_in_legacy_shape_on_sqlite() -> None:
         (raw,) = cursor.fetchone()
     assert isinstance(raw, str)
     assert dt.datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.django_db(databases=DATABASES)
+def test_market_source_copied_with_force_insert_keeps_updated_at() -> None:
+    source = make_source("sqlite")
+    source.save(using="default", force_insert=True)
+    assert MarketSource.objects.using("default").get(pk=source.pk).updated_at == OLD
