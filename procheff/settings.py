@@ -61,13 +61,15 @@ TEMPLATES = [
 # `default` is PostgreSQL from DATABASE_URL; without it, an embedded server in .pgdata/ is used.
 # `sqlite` is the legacy file the Node.js application writes.
 
+EMBEDDED_POSTGRES_PGDATA = BASE_DIR / ".pgdata"
+
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     _database_origin = "DATABASE_URL"
 else:
-    from procheff import embedded
+    from migration import embedded
 
-    DATABASES = {"default": embedded.database_config(BASE_DIR / ".pgdata")}
+    DATABASES = {"default": embedded.database_config(EMBEDDED_POSTGRES_PGDATA, name="procheff")}
     _database_origin = "embedded server in .pgdata/"
 
 DATABASES["default"].setdefault("OPTIONS", {})
