@@ -149,7 +149,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
 
     @property
     def legacy_shape_label(self) -> str:  # type: ignore[override]
-        return " or ".join(self.shapes)
+        return " or ".join(shape.upper() for shape in self.shapes)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
@@ -235,7 +235,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
 class LegacyDateField(LegacyFieldMixin, models.DateField):
     """A calendar date stored as ``'YYYY-MM-DD'`` text; ``date`` on PostgreSQL."""
 
-    legacy_shape_label = DATE_ONLY
+    legacy_shape_label = DATE_ONLY.upper()
 
     def get_internal_type(self) -> str:
         return "LegacyDateField"
