@@ -1,1 +1,4 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
+from migration.models.tombstone import Tombstone
+
+__all__ = ["Tombstone"]
