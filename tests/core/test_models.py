@@ -247,6 +247,22 @@ def test_models_stored_shapes_pick_the_legacy_field(table: str) -> None:
             assert isinstance(field, legacy_fields.LegacyDateTimeField), column["name"]
 
 
+# Shapes the facts give only in prose (value_notes) for tables that were never created.
+PROSE_SHAPES = [
+    ("tender_analysis", "raw_json", legacy_fields.LegacyJSONField),
+    ("tender_analysis", "ai_analyzed", legacy_fields.LegacyBooleanField),
+    ("tender_full_content", "documents", legacy_fields.LegacyJSONField),
+    ("tender_full_content", "structured_data", legacy_fields.LegacyJSONField),
+    ("orchestrations", "steps_json", legacy_fields.LegacyJSONField),
+    ("orchestrations", "result", legacy_fields.LegacyJSONField),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "field_class"), PROSE_SHAPES)
+def test_models_prose_shapes_pick_the_legacy_field(table: str, column: str, field_class: type) -> None:
+    assert isinstance(_columns(MODELS[table])[column], field_class)
+
+
 # --- Keys -------------------------------------------------------------------------------------
 
 
@@ -394,6 +410,11 @@ def _expected_pg_type(table: str, column: dict[str, Any], field: models.Field) -
     """The PostgreSQL type the legacy facts call for (the lossless type table of the requirements)."""
     stored = column.get("stored_as", "")
     declared = column["declared_type"]
+    prose = {(t, c): k for t, c, k in PROSE_SHAPES}.get((table, column["name"]))
+    if prose is legacy_fields.LegacyJSONField:
+        return "jsonb"
+    if prose is legacy_fields.LegacyBooleanField:
+        return "boolean"
     if declared == "TEXT" and (column["pk"] or field.is_relation):
         return "character varying"  # a CharField key, or a reference to one
     if stored.startswith("0/1"):
