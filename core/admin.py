@@ -1,10 +1,10 @@
 """Admin registrations for every legacy table: spot checks of what the legacy app wrote."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
 from core import models
-
 
 # --- analysis ------------------------------------------------------------------------------------
 
@@ -192,7 +192,11 @@ class AccuracyMetricAdmin(admin.ModelAdmin):
 @admin.register(models.ApiProviderHealth)
 class ApiProviderHealthAdmin(admin.ModelAdmin):
     list_display = (
-        "provider_name", "total_requests", "failed_requests", "average_response_time", "is_active",
+        "provider_name",
+        "total_requests",
+        "failed_requests",
+        "average_response_time",
+        "is_active",
         "last_check_at",
     )
     search_fields = ("provider_name",)
@@ -223,7 +227,12 @@ class CoverageMetricAdmin(admin.ModelAdmin):
 @admin.register(models.FuzzyMatche)
 class FuzzyMatcheAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "query_text", "matched_product_id", "match_score", "match_method", "expires_at",
+        "id",
+        "query_text",
+        "matched_product_id",
+        "match_score",
+        "match_method",
+        "expires_at",
     )
     search_fields = ("query_text", "matched_product_id")
     list_filter = ("match_method", "created_at")
@@ -232,7 +241,12 @@ class FuzzyMatcheAdmin(admin.ModelAdmin):
 @admin.register(models.MarketCategoryAverage)
 class MarketCategoryAverageAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "market_name", "category", "average_price", "sample_count", "last_updated",
+        "id",
+        "market_name",
+        "category",
+        "average_price",
+        "sample_count",
+        "last_updated",
     )
     search_fields = ("market_name", "category")
     list_filter = ("category",)
@@ -241,7 +255,11 @@ class MarketCategoryAverageAdmin(admin.ModelAdmin):
 @admin.register(models.NormalizedPrice)
 class NormalizedPriceAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "raw_price", "original_price", "original_unit", "normalized_price_per_kg",
+        "id",
+        "raw_price",
+        "original_price",
+        "original_unit",
+        "normalized_price_per_kg",
         "created_at",
     )
     list_filter = ("original_unit", "created_at")
@@ -271,7 +289,13 @@ class ScrapingQueueItemAdmin(admin.ModelAdmin):
 @admin.register(models.UserPriceSubmission)
 class UserPriceSubmissionAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "product_name", "market_name", "city", "price", "verification_status", "submitted_at",
+        "id",
+        "product_name",
+        "market_name",
+        "city",
+        "price",
+        "verification_status",
+        "submitted_at",
     )
     search_fields = ("id", "user_id", "product_name", "normalized_product_name", "barcode")
     list_filter = ("unit", "weight_unit", "verification_status", "submitted_at")
@@ -280,7 +304,11 @@ class UserPriceSubmissionAdmin(admin.ModelAdmin):
 @admin.register(models.UserTrustMetrics)
 class UserTrustMetricsAdmin(admin.ModelAdmin):
     list_display = (
-        "user_id", "total_submissions", "verified_submissions", "trust_score", "updated_at",
+        "user_id",
+        "total_submissions",
+        "verified_submissions",
+        "trust_score",
+        "updated_at",
     )
     search_fields = ("user_id",)
     list_filter = ("updated_at",)
@@ -289,7 +317,12 @@ class UserTrustMetricsAdmin(admin.ModelAdmin):
 @admin.register(models.WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "market_name", "webhook_url", "failure_count", "is_active", "last_delivery_at",
+        "id",
+        "market_name",
+        "webhook_url",
+        "failure_count",
+        "is_active",
+        "last_delivery_at",
     )
     search_fields = ("market_name", "webhook_url")
     list_filter = ("is_active", "last_delivery_at")
@@ -346,7 +379,12 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 @admin.register(models.Market)
 class MarketAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "name", "display_name", "average_price_level", "api_available", "scraping_available",
+        "id",
+        "name",
+        "display_name",
+        "average_price_level",
+        "api_available",
+        "scraping_available",
         "last_sync",
     )
     search_fields = ("name", "display_name")
@@ -370,7 +408,13 @@ class MarketPriceAdmin(admin.ModelAdmin):
 @admin.register(models.MarketPriceDetail)
 class MarketPriceDetailAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "price", "market_key", "brand", "brand_tier", "stock_status", "scraped_at",
+        "id",
+        "price",
+        "market_key",
+        "brand",
+        "brand_tier",
+        "stock_status",
+        "scraped_at",
     )
     search_fields = ("market_key", "brand")
     list_filter = ("brand_tier", "scraped_at")
@@ -386,7 +430,13 @@ class MarketPriceHistoryAdmin(admin.ModelAdmin):
 @admin.register(models.MarketPriceV2)
 class MarketPriceV2Admin(admin.ModelAdmin):
     list_display = (
-        "id", "product_key", "source", "brand", "unit_price", "year_month", "created_at",
+        "id",
+        "product_key",
+        "source",
+        "brand",
+        "unit_price",
+        "year_month",
+        "created_at",
     )
     search_fields = ("product_key", "brand")
     list_filter = ("unit", "source", "brand_tier", "packaging_type", "created_at")
@@ -395,7 +445,13 @@ class MarketPriceV2Admin(admin.ModelAdmin):
 @admin.register(models.MarketSource)
 class MarketSourceAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "source_key", "source_name", "source_type", "is_active", "trust_score", "updated_at",
+        "id",
+        "source_key",
+        "source_name",
+        "source_type",
+        "is_active",
+        "trust_score",
+        "updated_at",
     )
     search_fields = ("source_key", "source_name")
     list_filter = ("is_active", "source_type", "updated_at")
@@ -404,7 +460,13 @@ class MarketSourceAdmin(admin.ModelAdmin):
 @admin.register(models.PriceAlert)
 class PriceAlertAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "user_id", "product_card", "alert_type", "target_price", "is_active", "created_at",
+        "id",
+        "user_id",
+        "product_card",
+        "alert_type",
+        "target_price",
+        "is_active",
+        "created_at",
     )
     search_fields = ("id", "user_id")
     list_filter = ("is_active", "alert_type", "created_at")
@@ -420,7 +482,13 @@ class PriceHistoryAdmin(admin.ModelAdmin):
 @admin.register(models.PriceValidation)
 class PriceValidationAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "product_key", "source", "quoted_price", "actual_price", "was_accurate", "timestamp",
+        "id",
+        "product_key",
+        "source",
+        "quoted_price",
+        "actual_price",
+        "was_accurate",
+        "timestamp",
     )
     search_fields = ("product_key",)
     list_filter = ("was_accurate", "source", "timestamp")
@@ -446,7 +514,12 @@ class ProductCatalogEntryAdmin(admin.ModelAdmin):
 @admin.register(models.GramajStandard)
 class GramajStandardAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "institution_type", "meal_type", "category", "recommended_gramaj", "created_at",
+        "id",
+        "institution_type",
+        "meal_type",
+        "category",
+        "recommended_gramaj",
+        "created_at",
     )
     search_fields = ("category",)
     list_filter = ("institution_type", "meal_type", "category", "created_at")
@@ -500,7 +573,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 @admin.register(models.ApiUsageLog)
 class ApiUsageLogAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "endpoint", "method", "status_code", "response_time_ms", "user_id", "created_at",
+        "id",
+        "endpoint",
+        "method",
+        "status_code",
+        "response_time_ms",
+        "user_id",
+        "created_at",
     )
     search_fields = ("endpoint", "user_id")
     list_filter = ("method", "status_code", "created_at")
@@ -590,4 +669,3 @@ class TenderFullContentAdmin(admin.ModelAdmin):
     list_display = ("tender_id", "created_at", "updated_at")
     search_fields = ("tender_id",)
     list_filter = ("created_at",)
-

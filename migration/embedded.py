@@ -1,4 +1,5 @@
 """Start, reuse, inspect and stop the embedded PostgreSQL server used when no DATABASE_URL is set."""
+
 from __future__ import annotations
 
 import logging
@@ -91,7 +92,9 @@ def status(pgdata: Path) -> ServerStatus:
     version = version_file.read_text().strip() if version_file.exists() else None
     info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.is_running():
-        return ServerStatus(str(pgdata), initialised=version is not None, running=False, version=version)
+        return ServerStatus(
+            str(pgdata), initialised=version is not None, running=False, version=version
+        )
     return ServerStatus(
         str(pgdata),
         initialised=True,

@@ -1,4 +1,5 @@
 """Describe the migrated models' schema (legacy and target types, shapes, constraints) as data and Markdown."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -67,7 +68,13 @@ class SchemaDoc:
             + ".",
         ]
         for table in self.tables:
-            lines += ["", f"## `{table.table}`", "", f"Model `{table.model}`. {table.summary}".rstrip(), ""]
+            lines += [
+                "",
+                f"## `{table.table}`",
+                "",
+                f"Model `{table.model}`. {table.summary}".rstrip(),
+                "",
+            ]
             lines += [
                 f"| column | legacy type | stored shape | {self.target_vendor} type | null | default |",
                 "|---|---|---|---|---|---|",
@@ -96,7 +103,9 @@ def describe_schema(labels: Iterable[str] | None = None) -> SchemaDoc:
     )
 
 
-def _describe_table(model: type[models.Model], source: BaseDatabaseWrapper, target: BaseDatabaseWrapper) -> TableDoc:
+def _describe_table(
+    model: type[models.Model], source: BaseDatabaseWrapper, target: BaseDatabaseWrapper
+) -> TableDoc:
     doc = (model.__doc__ or "").strip().splitlines()
     return TableDoc(
         table=model._meta.db_table,
@@ -107,7 +116,9 @@ def _describe_table(model: type[models.Model], source: BaseDatabaseWrapper, targ
     )
 
 
-def _describe_column(f: models.Field, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper) -> ColumnDoc:
+def _describe_column(
+    f: models.Field, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper
+) -> ColumnDoc:
     typed = f.output_field if isinstance(f, models.GeneratedField) else f
     # Legacy-aware fields say what the legacy column declared and stored; plain fields fall back
     # to the type Django would give them on the source database.
@@ -151,7 +162,9 @@ def _constraints(model: type[models.Model], target: BaseDatabaseWrapper) -> list
 
     for constraint in meta.constraints:
         if isinstance(constraint, models.UniqueConstraint):
-            out.append(f"UNIQUE `{constraint.name}` ({', '.join(column(n) for n in constraint.fields)})")
+            out.append(
+                f"UNIQUE `{constraint.name}` ({', '.join(column(n) for n in constraint.fields)})"
+            )
     for f in meta.concrete_fields:
         if f.is_relation:
             target_meta = f.related_model._meta
@@ -164,17 +177,22 @@ def _constraints(model: type[models.Model], target: BaseDatabaseWrapper) -> list
             out.append(f"CHECK `{constraint.name}`: `{_condition_sql(model, constraint, target)}`")
     for index in meta.indexes:
         cols = [
-            f"{column(n.lstrip('-'))} DESC" if n.startswith("-") else column(n) for n in index.fields
+            f"{column(n.lstrip('-'))} DESC" if n.startswith("-") else column(n)
+            for n in index.fields
         ]
         out.append(f"INDEX `{index.name}` ({', '.join(cols)})")
     for f in meta.concrete_fields:
         if isinstance(f, models.GeneratedField):
             stored = "STORED" if f.db_persist else "VIRTUAL"
-            out.append(f"GENERATED {f.column} = `{_inline(*f.generated_sql(target), target)}` {stored}")
+            out.append(
+                f"GENERATED {f.column} = `{_inline(*f.generated_sql(target), target)}` {stored}"
+            )
     return out
 
 
-def _condition_sql(model: type[models.Model], constraint: models.CheckConstraint, target: BaseDatabaseWrapper) -> str:
+def _condition_sql(
+    model: type[models.Model], constraint: models.CheckConstraint, target: BaseDatabaseWrapper
+) -> str:
     query = Query(model, alias_cols=False)
     where = query.build_where(constraint.condition)
     return _inline(*where.as_sql(query.get_compiler(connection=target), target), target)

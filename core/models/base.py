@@ -1,4 +1,5 @@
 """The base of every legacy model, the legacy ``updated_at`` trigger as ORM behaviour, and raw CHECKs."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Admin: every legacy model is registered and its change list renders on PostgreSQL with rows in it."""
+
 from __future__ import annotations
 
 import datetime as dt

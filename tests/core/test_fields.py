@@ -1,4 +1,5 @@
 """Round trips of every legacy value shape: SQLite -> Python -> PostgreSQL -> Python -> SQLite."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import connections, models
+from django.db import connections
 
 from core.fields import LegacyValueError
 
@@ -20,22 +21,37 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "logs": {"level": "info", "message": "Analiz tamamlandı"},
     "users": {"id": "u_1a2b3c4d5e6f", "email": "ayse@example.com.tr", "password_hash": "$2a$10$x"},
     "semantic_cache": {
-        "id": "0123456789abcdef0123456789abcdef", "prompt_hash": "ab", "prompt_text": "menü",
-        "response_data": "{}", "model": "claude", "temperature": 0.2, "tokens_used": 12,
+        "id": "0123456789abcdef0123456789abcdef",
+        "prompt_hash": "ab",
+        "prompt_text": "menü",
+        "response_data": "{}",
+        "model": "claude",
+        "temperature": 0.2,
+        "tokens_used": 12,
         "expires_at": "2024-01-02T10:00:00.000Z",
     },
     "analysis_history": {"id": "analysis_1704103200000_k3j4h5g6f"},
     "accuracy_metrics": {"date": "2024-01-01", "provider_type": "api", "provider_name": "tuik"},
     "cache_entries": {
-        "key": "menu:ankara", "value": "{}", "category": "menu",
-        "expires_at": 1704103200000, "created_at": 1704103200000,
+        "key": "menu:ankara",
+        "value": "{}",
+        "category": "menu",
+        "expires_at": 1704103200000,
+        "created_at": 1704103200000,
     },
     "webhook_subscriptions": {
-        "market_name": "migros", "webhook_url": "https://example.com/h", "secret_key": "s",
+        "market_name": "migros",
+        "webhook_url": "https://example.com/h",
+        "secret_key": "s",
         "events": "[]",
     },
     "market_prices": {"product_key": "domates", "unit": "kg", "unit_price": 24.5, "source": "TUIK"},
-    "market_prices_v2": {"product_key": "domates", "unit": "kg", "unit_price": 24.5, "source": "TUIK"},
+    "market_prices_v2": {
+        "product_key": "domates",
+        "unit": "kg",
+        "unit_price": 24.5,
+        "source": "TUIK",
+    },
     "price_history": {"product_key": "domates", "price": 24.5, "source": "TUIK"},
     "tenders": {"id": "1234567"},
     "market_sources": {"source_key": "migros", "source_name": "Migros", "source_type": "scraping"},
@@ -80,30 +96,79 @@ CASES = [
     Case("iso_z_declared_datetime", "data_pools", "expires_at", "2024-01-01T10:00:00.123Z", T_MS),
     Case("mixed_sqlite_ts", "analysis_history", "created_at", "2024-01-01 10:00:00", T),
     Case("mixed_iso_z_ms", "analysis_history", "created_at", "2024-01-01T10:00:00.123Z", T_MS),
-    canonical("mixed_iso_z_whole_second", "analysis_history", "created_at",
-              "2024-01-01T10:00:00.000Z", T, "2024-01-01 10:00:00"),
+    canonical(
+        "mixed_iso_z_whole_second",
+        "analysis_history",
+        "created_at",
+        "2024-01-01T10:00:00.000Z",
+        T,
+        "2024-01-01 10:00:00",
+    ),
     Case("iso_z_ms_in_sqlite_ts_column", "logs", "created_at", "2024-01-01T10:00:00.123Z", T_MS),
-    Case("iso_micro_in_sqlite_ts_column", "users", "created_at", "2024-01-01T10:00:00.123456Z",
-         T.replace(microsecond=123456)),
-    canonical("iso_offset", "users", "created_at", "2024-01-01T13:00:00+03:00", T, "2024-01-01 10:00:00"),
-    Case("date_only_in_timestamp_column", "market_prices", "created_at", "2024-01-01", T.replace(hour=0)),
+    Case(
+        "iso_micro_in_sqlite_ts_column",
+        "users",
+        "created_at",
+        "2024-01-01T10:00:00.123456Z",
+        T.replace(microsecond=123456),
+    ),
+    canonical(
+        "iso_offset", "users", "created_at", "2024-01-01T13:00:00+03:00", T, "2024-01-01 10:00:00"
+    ),
+    Case(
+        "date_only_in_timestamp_column",
+        "market_prices",
+        "created_at",
+        "2024-01-01",
+        T.replace(hour=0),
+    ),
     Case("sqlite_ts_in_date_only_column", "market_prices", "created_at", "2024-01-01 10:00:00", T),
     Case("v2_date_only", "market_prices_v2", "created_at", "2024-01-01", T.replace(hour=0)),
     Case("v2_iso_z", "market_prices_v2", "created_at", "2024-01-01T10:00:00.123Z", T_MS),
     Case("date_only_date", "accuracy_metrics", "date", "2024-02-29", dt.date(2024, 2, 29)),
     Case("epoch_ms_integer", "cache_entries", "expires_at", EPOCH_T_MS, T_MS),
-    Case("epoch_ms_before_1970", "cache_entries", "last_accessed", -86_400_000,
-         dt.datetime(1969, 12, 31, tzinfo=UTC)),
+    Case(
+        "epoch_ms_before_1970",
+        "cache_entries",
+        "last_accessed",
+        -86_400_000,
+        dt.datetime(1969, 12, 31, tzinfo=UTC),
+    ),
     Case("epoch_ms_timestamp", "accuracy_metrics", "created_at", EPOCH_T_MS, T_MS),
-    Case("epoch_ms_timestamp_subscription", "webhook_subscriptions", "last_delivery_at", EPOCH_T_MS, T_MS),
-    canonical("naive_sqlite_ts_in_epoch_column", "accuracy_metrics", "created_at",
-              "2024-01-01 10:00:00", T, 1704103200000),
+    Case(
+        "epoch_ms_timestamp_subscription",
+        "webhook_subscriptions",
+        "last_delivery_at",
+        EPOCH_T_MS,
+        T_MS,
+    ),
+    canonical(
+        "naive_sqlite_ts_in_epoch_column",
+        "accuracy_metrics",
+        "created_at",
+        "2024-01-01 10:00:00",
+        T,
+        1704103200000,
+    ),
     Case("timestamp_null", "logs", "created_at", None, None),
     # Turkish tender dates.
     Case("turkish_date", "tenders", "publish_date", "05.03.2024", dt.date(2024, 3, 5)),
-    canonical("turkish_date_slashes", "tenders", "tender_date", "5/3/2024", dt.date(2024, 3, 5), "05.03.2024"),
-    canonical("turkish_date_single_digits", "tenders", "tender_date", "5.3.2024", dt.date(2024, 3, 5),
-              "05.03.2024"),
+    canonical(
+        "turkish_date_slashes",
+        "tenders",
+        "tender_date",
+        "5/3/2024",
+        dt.date(2024, 3, 5),
+        "05.03.2024",
+    ),
+    canonical(
+        "turkish_date_single_digits",
+        "tenders",
+        "tender_date",
+        "5.3.2024",
+        dt.date(2024, 3, 5),
+        "05.03.2024",
+    ),
     Case("turkish_date_placeholder", "tenders", "publish_date", "-", None),
     canonical("turkish_date_null", "tenders", "publish_date", None, None, "-"),
     # Flags.
@@ -113,27 +178,61 @@ CASES = [
     Case("flag_boolean_1", "market_sources", "is_active", 1, True),
     Case("flag_null", "api_metrics", "success", None, None),
     # JSON kept in TEXT.
-    Case("json_non_ascii", "logs", "data", '{"error":"Bağlantı hatası: İstanbul şubesi"}',
-         {"error": "Bağlantı hatası: İstanbul şubesi"}),
+    Case(
+        "json_non_ascii",
+        "logs",
+        "data",
+        '{"error":"Bağlantı hatası: İstanbul şubesi"}',
+        {"error": "Bağlantı hatası: İstanbul şubesi"},
+    ),
     # jsonb keeps no key order: keys come back shortest first, then bytewise (documented).
-    canonical("json_nested", "analysis_history", "extracted_fields",
-         '{"kurum":"Ankara Üniversitesi","kalemler":[{"ad":"Pilav","gram":150},{"ad":"Çorba","gram":250}],'
-         '"butce":{"tutar":1250000.5,"para":"TRY"},"onay":true,"not":null}',
-         {"kurum": "Ankara Üniversitesi",
-          "kalemler": [{"ad": "Pilav", "gram": 150}, {"ad": "Çorba", "gram": 250}],
-          "butce": {"tutar": 1250000.5, "para": "TRY"}, "onay": True, "not": None},
-              '{"not":null,"onay":true,"butce":{"para":"TRY","tutar":1250000.5},"kurum":"Ankara Üniversitesi",'
-              '"kalemler":[{"ad":"Pilav","gram":150},{"ad":"Çorba","gram":250}]}'),
+    canonical(
+        "json_nested",
+        "analysis_history",
+        "extracted_fields",
+        '{"kurum":"Ankara Üniversitesi","kalemler":[{"ad":"Pilav","gram":150},{"ad":"Çorba","gram":250}],'
+        '"butce":{"tutar":1250000.5,"para":"TRY"},"onay":true,"not":null}',
+        {
+            "kurum": "Ankara Üniversitesi",
+            "kalemler": [{"ad": "Pilav", "gram": 150}, {"ad": "Çorba", "gram": 250}],
+            "butce": {"tutar": 1250000.5, "para": "TRY"},
+            "onay": True,
+            "not": None,
+        },
+        '{"not":null,"onay":true,"butce":{"para":"TRY","tutar":1250000.5},"kurum":"Ankara Üniversitesi",'
+        '"kalemler":[{"ad":"Pilav","gram":150},{"ad":"Çorba","gram":250}]}',
+    ),
     Case("json_empty_object", "logs", "data", "{}", {}),
     Case("json_empty_list", "analysis_history", "input_files", "[]", []),
     Case("json_string", "analysis_history", "validation", '"tamam"', "tamam"),
-    Case("json_number", "analysis_history", "validation", "0.30000000000000004", 0.30000000000000004),
+    Case(
+        "json_number", "analysis_history", "validation", "0.30000000000000004", 0.30000000000000004
+    ),
     canonical("json_null_text", "analysis_history", "validation", "null", None, None),
-    canonical("json_spaces", "logs", "data", '{"a": 1, "b": [1, 2]}', {"a": 1, "b": [1, 2]},
-              '{"a":1,"b":[1,2]}'),
-    canonical("json_key_order", "logs", "data", '{"zeta":1,"a":2}', {"zeta": 1, "a": 2},
-              '{"a":2,"zeta":1}'),
-    canonical("json_escaped_unicode", "logs", "data", '{"s":"\\u015feker"}', {"s": "şeker"}, '{"s":"şeker"}'),
+    canonical(
+        "json_spaces",
+        "logs",
+        "data",
+        '{"a": 1, "b": [1, 2]}',
+        {"a": 1, "b": [1, 2]},
+        '{"a":1,"b":[1,2]}',
+    ),
+    canonical(
+        "json_key_order",
+        "logs",
+        "data",
+        '{"zeta":1,"a":2}',
+        {"zeta": 1, "a": 2},
+        '{"a":2,"zeta":1}',
+    ),
+    canonical(
+        "json_escaped_unicode",
+        "logs",
+        "data",
+        '{"s":"\\u015feker"}',
+        {"s": "şeker"},
+        '{"s":"şeker"}',
+    ),
     # REAL is double precision, bit for bit.
     Case("real_sum", "api_metrics", "cost_usd", 0.1 + 0.2, 0.30000000000000004),
     Case("real_tiny", "api_metrics", "cost_usd", 1e-300, 1e-300),
@@ -146,10 +245,20 @@ CASES = [
     Case("bigint_max", "api_metrics", "total_tokens", 2**63 - 1, 2**63 - 1),
     Case("bigint_negative", "api_metrics", "duration_ms", -(2**63), -(2**63)),
     # Text.
-    Case("turkish_text", "logs", "message", "Çiğ köfte, ıspanaklı börek, İşkembe çorbası; ĞÜŞÖÇı",
-         "Çiğ köfte, ıspanaklı börek, İşkembe çorbası; ĞÜŞÖÇı"),
-    Case("literal_backslash_n", "recipes", "instructions", "Soğanı doğrayın.\\nYağda kavurun.",
-         "Soğanı doğrayın.\\nYağda kavurun."),
+    Case(
+        "turkish_text",
+        "logs",
+        "message",
+        "Çiğ köfte, ıspanaklı börek, İşkembe çorbası; ĞÜŞÖÇı",
+        "Çiğ köfte, ıspanaklı börek, İşkembe çorbası; ĞÜŞÖÇı",
+    ),
+    Case(
+        "literal_backslash_n",
+        "recipes",
+        "instructions",
+        "Soğanı doğrayın.\\nYağda kavurun.",
+        "Soğanı doğrayın.\\nYağda kavurun.",
+    ),
     Case("emoji_text", "logs", "message", "Menü hazır 🍲", "Menü hazır 🍲"),
 ]
 
@@ -170,7 +279,9 @@ def insert_legacy_row(table: str, column: str, value: Any) -> Any:
 def raw_legacy_value(table: str, column: str, pk: Any) -> Any:
     model = TABLE_MODELS[table]
     with connections["sqlite"].cursor() as cursor:
-        cursor.execute(f'SELECT "{column}" FROM "{table}" WHERE "{model._meta.pk.column}" = %s', [pk])
+        cursor.execute(
+            f'SELECT "{column}" FROM "{table}" WHERE "{model._meta.pk.column}" = %s', [pk]
+        )
         (value,) = cursor.fetchone()
     return value
 
@@ -250,7 +361,9 @@ BAD_VALUES = [
 
 
 @pytest.mark.django_db(databases=["sqlite"])
-@pytest.mark.parametrize(("table", "column", "value"), [b[1:] for b in BAD_VALUES], ids=[b[0] for b in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("table", "column", "value"), [b[1:] for b in BAD_VALUES], ids=[b[0] for b in BAD_VALUES]
+)
 def test_fields_bad_legacy_value_raises_named_error(table: str, column: str, value: Any) -> None:
     pk = insert_legacy_row(table, column, value)
     with pytest.raises(LegacyValueError) as caught:
@@ -272,7 +385,9 @@ def test_fields_legacy_value_error_is_a_value_error() -> None:
         ("analysis_history", "created_at", dt.timedelta(milliseconds=1)),  # sqlite_ts or iso_z
     ],
 )
-def test_fields_default_now_is_cut_to_the_column_precision(table: str, column: str, unit: dt.timedelta) -> None:
+def test_fields_default_now_is_cut_to_the_column_precision(
+    table: str, column: str, unit: dt.timedelta
+) -> None:
     field = next(f for f in TABLE_MODELS[table]._meta.concrete_fields if f.column == column)
     value = field.get_default()
     assert value.tzinfo is not None

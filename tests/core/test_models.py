@@ -1,4 +1,5 @@
 """Parity: every model mirrors its legacy table (fixtures/legacy_schema.sql and the schema facts)."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,15 @@ from core import legacy
 
 FACTS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "procheff-legacy-schema.json"
 NEVER_CREATED = {
-    "memberships", "orchestrations", "analysis_results", "activity_logs", "user_settings",
-    "app_settings", "backup_history", "tender_analysis", "tender_full_content",
+    "memberships",
+    "orchestrations",
+    "analysis_results",
+    "activity_logs",
+    "user_settings",
+    "app_settings",
+    "backup_history",
+    "tender_analysis",
+    "tender_full_content",
 }
 NOT_MODELLED = {"batch_jobs", "batch_files", "oauth_apps"}
 
@@ -87,17 +95,20 @@ def _table_from_facts(name: str) -> LegacyTable:
     fact = FACTS[name]
     columns = tuple(
         Column(c["name"], c["declared_type"], bool(c["notnull"]), bool(c["pk"]), "generated" in c)
-        for c in fact["columns"] if "hidden" not in c
+        for c in fact["columns"]
+        if "hidden" not in c
     )
     real = fact["in_real_db"] is True
-    indexes = tuple(sorted(
-        (
-            Index(i["name"], tuple(i["columns"]))
-            for i in fact.get("indexes", [])
-            if i["origin"] == "CREATE INDEX" and (i.get("in_real_db") or not real)
-        ),
-        key=lambda index: index.name,
-    ))
+    indexes = tuple(
+        sorted(
+            (
+                Index(i["name"], tuple(i["columns"]))
+                for i in fact.get("indexes", [])
+                if i["origin"] == "CREATE INDEX" and (i.get("in_real_db") or not real)
+            ),
+            key=lambda index: index.name,
+        )
+    )
     uniques = frozenset(
         tuple(i["columns"]) for i in fact.get("indexes", []) if i["origin"] == "UNIQUE constraint"
     )
@@ -116,7 +127,7 @@ def _table_from_sqlite(db: sqlite3.Connection, name: str) -> LegacyTable:
     )
     indexes = []
     uniques = set()
-    for _, index_name, unique, origin, _partial in db.execute(f'PRAGMA index_list("{name}")'):
+    for _, index_name, _unique, origin, _partial in db.execute(f'PRAGMA index_list("{name}")'):
         keyed = [r for r in db.execute(f'PRAGMA index_xinfo("{index_name}")') if r[5]]
         cols = tuple(f"{r[2]} DESC" if r[3] else r[2] for r in keyed)
         if origin == "c":
@@ -126,7 +137,9 @@ def _table_from_sqlite(db: sqlite3.Connection, name: str) -> LegacyTable:
     fks = frozenset(
         (row[3], row[2], row[4], row[6]) for row in db.execute(f'PRAGMA foreign_key_list("{name}")')
     )
-    return LegacyTable(columns, tuple(sorted(indexes, key=lambda i: i.name)), frozenset(uniques), fks)
+    return LegacyTable(
+        columns, tuple(sorted(indexes, key=lambda i: i.name)), frozenset(uniques), fks
+    )
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +179,8 @@ def _index_columns(model: type[models.Model], index: models.Index) -> tuple[str,
 
 def test_models_cover_every_legacy_table() -> None:
     expected = {
-        name for name, fact in FACTS.items()
+        name
+        for name, fact in FACTS.items()
         if fact["kind"] == "table" and fact["in_real_db"] is not False
     } | NEVER_CREATED
     assert expected.isdisjoint(NOT_MODELLED)
@@ -175,7 +189,9 @@ def test_models_cover_every_legacy_table() -> None:
 
 
 def test_models_real_tables_exist_in_legacy_schema(legacy_db: sqlite3.Connection) -> None:
-    in_file = {row[0] for row in legacy_db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    in_file = {
+        row[0] for row in legacy_db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     assert set(REAL_TABLES) <= in_file
     assert not NEVER_CREATED & in_file
     assert len(REAL_TABLES) == 66
@@ -192,7 +208,9 @@ def test_models_legacy_schema_agrees_with_facts(table: str, legacy_table: Legacy
 
 @pytest.mark.parametrize("table", TABLES)
 def test_models_column_names_match(table: str, legacy_table: LegacyTable) -> None:
-    assert [f.column for f in MODELS[table]._meta.concrete_fields] == [c.name for c in legacy_table.columns]
+    assert [f.column for f in MODELS[table]._meta.concrete_fields] == [
+        c.name for c in legacy_table.columns
+    ]
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -259,7 +277,9 @@ PROSE_SHAPES = [
 
 
 @pytest.mark.parametrize(("table", "column", "field_class"), PROSE_SHAPES)
-def test_models_prose_shapes_pick_the_legacy_field(table: str, column: str, field_class: type) -> None:
+def test_models_prose_shapes_pick_the_legacy_field(
+    table: str, column: str, field_class: type
+) -> None:
     assert isinstance(_columns(MODELS[table])[column], field_class)
 
 
@@ -300,9 +320,7 @@ def test_models_indexes_match(table: str, legacy_table: LegacyTable) -> None:
 
 
 def test_models_carry_every_real_index() -> None:
-    real = [
-        index for table in REAL_TABLES for index in MODELS[table]._meta.indexes
-    ]
+    real = [index for table in REAL_TABLES for index in MODELS[table]._meta.indexes]
     assert len(real) == 95
 
 
@@ -310,7 +328,8 @@ def test_models_carry_every_real_index() -> None:
 def test_models_foreign_keys_match(table: str, legacy_table: LegacyTable) -> None:
     on_model = {
         (f.column, f.related_model._meta.db_table, f.target_field.column, f.remote_field.on_delete)
-        for f in MODELS[table]._meta.concrete_fields if f.is_relation
+        for f in MODELS[table]._meta.concrete_fields
+        if f.is_relation
     }
     assert on_model == {(c, t, r, ON_DELETE[d]) for c, t, r, d in legacy_table.foreign_keys}
 
@@ -325,10 +344,49 @@ def test_models_have_the_eleven_real_foreign_keys() -> None:
 # --- CHECKs and generated columns -------------------------------------------------------------
 
 PROBES: tuple[Any, ...] = (
-    None, -1, 0, 0.5, 1, 3, 5, 6, "", "x", "warn", "info", "warning", "error", "success",
-    "low", "medium", "high", "pending", "processing", "completed", "failed", "cancelled",
-    "premium", "standard", "economy", "bulk", "retail", "wholesale", "up", "down", "stable",
-    "kg", "g", "lt", "ml", "adet", "verified", "rejected", "api", "scraper", "crowd", "ai",
+    None,
+    -1,
+    0,
+    0.5,
+    1,
+    3,
+    5,
+    6,
+    "",
+    "x",
+    "warn",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "low",
+    "medium",
+    "high",
+    "pending",
+    "processing",
+    "completed",
+    "failed",
+    "cancelled",
+    "premium",
+    "standard",
+    "economy",
+    "bulk",
+    "retail",
+    "wholesale",
+    "up",
+    "down",
+    "stable",
+    "kg",
+    "g",
+    "lt",
+    "ml",
+    "adet",
+    "verified",
+    "rejected",
+    "api",
+    "scraper",
+    "crowd",
+    "ai",
 )
 
 
@@ -343,7 +401,10 @@ def _check_sql(model: type[models.Model], constraint: models.CheckConstraint) ->
 
 
 def _passes(
-    db: sqlite3.Connection, condition: str, columns: list[str], values: tuple[Any, ...],
+    db: sqlite3.Connection,
+    condition: str,
+    columns: list[str],
+    values: tuple[Any, ...],
     other_columns: list[str] = (),
 ) -> bool:
     """A CHECK passes unless its condition is false (NULL passes, as in SQL); other columns are NULL."""
@@ -362,15 +423,19 @@ def test_models_checks_behave_like_legacy(table: str, legacy_db: sqlite3.Connect
     all_columns = [f.column for f in model._meta.concrete_fields]
     # Probe every column any CHECK of the table reads, together, so that two CHECKs on different
     # columns can never pass for one another.
-    columns = [c for c in all_columns if any(re.search(rf"\b{re.escape(c)}\b", t) for t in legacy_checks)]
+    columns = [
+        c for c in all_columns if any(re.search(rf"\b{re.escape(c)}\b", t) for t in legacy_checks)
+    ]
     others = [c for c in all_columns if c not in columns]
     cases = list(itertools.product(PROBES, repeat=len(columns)))
     for legacy_condition in legacy_checks:
         expected = [_passes(legacy_db, legacy_condition, columns, case, others) for case in cases]
         assert not all(expected) or "NULL)" in legacy_condition, legacy_condition
         matching = [
-            c for c in checks
-            if [_passes(legacy_db, _check_sql(model, c), columns, case, others) for case in cases] == expected
+            c
+            for c in checks
+            if [_passes(legacy_db, _check_sql(model, c), columns, case, others) for case in cases]
+            == expected
         ]
         assert len(matching) == 1, legacy_condition
 
@@ -389,15 +454,21 @@ def test_models_notifications_level_rejects_warn(legacy_db: sqlite3.Connection) 
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_models_generated_columns_are_generated_fields(table: str, legacy_table: LegacyTable) -> None:
+def test_models_generated_columns_are_generated_fields(
+    table: str, legacy_table: LegacyTable
+) -> None:
     fields = _columns(MODELS[table])
     for column in legacy_table.columns:
-        assert isinstance(fields[column.name], models.GeneratedField) is column.generated, column.name
+        assert isinstance(fields[column.name], models.GeneratedField) is column.generated, (
+            column.name
+        )
 
 
 def test_models_have_two_generated_columns() -> None:
     generated = [
-        f"{t}.{f.column}" for t in TABLES for f in MODELS[t]._meta.concrete_fields
+        f"{t}.{f.column}"
+        for t in TABLES
+        for f in MODELS[t]._meta.concrete_fields
         if isinstance(f, models.GeneratedField)
     ]
     assert sorted(generated) == ["market_prices_v2.year_month", "price_history.date"]
@@ -448,14 +519,25 @@ def test_models_postgresql_types_are_lossless(table: str) -> None:
             "WHERE table_schema = current_schema() AND table_name = %s",
             [table],
         )
-        found = {name: (data_type, nullable == "YES") for name, data_type, nullable in cursor.fetchall()}
+        found = {
+            name: (data_type, nullable == "YES") for name, data_type, nullable in cursor.fetchall()
+        }
     fields = _columns(MODELS[table])
     expected = {
-        c["name"]: (_expected_pg_type(table, c, fields[c["name"]]), not c["notnull"] and not c["pk"])
-        for c in FACTS[table]["columns"] if "hidden" not in c
+        c["name"]: (
+            _expected_pg_type(table, c, fields[c["name"]]),
+            not c["notnull"] and not c["pk"],
+        )
+        for c in FACTS[table]["columns"]
+        if "hidden" not in c
     }
     assert found == expected
-    assert not {t for t, _ in found.values()} & {"real", "integer", "smallint", "time without time zone"}
+    assert not {t for t, _ in found.values()} & {
+        "real",
+        "integer",
+        "smallint",
+        "time without time zone",
+    }
 
 
 @pytest.mark.django_db(databases=["default"])
@@ -473,11 +555,23 @@ def test_models_postgresql_indexes_are_the_legacy_ones(table: str) -> None:
     pk = MODELS[table]._meta.pk
     pattern_ops = re.compile(rf"^{re.escape(table)}_{re.escape(pk.column)}_[0-9a-f]{{8}}_like$")
     explicit = {
-        Index(name, tuple(f"{c} DESC" if o == "DESC" else c for c, o in zip(info["columns"], info["orders"])))
+        Index(
+            name,
+            tuple(
+                f"{c} DESC" if o == "DESC" else c
+                for c, o in zip(info["columns"], info["orders"], strict=True)
+            ),
+        )
         for name, info in constraints.items()
-        if info["index"] and not info["primary_key"] and not info["unique"]
+        if info["index"]
+        and not info["primary_key"]
+        and not info["unique"]
         and not (isinstance(pk, models.CharField) and pattern_ops.match(name))
     }
     assert explicit == set(_table_from_facts(table).indexes)
-    uniques = {tuple(info["columns"]) for info in constraints.values() if info["unique"] and not info["primary_key"]}
+    uniques = {
+        tuple(info["columns"])
+        for info in constraints.values()
+        if info["unique"] and not info["primary_key"]
+    }
     assert uniques == set(_table_from_facts(table).uniques)

@@ -1,4 +1,5 @@
 """The embedded PostgreSQL default: starts, serves queries, says which database is used, hides passwords."""
+
 from __future__ import annotations
 
 import io
@@ -26,8 +27,13 @@ QUERY = (
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``manage.py`` in a fresh interpreter, as a user would."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-        capture_output=True, text=True, timeout=300, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -54,14 +60,20 @@ def test_embedded_default_serves_queries(embedded_run: subprocess.CompletedProce
     assert "vendor postgresql answer 1" in embedded_run.stdout
 
 
-def test_embedded_default_names_the_server_on_stderr(embedded_run: subprocess.CompletedProcess[str]) -> None:
-    lines = [line for line in embedded_run.stderr.splitlines() if line.startswith("procheff: PostgreSQL")]
+def test_embedded_default_names_the_server_on_stderr(
+    embedded_run: subprocess.CompletedProcess[str],
+) -> None:
+    lines = [
+        line for line in embedded_run.stderr.splitlines() if line.startswith("procheff: PostgreSQL")
+    ]
     assert len(lines) == 1
     assert "embedded server" in lines[0]
     assert str(embedded.pgdata_dir().resolve()) in lines[0]
 
 
-def test_embedded_status_reports_the_running_server(embedded_run: subprocess.CompletedProcess[str]) -> None:
+def test_embedded_status_reports_the_running_server(
+    embedded_run: subprocess.CompletedProcess[str],
+) -> None:
     out = io.StringIO()
     call_command("embedded_postgres", "status", "--json", stdout=out)
     state = json.loads(out.getvalue())
@@ -91,7 +103,9 @@ def test_embedded_rejects_unknown_action() -> None:
 
 def url_with_password(password: str) -> str:
     """This run's DATABASE_URL (or the local server's) with ``password`` put in."""
-    parts = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(
+        os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    )
     user = parts.username or "postgres"
     host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
     return urlunsplit((parts.scheme, f"{user}:{password}@{host}", parts.path, parts.query, ""))
@@ -99,7 +113,11 @@ def url_with_password(password: str) -> str:
 
 def test_database_url_password_never_printed() -> None:
     """Whether the connection succeeds or fails, the password appears nowhere in the output."""
-    result = run_manage("shell", "-c", QUERY, env=clean_env(DATABASE_URL=url_with_password("s3cret")))
+    result = run_manage(
+        "shell", "-c", QUERY, env=clean_env(DATABASE_URL=url_with_password("s3cret"))
+    )
     assert "s3cret" not in result.stdout and "s3cret" not in result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("procheff: PostgreSQL")]
+    (line,) = [
+        line for line in result.stderr.splitlines() if line.startswith("procheff: PostgreSQL")
+    ]
     assert "(DATABASE_URL)" in line

@@ -1,4 +1,5 @@
 """Schema documentation: rendered from the models, committed as docs/schema.md, never allowed to drift."""
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,12 @@ def test_schema_describes_every_migrated_table_in_name_order() -> None:
 
 def test_schema_column_shows_legacy_type_shape_and_target_type() -> None:
     assert column_doc("market_prices_v2", "created_at") == schema.ColumnDoc(
-        name="created_at", legacy_type="TEXT", stored_shape="DATE_ONLY or ISO_Z",
-        target_type="timestamp with time zone", nullable=False, default="django.utils.timezone.now()",
+        name="created_at",
+        legacy_type="TEXT",
+        stored_shape="DATE_ONLY or ISO_Z",
+        target_type="timestamp with time zone",
+        nullable=False,
+        default="django.utils.timezone.now()",
     )
     epoch = column_doc("accuracy_metrics", "created_at")
     assert (epoch.legacy_type, epoch.stored_shape) == ("TIMESTAMP", "EPOCH_MS")
@@ -49,7 +54,11 @@ def test_schema_column_shows_legacy_type_shape_and_target_type() -> None:
 
 def test_schema_plain_fields_fall_back_to_their_sqlite_type() -> None:
     price = column_doc("market_prices", "unit_price")
-    assert (price.legacy_type, price.stored_shape, price.target_type) == ("REAL", "–", "double precision")
+    assert (price.legacy_type, price.stored_shape, price.target_type) == (
+        "REAL",
+        "–",
+        "double precision",
+    )
     pk = column_doc("market_prices", "id")
     assert (pk.legacy_type, pk.target_type, pk.default) == ("INTEGER", "bigint", "auto-increment")
 
@@ -59,9 +68,14 @@ def test_schema_lists_keys_checks_indexes_and_generated_columns() -> None:
     assert constraints[0] == "PRIMARY KEY (id)"
     assert 'CHECK `market_prices_unit_price_check`: `"unit_price" > 0.0`' in constraints
     assert "INDEX `idx_market_prices_product_date` (product_key, created_at DESC)" in constraints
-    assert "FOREIGN KEY raw_price_id → market_prices_v2(id) ON DELETE CASCADE" in table_doc("normalized_prices").constraints
+    assert (
+        "FOREIGN KEY raw_price_id → market_prices_v2(id) ON DELETE CASCADE"
+        in table_doc("normalized_prices").constraints
+    )
     assert "UNIQUE `recipes_menu_item_id_key` (menu_item_id)" in table_doc("recipes").constraints
-    generated = [c for c in table_doc("price_history").constraints if c.startswith("GENERATED date")]
+    generated = [
+        c for c in table_doc("price_history").constraints if c.startswith("GENERATED date")
+    ]
     assert len(generated) == 1 and "AT TIME ZONE 'UTC'" in generated[0]
 
 

@@ -1,4 +1,5 @@
 """``./manage.py describe_schema [--output PATH]``: the migrated schema as Markdown (or JSON)."""
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("labels", nargs="*", help="Limit to these models (app.Model, model or table).")
+        parser.add_argument(
+            "labels", nargs="*", help="Limit to these models (app.Model, model or table)."
+        )
         parser.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
         parser.add_argument("--json", action="store_true", help="Emit JSON instead of Markdown.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         doc = schema.describe_schema(options["labels"] or None)
-        text = json.dumps(doc.as_dict(), ensure_ascii=False, indent=2) + "\n" if options["json"] else doc.to_markdown()
+        text = (
+            json.dumps(doc.as_dict(), ensure_ascii=False, indent=2) + "\n"
+            if options["json"]
+            else doc.to_markdown()
+        )
         output: Path | None = options["output"]
         if output is None:
             self.stdout.write(text, ending="")

@@ -1,4 +1,5 @@
 """``./manage.py embedded_postgres [status|stop]``: inspect or stop the embedded PostgreSQL server."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", nargs="?", choices=["status", "stop"], default="status")
         parser.add_argument(
-            "--pgdata", type=Path, default=None,
+            "--pgdata",
+            type=Path,
+            default=None,
             help="Data directory (default: EMBEDDED_POSTGRES_PGDATA, i.e. .pgdata/ in the project).",
         )
-        parser.add_argument("--json", action="store_true", help="Print a JSON object instead of text.")
+        parser.add_argument(
+            "--json", action="store_true", help="Print a JSON object instead of text."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         pgdata: Path = options["pgdata"] or embedded.pgdata_dir()
@@ -41,10 +46,12 @@ class Command(BaseCommand):
             return
         elif state.running:
             where = f"socket in {state.socket_dir}" if state.socket_dir else f"port {state.port}"
-            self.stdout.write(self.style.SUCCESS(
-                f"running: PostgreSQL {state.version} in {state.pgdata}, pid {state.pid}, {where}, "
-                f"started {state.started}"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"running: PostgreSQL {state.version} in {state.pgdata}, pid {state.pid}, {where}, "
+                    f"started {state.started}"
+                )
+            )
         else:
             initialised = "initialised" if state.initialised else "not initialised"
             self.stdout.write(self.style.WARNING(f"stopped: {state.pgdata} ({initialised})"))
@@ -55,6 +62,8 @@ class Command(BaseCommand):
         elif options["verbosity"] == 0:
             return
         elif stopped:
-            self.stdout.write(self.style.SUCCESS(f"stopped the embedded PostgreSQL in {pgdata.resolve()}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"stopped the embedded PostgreSQL in {pgdata.resolve()}")
+            )
         else:
             self.stdout.write(f"no embedded PostgreSQL was running in {pgdata.resolve()}")

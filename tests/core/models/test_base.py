@@ -1,4 +1,5 @@
 """The legacy updated_at trigger as ORM behaviour: MarketSource.save(), update() and bulk_update()."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,11 @@ DATABASES = ["default", "sqlite"]
 def make_source(alias: str, key: str = "migros") -> MarketSource:
     """A market source whose updated_at is long past."""
     source = MarketSource(
-        source_key=key, source_name="Migros Sanal Market", source_type="scraping",
-        created_at=OLD, updated_at=OLD,
+        source_key=key,
+        source_name="Migros Sanal Market",
+        source_type="scraping",
+        created_at=OLD,
+        updated_at=OLD,
     )
     source.save(using=alias)
     return MarketSource.objects.using(alias).get(pk=source.pk)
