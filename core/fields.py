@@ -137,7 +137,8 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
     ``'2024-01-01T10:00:00.000Z'`` comes back as ``'2024-01-01 10:00:00'``; ``'...T13:00:00+03:00'``
     as the UTC ``sqlite_ts`` text; a text timestamp in an ``epoch_ms`` column as an integer; an
     instant no listed shape holds (milliseconds in a ``sqlite_ts`` column) as ISO-Z, or as ISO 8601
-    with microseconds and ``Z``.
+    with microseconds and ``Z``. A Turkish ``'DD.MM.YYYY'`` date (the TUIK CSV ``Tarih`` column) reads
+    as midnight UTC and comes back as ``'YYYY-MM-DD'`` in a ``date_only`` column.
     """
 
     def __init__(self, *args: Any, shapes: Sequence[str] = (SQLITE_TS,), **kwargs: Any) -> None:

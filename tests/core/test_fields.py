@@ -125,6 +125,14 @@ CASES = [
     Case("sqlite_ts_in_date_only_column", "market_prices", "created_at", "2024-01-01 10:00:00", T),
     Case("v2_date_only", "market_prices_v2", "created_at", "2024-01-01", T.replace(hour=0)),
     Case("v2_iso_z", "market_prices_v2", "created_at", "2024-01-01T10:00:00.123Z", T_MS),
+    canonical(
+        "v2_csv_turkish_date",
+        "market_prices_v2",
+        "created_at",
+        "05.03.2024",
+        dt.datetime(2024, 3, 5, tzinfo=UTC),
+        "2024-03-05",
+    ),
     Case("date_only_date", "accuracy_metrics", "date", "2024-02-29", dt.date(2024, 2, 29)),
     Case("epoch_ms_integer", "cache_entries", "expires_at", EPOCH_T_MS, T_MS),
     Case(
