@@ -224,7 +224,7 @@ class CoverageMetricAdmin(admin.ModelAdmin):
     list_filter = ("category", "last_updated")
 
 
-@admin.register(models.FuzzyMatche)
+@admin.register(models.FuzzyMatch)
 class FuzzyMatcheAdmin(admin.ModelAdmin):
     list_display = (
         "id",
