@@ -159,3 +159,21 @@ def test_migrate_data_resumes_after_sigkill_with_exactly_the_source_rows(tmp_pat
         assert Log.objects.count() == 30000
         assert rows_of(Log, "default") == rows_of(Log, SOURCE)
         assert CopyCheckpoint.objects.get(table="logs").copied_rows == 30000
+
+
+@pytest.mark.parametrize(("verbosity", "expected"), [
+    (0, []),
+    (1, []),
+    (2, ["logs: 3 row(s) to copy", "logs: 3 copied, 0 skipped, 0 rejected"]),
+    (3, ["logs: 3 row(s) to copy", "logs: 3/3 rows (rowid <= 3; +3 copied", "logs: 3 copied"]),
+])
+def test_migrate_data_progress_lines_follow_verbosity(tmp_path: Path, verbosity: int, expected: list[str]) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"level": "info", "message": "m"}] * 3)
+        out, err = io.StringIO(), io.StringIO()
+        call_command("migrate_data", "--no-backup", "--tables", "logs", verbosity=verbosity, stdout=out, stderr=err)
+    for fragment in expected:
+        assert fragment in err.getvalue()
+    assert ("Summary:" in out.getvalue()) == (verbosity >= 1)
+    if verbosity < 2:
+        assert err.getvalue() == ""
