@@ -421,3 +421,12 @@ def test_copy_rows_reports_rows_it_cannot_load(tmp_path: Path) -> None:
         assert (result.written, result.deleted) == (0, 0)
         assert result.rejected[0]["column"] == "data"
         assert Log.objects.using("default").get().message == "kept until the source is fixed"
+
+
+def test_migrate_data_with_jobs_stops_at_the_rejects_limit_across_processes(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"id": 1, "level": "info", "message": "m", "data": "bad"}])
+        insert(path, "users", [{"id": "u1", "email": "e", "password_hash": "h"}])
+        with pytest.raises(RejectLimitExceeded, match="logs pk=1 column data: value 'bad'"):
+            run(labels=["logs", "users"], jobs=2)
+        assert not Log.objects.using("default").exists()
