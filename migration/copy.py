@@ -837,7 +837,10 @@ class TableCopier:
             over = self.budget.take(len(rejects)) if rejects else None
             if over is not None:
                 first = sorted(rejects, key=lambda r: r.rowid)[over]
-                raise RejectLimitExceeded(first.record(self.table), self.budget.limit)
+                raise RejectLimitExceeded(
+                    first.record(self.table), self.budget.limit,
+                    [r.record(self.table) for r in sorted(rejects, key=lambda r: r.rowid)],
+                )
             skipped = len(rows) - inserted - len(refused)
             with self.target.cursor() as cursor:
                 if rejects:
@@ -1250,7 +1253,7 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
                 report.tables = _run_serial(models_, options, budget, callback)
         except RejectLimitExceeded as exc:
             report.stopped = str(exc)
-            report.rejects_path = _write_rejects(options, planned, extra=exc.record)
+            report.rejects_path = _write_rejects(options, planned, extra=exc.batch)
             _finish(run, report, CopyRun.Status.STOPPED)
             raise
         report.sequences = reset_sequences(models_, options.source, target)
@@ -1283,7 +1286,9 @@ def _finish(run: CopyRun, report: CopyReport, status: str) -> None:
     run.save()
 
 
-def _write_rejects(options: CopyOptions, planned: list[TablePlan], extra: dict[str, Any] | None = None) -> Path:
+def _write_rejects(
+    options: CopyOptions, planned: list[TablePlan], extra: list[dict[str, Any]] | None = None
+) -> Path:
     """Export every recorded reject of the planned tables as JSON Lines (rewritten on each run)."""
     path = options.rejects_path or conf.backup_dir() / "rejects.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1297,8 +1302,8 @@ def _write_rejects(options: CopyOptions, planned: list[TablePlan], extra: dict[s
                 "column": reject.column, "value": reject.value, "reason": reject.reason,
                 "rowid": reject.source_rowid,
             }, ensure_ascii=False) + "\n")
-        if extra is not None:
-            handle.write(json.dumps(extra, ensure_ascii=False) + "\n")
+        for record in extra or []:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
 

@@ -166,6 +166,8 @@ def test_migrate_data_stops_beyond_max_rejects_naming_the_row(tmp_path: Path) ->
                               {"id": 7, "level": "info", "message": "m", "data": "again"}])
         with pytest.raises(RejectLimitExceeded, match=r"logs pk=7 column data: value 'again'"):
             run(labels=["logs"], max_rejects=1)
+        rejects = (tmp_path / "backups" / "rejects.jsonl").read_text().splitlines()
+        assert [json.loads(line)["pk"] for line in rejects] == [6, 7]  # the whole stopped batch
         # the batch holding the row beyond the limit was rolled back with its checkpoint
         assert not Log.objects.using("default").exists()
         assert CopyCheckpoint.objects.get(table="logs").copied_rows == 0
