@@ -950,15 +950,15 @@ class TableCopier:
         self.callback(CopyEvent("table_start", self.table, rows=0, total=pending))
         if pending:
             with self.target.cursor() as cursor:
-                # Every batch commits with its checkpoint, so a server crash can only lose whole
-                # batches together with their checkpoints, which the next run redoes: no fsync wait.
-                cursor.execute("SET synchronous_commit = off")
                 self.oids = self._type_oids(cursor)
                 cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"cutover_copy:{self.table}"])
                 if not cursor.fetchone()[0]:
                     raise CopyError(
                         f"table {self.table} is being copied by another migrate_data run; wait for it to finish"
                     )
+                # Every batch commits with its checkpoint, so a server crash can only lose whole
+                # batches together with their checkpoints, which the next run redoes: no fsync wait.
+                cursor.execute("SET synchronous_commit = off")
             try:
                 self._defer_indexes(pending)
                 self._copy_pending(after, result)

@@ -432,3 +432,17 @@ def test_migrate_data_with_jobs_stops_at_the_rejects_limit_across_processes(tmp_
         with pytest.raises(RejectLimitExceeded, match="logs pk=1 column data: value 'bad'"):
             run(labels=["logs", "users"], jobs=2)
         assert not Log.objects.using("default").exists()
+
+
+def test_migrate_data_refuses_a_table_another_run_is_copying(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", log_rows(3))
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(hashtext('cutover_copy:logs'))")
+            with pytest.raises(CopyError, match="being copied by another migrate_data run"):
+                run(labels=["logs"])
+        finally:
+            other.close()
+        assert run(labels=["logs"]).tables[0].copied == 3
