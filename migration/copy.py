@@ -310,6 +310,9 @@ class SourceReader:
                 "cannot copy it"
             ) from exc
 
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.connection.execute(f"PRAGMA table_xinfo({_quote(table)})")}
+
     def count(self, table: str, after: int | None = None) -> int:
         if after is None:
             return self.connection.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0]
@@ -1057,6 +1060,12 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             if not reader.table_exists(table):
                 plans.append(TablePlan(model._meta.label, table, True, None, 0, last_key, True, 0))
                 continue
+            missing_columns = sorted({f.column for f in inventory.stored_fields(model)} - reader.columns(table))
+            if missing_columns:
+                raise CopyError(
+                    f"source table {table} has no column(s) {missing_columns} that {model._meta.label} "
+                    "stores; the model and the legacy schema disagree: fix the model (or the source) first"
+                )
             source_rows = reader.count(table)
             pending = reader.count(table, last_key) if last_key is not None else source_rows
             plans.append(TablePlan(

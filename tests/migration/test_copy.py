@@ -446,3 +446,10 @@ def test_migrate_data_refuses_a_table_another_run_is_copying(tmp_path: Path) -> 
         finally:
             other.close()
         assert run(labels=["logs"]).tables[0].copied == 3
+
+
+def test_migrate_data_names_columns_the_source_lacks(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        execute(path, "ALTER TABLE logs DROP COLUMN data")
+        with pytest.raises(CopyError, match=r"source table logs has no column\(s\) \['data'\] that core.Log stores"):
+            run(labels=["logs"], dry_run=True)
