@@ -722,7 +722,7 @@ class TableCopier:
                 copy.write_row(row[1])
 
     def _ensure_stage(self, cursor: Any) -> None:
-        """A session temp table shaped like the target, made when the first conflict needs it.
+        """A connection-local temp table shaped like the target, made when the first conflict needs it.
 
         It is created inside the batch transaction, so a rollback takes it away again: the
         flag is cleared whenever a load fails (see :meth:`_load_or_bisect`).
