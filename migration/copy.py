@@ -235,7 +235,7 @@ class CopyOptions:
         )
 
 
-# --- Public helpers other parts call -------------------------------------------------------
+# --- Public functions other parts call -----------------------------------------------------
 
 
 def pk_text(model: type[models.Model], pk: Any) -> str:
