@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 from psycopg import sql
 
@@ -596,7 +597,7 @@ def _column_differences(table: _Table, pks: Sequence[Any]) -> list[ChangedRow]:
 def _sequence_check(table: _Table) -> SequenceCheck | None:
     """The target sequence of an auto-increment key, or None when the key has none."""
     pk = table.fields[table.pk_index]
-    if not isinstance(pk, models.AutoFieldMixin):
+    if not isinstance(pk, AutoFieldMixin):
         return None
     with table.target.cursor() as cursor:
         quoted_table = table.t_sql(table.t_table)
