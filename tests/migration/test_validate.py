@@ -61,10 +61,9 @@ LEGACY_ROWS: dict[str, list[dict[str, Any]]] = {
 def insert_legacy(table: str, rows: list[dict[str, Any]]) -> None:
     """Write rows into the legacy SQLite file with raw SQL, in the legacy shapes."""
     with connections["sqlite"].cursor() as cursor:
-        for row in rows:
-            columns = ", ".join(f'"{c}"' for c in row)
-            cursor.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join(["%s"] * len(row))})',
-                           list(row.values()))
+        columns = ", ".join(f'"{c}"' for c in rows[0])
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join(["%s"] * len(rows[0]))})',
+                           [list(row.values()) for row in rows])
 
 
 def legacy_sql(statement: str, params: list[Any]) -> None:
@@ -88,11 +87,11 @@ def copy_with_orm(models: list[Any], *, reset_sequences: bool = True) -> None:
         for model in models:
             fields = [f for f in model._meta.concrete_fields if not f.generated]
             columns = ", ".join(f'"{f.column}"' for f in fields)
-            for obj in model.objects.using("sqlite").all():
-                cursor.execute(
-                    f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({", ".join(["%s"] * len(fields))})',
-                    [f.get_db_prep_save(getattr(obj, f.attname), target) for f in fields],
-                )
+            cursor.executemany(
+                f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({", ".join(["%s"] * len(fields))})',
+                [[f.get_db_prep_save(getattr(obj, f.attname), target) for f in fields]
+                 for obj in model.objects.using("sqlite").all()],
+            )
         if reset_sequences:
             for statement in target.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
