@@ -14,12 +14,14 @@ import bisect
 import datetime as dt
 import decimal
 import struct
+import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
+import psycopg
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
@@ -37,6 +39,7 @@ FANOUT = 16  # sub-segments per bisection step
 LEAF_ROWS = 64  # at or below this many rows a segment is compared row by row
 FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
+MEMO_ENTRIES = 50_000  # remembered raw value -> canonical part, per converted column
 _READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
 
 
@@ -313,6 +316,42 @@ class _Table:
 
     def target_segments(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> dict[int, tuple[int, int]]:
         """(count, sum of row hashes) per segment of ``[lower, upper)`` cut at ``boundaries``."""
+        query, params = self.segments_query(lower, upper, boundaries)
+        with self.target.cursor() as cursor:
+            cursor.execute(query, params)
+            return _segments(cursor.fetchall())
+
+    def target_segments_async(self, boundaries: Sequence[Any]) -> Callable[[], dict[int, tuple[int, int]]]:
+        """Start the whole-table :meth:`target_segments` on a second connection; return its waiter.
+
+        PostgreSQL hashes while Python hashes the source. Inside a transaction (tests without
+        transaction=True), a second connection would not see its rows, so the query runs later
+        on this connection instead.
+        """
+        if self.target.in_atomic_block:
+            return lambda: self.target_segments(None, None, boundaries)
+        query, params = self.segments_query(None, None, boundaries)
+        connect_params = self.target.get_connection_params()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                with psycopg.connect(**connect_params, autocommit=True) as connection:
+                    outcome["rows"] = connection.execute(query, params).fetchall()
+            except Exception as exc:  # handed to the waiting thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"validate-{self.name}", daemon=True)
+        thread.start()
+
+        def wait() -> dict[int, tuple[int, int]]:
+            thread.join()
+            if "error" in outcome:
+                raise outcome["error"]
+            return _segments(outcome["rows"])
+        return wait
+
+    def segments_query(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> tuple[str, list[Any]]:
         where, params = self.t_range(lower, upper)
         bucket: sql.Composable = sql.SQL("0")
         if boundaries:
@@ -320,9 +359,7 @@ class _Table:
             params = [list(boundaries), *params]
         query = sql.SQL("SELECT {b} AS bucket, count(*), coalesce(sum({h}), 0) FROM {t} WHERE {w} GROUP BY 1").format(
             b=bucket, h=self.t_hash, t=self.t_table, w=where)
-        with self.target.cursor() as cursor:
-            cursor.execute(self.t_sql(query), params)
-            return {int(b): (int(c), int(s)) for b, c, s in cursor.fetchall()}
+        return self.t_sql(query), params
 
     def target_hashes(self, lower: Any, upper: Any) -> dict[Any, int]:
         """Row hash by primary key for the target rows in ``[lower, upper)``."""
@@ -375,6 +412,15 @@ class _Table:
         columns = ", ".join(_sqlite_name(f.column) for f in self.fields)
         return f"SELECT {columns} FROM {_sqlite_name(self.name)}"
 
+    def source_boundaries(self, every: int) -> list[Any]:
+        """Every ``every``-th source primary key, in order: the top-level segment boundaries."""
+        with self.source.cursor() as cursor:
+            cursor.execute(f"SELECT {_sqlite_name(self.pk_column)} FROM {_sqlite_name(self.name)} "
+                           f"WHERE {_sqlite_name(self.pk_column)} IS NOT NULL ORDER BY 1")
+            keys = [row[0] for row in cursor.fetchall()]
+        wrong_type = str if not self.text_pk else int
+        return [k for k in keys[every::every] if not isinstance(k, wrong_type)]
+
     def source_raw(self) -> Iterator[tuple[Any, ...]]:
         """Every source row, raw, in primary-key order."""
         with self.source.cursor() as cursor:
@@ -392,29 +438,52 @@ class _Table:
                 yield from cursor.fetchall()
 
     def hasher(self) -> Callable[[tuple[Any, ...]], tuple[Any, list[str]]]:
-        """A function from a raw source row to (pk, canonical parts); raises ConversionError."""
+        """A function from a raw source row to (pk, canonical parts); raises ConversionError.
+
+        Columns without converters are canonicalized straight from the raw value; columns with
+        converters (legacy timestamps, JSON, flags) memoize raw value -> part, because legacy data
+        repeats such values a lot (defaults, dates, ``'[]'``).
+        """
         readers = inventory.column_readers(self.model, self.source)
-        source = self.source
-        plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, self.target))
-                for r, k in zip(readers, self.kinds)]
+        source, target = self.source, self.target
+        plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, target),
+                 {} if r.converters else None) for r, k in zip(readers, self.kinds)]
         pk_index = self.pk_index
+        pk_reader = plan[pk_index][0]
         model = self.model
 
-        def parts_of(raw: tuple[Any, ...]) -> tuple[Any, list[str]]:
-            try:
-                values = [reader(value, source) if reader else value
-                          for (reader, _), value in zip(plan, raw)]
-            except _READ_ERRORS:
-                inventory.read_row(model, raw, readers, source)  # raises the named error
-                raise
-            parts = []
-            for (_, canon), value, field in zip(plan, values, readers):
+        def explain(raw: tuple[Any, ...]) -> None:
+            values = inventory.read_row(model, raw, readers, source)  # raises the named reader error
+            for (_, canon, _), value, reader in zip(plan, values, readers):
                 try:
-                    parts.append("N" if value is None else "v" + canon(value))
+                    None if value is None else canon(value)
                 except _READ_ERRORS as exc:
-                    raise ConversionError(model._meta.db_table, raw[pk_index], field.field.column, value,
+                    raise ConversionError(model._meta.db_table, raw[pk_index], reader.field.column, value,
                                           f"the target column cannot hold it ({exc})") from exc
-            return values[pk_index], parts
+
+        def parts_of(raw: tuple[Any, ...]) -> tuple[Any, list[str]]:
+            parts: list[str] = []
+            append = parts.append
+            try:
+                for (reader, canon, memo), value in zip(plan, raw):
+                    if value is None:
+                        append("N")
+                    elif memo is None:
+                        append("v" + canon(value))
+                    else:
+                        key = value if type(value) is str else (type(value), value)
+                        part = memo.get(key)
+                        if part is None:
+                            converted = reader(value, source)
+                            part = "N" if converted is None else "v" + canon(converted)
+                            if len(memo) < MEMO_ENTRIES:
+                                memo[key] = part
+                        append(part)
+            except _READ_ERRORS as exc:
+                explain(raw)
+                raise ConversionError(model._meta.db_table, raw[pk_index], "?", None, str(exc)) from exc
+            pk = raw[pk_index]
+            return (pk if pk_reader is None or pk is None else pk_reader(pk, source)), parts
         return parts_of
 
     def source_hashes_of(self, pks: Sequence[Any]) -> dict[Any, int]:
@@ -428,6 +497,10 @@ class _Table:
                 continue
             found[pk] = canonical.row_hash(parts)
         return found
+
+
+def _segments(rows: Iterable[tuple[Any, Any, Any]]) -> dict[int, tuple[int, int]]:
+    return {int(bucket): (int(count), int(total)) for bucket, count, total in rows}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -497,10 +570,8 @@ class _Bisector:
         self.diff = _RowDiff()
         self.target_count = 0
 
-    def run(self) -> _RowDiff:
-        keys = self.keys
-        boundaries = [keys[i] for i in range(SEGMENT_ROWS, len(keys), SEGMENT_ROWS)]
-        segments = self.table.target_segments(None, None, boundaries)
+    def run(self, boundaries: list[Any], segments: dict[int, tuple[int, int]]) -> _RowDiff:
+        """Compare the top-level segments cut at ``boundaries`` (the target's sums given), then bisect."""
         self.target_count = sum(count for count, _ in segments.values())
         self._compare_segments(None, None, boundaries, segments, depth=0)
         return self.diff
@@ -642,9 +713,11 @@ def validate_table(
         result = TableResult(model, present, table.source_count() if present else 0,
                              table.target_count(), row_level=False)
     else:
+        boundaries = table.source_boundaries(SEGMENT_ROWS) if present else []
+        target_segments = table.target_segments_async(boundaries)
         scan = _scan_source(table, progress) if present else _SourceScan([], array("q"), [], set())
         bisector = _Bisector(table, scan, progress)
-        diff = bisector.run()
+        diff = bisector.run(boundaries, target_segments())
         result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
                              row_level=True, unreadable=scan.unreadable, first_pass=diff)
     result.sequence = _sequence_check(table)
