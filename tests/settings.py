@@ -1,4 +1,16 @@
 """Test settings: the project's settings plus the test-only apps."""
 from procheff.settings import *  # noqa: F403
 
-INSTALLED_APPS = [*INSTALLED_APPS]  # noqa: F405
+# The Chinook sample database as a second, unrelated app: the copy engine must move it untouched.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.chinook"]  # noqa: F405
+
+# A source alias the backfill tests point at a fresh SQLite file per test (tests/migration/copy_support.py).
+# detect_types=0: sqlite3's declared-type converters would pre-parse DATETIME/TIMESTAMP text (and turn
+# epoch-ms integers into None) before the fields' own converters see the raw value.
+DATABASES["copy_source"] = {  # noqa: F405
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": str(BASE_DIR / "var" / "copy-source.sqlite3"),  # noqa: F405
+    "OPTIONS": {"timeout": 30, "detect_types": 0},
+    # A file, not memory: Django never closes in-memory test connections, so NAME could not move.
+    "TEST": {"NAME": str(BASE_DIR / "var" / "test-copy-source.sqlite3")},  # noqa: F405
+}
