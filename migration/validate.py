@@ -95,6 +95,7 @@ class RepairResult:
     deleted: list[Any] = dataclass_field(default_factory=list)
     unverified: list[Any] = dataclass_field(default_factory=list)
     sequence_reset: bool = False
+    sequence_ok: bool = True  # after the repair
 
     @property
     def changed(self) -> int:
@@ -158,7 +159,7 @@ class TableResult:
             return True
         if self.repair is None or not self.repair.verified or self.unreadable:
             return False
-        return self.sequence is None or self.sequence.ok or self.repair.sequence_reset
+        return self.repair.sequence_ok
 
     def as_dict(self, limit: int) -> dict[str, Any]:
         return {
@@ -885,14 +886,18 @@ def repair_rows(
                 result.unverified.append(pk)
             records.append(ValidationRepair(run=run, table=table.name, pk_value=str(pk), action=action,
                                             columns=columns, verified=verified))
-        check = _sequence_check(table)
-        if check is not None and not check.ok:
-            _reset_sequence(table, check)
+        before_check = check = _sequence_check(table)
+        if before_check is not None and not before_check.ok:
+            _reset_sequence(table, before_check)
             result.sequence_reset = True
-            records.append(ValidationRepair(run=run, table=table.name, pk_value=str(check.max_pk),
-                                            action=ValidationRepair.Action.SEQUENCE,
-                                            columns=[[check.sequence, check.next_value, check.max_pk + 1]],
-                                            verified=True))
+            check = _sequence_check(table)
+            records.append(ValidationRepair(
+                run=run, table=table.name, pk_value=str(before_check.max_pk),
+                action=ValidationRepair.Action.SEQUENCE,
+                columns=[[before_check.sequence, before_check.next_value, None if check is None else check.next_value]],
+                verified=check is None or check.ok,
+            ))
+        result.sequence_ok = check is None or check.ok
         ValidationRepair.objects.bulk_create(records)
     return result
 

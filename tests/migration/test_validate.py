@@ -313,6 +313,16 @@ def test_validate_repair_fixes_every_planted_difference(copied: None) -> None:
     assert email.columns == [["email", "ayse.yilmaz@example.com", "Ayse.Yilmaz@Example.com"]]
 
 
+def test_validate_repair_of_an_extra_row_above_the_sequence_is_clean(copied: None) -> None:
+    target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
+               "VALUES (1000, 'x', 'kg', 1, 's', now())", [])
+    first = table_result(run(), "market_prices")
+    assert (first.extra, first.sequence.ok) == ([1000], False)
+    repaired = table_result(run(repair=True), "market_prices")
+    assert repaired.repair.deleted == [1000] and not repaired.repair.sequence_reset and repaired.clean
+    assert run().clean
+
+
 def test_validate_repair_declined_changes_nothing(copied: None) -> None:
     target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
     report = run(repair=True, confirm=lambda r: False)

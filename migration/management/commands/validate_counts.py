@@ -84,11 +84,13 @@ class Command(BaseCommand):
         elif self.verbosity >= 1:
             self.render(report)
         if not report.clean:
-            raise CommandError(
-                f"{report.differences} row difference(s) in "
-                f"{sum(not t.clean for t in report.tables)} table(s); see above, or run with --repair",
-                returncode=1,
-            )
+            tables = ", ".join(t.table for t in report.tables if not t.clean)
+            if report.repaired:
+                message = f"the repair left differences in {tables}; see the repair lines above"
+            else:
+                message = (f"{report.differences} row difference(s) in {tables}; "
+                           f"see above, or run with --repair")
+            raise CommandError(message, returncode=1)
 
     # --- rendering ------------------------------------------------------------------------
 
