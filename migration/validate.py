@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import decimal
+import multiprocessing
 import struct
 import threading
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 import psycopg
+from django.apps import apps
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
@@ -40,6 +42,7 @@ LEAF_ROWS = 64  # at or below this many rows a segment is compared row by row
 FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
 MEMO_ENTRIES = 50_000  # remembered raw value -> canonical part, per converted column
+MEMO_VALUE_CHARS = 100  # longer values (JSON documents) rarely repeat: not worth their memory
 _READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
 
 
@@ -560,7 +563,7 @@ class _Table:
             reader, canon, memo = plan[index]
             converted = reader(value, source)
             part = "N" if converted is None else "v" + canon(converted)
-            if len(memo) < MEMO_ENTRIES:
+            if len(memo) < MEMO_ENTRIES and (type(value) is not str or len(value) <= MEMO_VALUE_CHARS):
                 memo[value if type(value) is str else (type(value), value)] = part
             return part
 
@@ -1021,6 +1024,7 @@ def validate(
     repair: bool = False,
     confirm: Callable[[ValidationReport], bool] | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> ValidationReport:
     """Compare every migrated table (or ``tables``) on both databases, optionally repair, and store the run.
 
@@ -1043,8 +1047,7 @@ def validate(
     run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
-    results = [validate_table(m, source=source_db, target=target_db, row_level=row_level, limit=limit,
-                              progress=progress) for m in models_]
+    results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs)
     if row_level:
         if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
                for r in results):
@@ -1058,6 +1061,47 @@ def validate(
     report.elapsed = time.monotonic() - started
     _store(run, report)
     return report
+
+
+def _first_passes(models_: list[type[models.Model]], source: str, target: str, row_level: bool, limit: int,
+                  progress: Progress, jobs: int) -> list[TableResult]:
+    """Every table's first pass: in this process, or spread over ``jobs`` forked processes.
+
+    The source side hashes in Python, one core per process; tables are independent, so several
+    processes finish sooner on a multi-core machine. Inside a transaction (tests without
+    transaction=True) other processes could not see its rows, so the work stays here.
+    """
+    in_transaction = any(connections[alias].in_atomic_block for alias in connections)
+    if jobs <= 1 or len(models_) < 2 or in_transaction:
+        return [validate_table(m, source=connections[source], target=connections[target], row_level=row_level,
+                               limit=limit, progress=progress) for m in models_]
+    # Biggest tables first, so that no large table starts last.
+    sizes = {m: _source_size(m, connections[source]) for m in models_}
+    # Children must not share the parent's sockets or SQLite handles: open fresh ones after fork.
+    connections.close_all()
+    results: dict[str, TableResult] = {}
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, len(models_))) as pool:
+        work = [(m._meta.label, source, target, row_level, limit) for m in sorted(models_, key=lambda m: -sizes[m])]
+        for result in pool.imap_unordered(_first_pass_in_worker, work):
+            results[result.label] = result
+            progress("table_done", {"table": result.table, "result": result})
+    return [results[m._meta.label] for m in models_]
+
+
+def _source_size(model: type[models.Model], source: BaseDatabaseWrapper) -> int:
+    table = _Table.of(model, source, source)
+    return table.source_count() if table.source_present() else 0
+
+
+def _first_pass_in_worker(work: tuple[str, str, str, bool, int]) -> TableResult:
+    """One table's first pass in a worker process, on the worker's own connections."""
+    label, source, target, row_level, limit = work
+    try:
+        return validate_table(apps.get_model(label), source=connections[source], target=connections[target],
+                              row_level=row_level, limit=limit)
+    finally:
+        connections.close_all()
 
 
 def _repair_report(report: ValidationReport, run: ValidationRun, source: str, target: str,
