@@ -41,7 +41,7 @@ FANOUT = 16  # sub-segments per bisection step
 LEAF_ROWS = 64  # at or below this many rows a segment is compared row by row
 FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
-MEMO_ENTRIES = 50_000  # remembered raw value -> canonical part, per converted column
+MEMO_ENTRIES = 8_192  # remembered raw value -> canonical part, per converted column
 MEMO_VALUE_CHARS = 100  # longer values (JSON documents) rarely repeat: not worth their memory
 _READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
 
