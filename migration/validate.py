@@ -1047,7 +1047,9 @@ def validate(
     run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
+    progress("start", {"tables": len(models_), "row_level": row_level})
     results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs)
+    progress("first_pass_done", {"tables": len(results)})
     if row_level:
         if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
                for r in results):

@@ -69,6 +69,7 @@ class Command(BaseCommand):
             raise CommandError("--repair needs row-level validation: drop --counts-only", returncode=2)
         self.verbosity = options["verbosity"]
         self.as_json = options["json"]
+        self.bar: Any = None
         try:
             report = validate.validate(
                 _names(options["tables"]),
@@ -102,6 +103,17 @@ class Command(BaseCommand):
     def progress(self, event: str, data: dict[str, Any]) -> None:
         if self.as_json:
             return
+        if event == "start" and self.verbosity >= 1 and self.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=data["tables"], desc="validating", unit="table", file=self.stderr._out,
+                            leave=False, dynamic_ncols=True)
+        elif event == "table_done" and self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(data["table"])
+        elif event == "first_pass_done" and self.bar is not None:
+            self.bar.close()
+            self.bar = None
         if event == "table_done" and self.verbosity >= 2:
             result = data["result"]
             self.stderr.write(f"  {result.table}: {result.source_count} rows in {result.elapsed:.2f} s")
@@ -115,9 +127,17 @@ class Command(BaseCommand):
             self.stderr.write(f"  repairing {data['rows']} row(s) of {data['table']}")
 
     def confirm(self, report: validate.ValidationReport) -> bool:
-        self.render(report)
+        if self.as_json:  # the question must not break the JSON on stdout
+            self.stderr.write(f"{report.differences} row difference(s) found")
+        else:
+            self.render(report)
         rows = sum(len(t.missing) + len(t.extra) + len(t.changed) for t in report.tables)
-        answer = input(f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] ")
+        question = f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] "
+        if self.as_json:
+            self.stderr.write(question, ending="")
+            answer = input()
+        else:
+            answer = input(question)
         return answer.strip().lower() in ("y", "yes")
 
     def render(self, report: validate.ValidationReport) -> None:
