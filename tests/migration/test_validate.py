@@ -83,10 +83,8 @@ def target_sql(statement: str, params: list[Any]) -> None:
 
 
 def copy_with_orm(models: list[Any], *, reset_sequences: bool = True) -> None:
-    """A clean copy: read with the legacy fields, write each value as the field prepares it for PostgreSQL.
-
-    Not ``bulk_create``: its ``pre_save`` trims milliseconds in whole-second columns, which a copy
-    must not do (validation reports exactly that as a changed value).
+    """A clean copy, independent of the copy engine: read each raw value with the field's converters,
+    write it as the field prepares it for PostgreSQL, then reset the sequences.
     """
     source, target = connections["sqlite"], connections["default"]
     with target.cursor() as cursor:
