@@ -1,5 +1,9 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
 from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
 from migration.models.tombstone import Tombstone
+from migration.models.validation import ValidationRepair, ValidationRun, ValidationTable
 
-__all__ = ["BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "Tombstone"]
+__all__ = [
+    "BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "Tombstone",
+    "ValidationRepair", "ValidationRun", "ValidationTable",
+]
