@@ -28,3 +28,7 @@ class ConversionError(MigrationError):
             "value": repr(self.value),
             "reason": self.reason,
         }
+
+
+class SpotCheckError(MigrationError):
+    """A spot check that cannot run: an unknown model, a malformed key, an unreadable table."""
