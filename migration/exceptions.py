@@ -32,3 +32,7 @@ class ConversionError(MigrationError):
 
 class SpotCheckError(MigrationError):
     """A spot check that cannot run: an unknown model, a malformed key, an unreadable table."""
+
+
+class ConsoleUnavailable(MigrationError):
+    """An operator action the console cannot perform because the engine part behind it is missing."""

@@ -5,51 +5,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from core.models.auth import Organization, SecurityAuditLog
 from migration import spotcheck
 from migration.exceptions import SpotCheckError
+from tests.migration.factories import UTC, audit_pair, insert
 
-UTC = dt.timezone.utc
 BOTH = ["default", "sqlite"]
-
-
-def insert(alias: str, table: str, **values: Any) -> None:
-    """Plant a row exactly as given, bypassing the ORM so no conversion or mirroring happens."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in values)
-    placeholders = ", ".join(["%s"] * len(values))
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})", list(values.values()))
-
-
-def audit_pair(pk: int, **target_overrides: Any) -> None:
-    """The same audit row in its legacy shape on SQLite and its native shape on PostgreSQL."""
-    insert(
-        "sqlite", "security_audit_logs", id=pk, user_id="Ayse@Example.com", action="login",
-        metadata='{"ip":"10.0.0.1","tries":2}', success=1, created_at="2024-01-01 10:00:00",
-    )
-    native = {
-        "id": pk, "user_id": "Ayse@Example.com", "action": "login",
-        "metadata": '{"ip": "10.0.0.1", "tries": 2}', "success": True,
-        "created_at": dt.datetime(2024, 1, 1, 10, tzinfo=UTC),
-    }
-    native.update(target_overrides)
-    if "metadata" in native and native["metadata"] is not None:
-        insert_jsonb("default", "security_audit_logs", native)
-    else:
-        insert("default", "security_audit_logs", **native)
-
-
-def insert_jsonb(alias: str, table: str, values: dict[str, Any]) -> None:
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in values)
-    placeholders = ", ".join("%s::jsonb" if c == "metadata" else "%s" for c in values)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})", list(values.values()))
 
 
 @pytest.mark.django_db(databases=BOTH)
