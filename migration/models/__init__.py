@@ -1,5 +1,6 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
 from migration.models.console import CutoverConsole
+from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
 from migration.models.tombstone import Tombstone
 
-__all__ = ["CutoverConsole", "Tombstone"]
+__all__ = ["BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "CutoverConsole", "Tombstone"]
