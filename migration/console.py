@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections, models, router
 
-from migration import conf
+from migration import conf, copy
 from migration.exceptions import ConsoleUnavailable
 from migration.inventory import migrated_models
 
@@ -54,6 +54,24 @@ class Snapshot:
     databases: list[Database]
     tables: list[TableCount] | Unavailable
     sections: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def copy_started(self) -> bool:
+        rows = self.sections.get("copy")
+        return isinstance(rows, list) and any(r.started for r in rows)
+
+    @property
+    def copy_summary(self) -> str:
+        """One line: how many tables are complete, in progress and not started."""
+        rows = self.sections.get("copy")
+        if not isinstance(rows, list):
+            return ""
+        complete = sum(r.complete for r in rows)
+        running = sum(r.started and not r.complete for r in rows)
+        return (
+            f"{complete} of {len(rows)} tables complete, {running} in progress, "
+            f"{len(rows) - complete - running} not started"
+        )
 
 
 def engine_module(name: str) -> ModuleType | Unavailable:
@@ -161,19 +179,32 @@ class OutboxView:
 
 @dataclass(frozen=True)
 class CopyRow:
-    """One table's backfill checkpoint."""
+    """One table's backfill checkpoint; ``started`` is False for a table with no checkpoint yet."""
 
     table: str
-    copied: int | None
+    started: bool
+    complete: bool
+    copied: int
+    rejected: int
     total: int | None
-    status: str
-    updated: Any
+    updated: Any = None
+
+    @property
+    def status(self) -> str:
+        if not self.started:
+            return "not started"
+        if self.complete:
+            return "complete" if self.total is not None else "complete (absent in source)"
+        return "in progress"
 
     @property
     def percent(self) -> float | None:
-        if self.copied is None or not self.total:
-            return 100.0 if self.total == 0 and self.status == "done" else None
-        return min(100.0, 100.0 * self.copied / self.total)
+        """Share of the source rows handled; None while the source count is unknown."""
+        if not self.started or self.total is None:
+            return 100.0 if self.complete else None
+        if self.total == 0:
+            return 100.0 if self.complete else 0.0
+        return min(100.0, 100.0 * (self.copied + self.rejected) / self.total)
 
 
 @dataclass(frozen=True)
@@ -218,6 +249,8 @@ def snapshot() -> Snapshot:
     except DatabaseError as exc:
         tables = Unavailable(f"row counts could not be read: {redact(str(exc))}")
     validation = _guard(validation_view)
+    if not isinstance(tables, Unavailable):
+        tables = sorted(tables, key=lambda row: row.table)
     if isinstance(validation, ValidationView) and not isinstance(tables, Unavailable):
         tables = [replace(row, validation=validation.tables.get(row.table)) for row in tables]
     sections = {
@@ -263,12 +296,20 @@ def outbox_view() -> OutboxView | Unavailable:
     return Unavailable("migration.dualwrite does not offer outbox_depth()")
 
 
-def copy_view() -> list[CopyRow] | Unavailable:
-    """Per-table copy checkpoints and progress."""
-    copy = engine_module("copy")
-    if isinstance(copy, Unavailable):
-        return copy
-    return Unavailable("migration.copy does not offer progress()")
+def copy_view() -> list[CopyRow]:
+    """Per-table copy checkpoints and progress, every migrated table listed (not started ones too)."""
+    checkpoints = {p.table: p for p in copy.progress()}
+    rows = []
+    for model in migrated_models():
+        found = checkpoints.get(model._meta.db_table)
+        if found is None:
+            rows.append(CopyRow(model._meta.db_table, False, False, 0, 0, None))
+        else:
+            rows.append(
+                CopyRow(found.table, True, found.complete, found.copied_rows, found.rejected_rows,
+                        found.source_rows, found.updated_at)
+            )
+    return rows
 
 
 def latency_view() -> list[LatencyRow] | Unavailable:
