@@ -28,3 +28,22 @@ class ConversionError(MigrationError):
             "value": repr(self.value),
             "reason": self.reason,
         }
+
+
+class InvalidTransition(MigrationError):
+    """A phase change that does not exist (e.g. advancing past phase 4, lowering the percent forward)."""
+
+
+class GateRefused(MigrationError):
+    """A forward phase change refused by one or more gates; ``results`` lists every gate."""
+
+    def __init__(self, before: Any, after: Any, results: list[Any]) -> None:
+        self.before = before
+        self.after = after
+        self.results = results
+        failed = "; ".join(f"{g.name}: {g.detail}" for g in results if not g.ok)
+        super().__init__(f"cannot move from {before} to {after}: {failed}. Fix these, or use --force.")
+
+
+class BackupError(MigrationError):
+    """A backup before a phase change failed; the phase was not changed."""

@@ -2,3 +2,12 @@
 from procheff.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS]  # noqa: F405
+
+# Tests get their own cache directory: waffle caches switches there, and a development server
+# sharing var/cache would otherwise see the test database's switches (and the reverse).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(BASE_DIR / "var" / "test-cache"),  # noqa: F405
+    }
+}
