@@ -1,6 +1,10 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
 from migration.models.console import CutoverConsole
 from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
+from migration.models.cutover import LatencySample, OutboxRecord, PhaseChange, ShadowMismatch
 from migration.models.tombstone import Tombstone
 
-__all__ = ["BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "CutoverConsole", "Tombstone"]
+__all__ = [
+    "BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "CutoverConsole", "LatencySample",
+    "OutboxRecord", "PhaseChange", "ShadowMismatch", "Tombstone",
+]
