@@ -230,7 +230,6 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             self.context(
                 request, "Spot check", form=form, results=results, error=error,
                 differing=[r for r in results if r.differs],
-                repair=console.repair_available(),
             ),
         )
 
@@ -244,7 +243,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             messages.error(request, "Unknown action; use the Advance or Roll back button.")
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_changelist"))
         try:
-            change = console.change_phase(action, actor=request.user.get_username())
+            change = console.change_phase(action, actor=f"{request.user.get_username()} (admin console)")
         except MigrationError as exc:
             messages.error(request, console.redact(str(exc)))
         else:
@@ -281,7 +280,6 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
                 self.context(
                     request, "Spot check after repair", form=SpotCheckForm(initial={"model": model._meta.label}),
                     results=results, error="", differing=[r for r in results if r.differs],
-                    repair=console.repair_available(),
                 ),
             )
         return TemplateResponse(
@@ -290,7 +288,6 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             self.context(
                 request, "Repair rows", model_label=model._meta.label, model_table=model._meta.db_table, pks=pks,
                 comparisons=spotcheck.compare_rows(model, pks),
-                repair=console.repair_available(),
                 source=conf.source_alias(), target=conf.target_alias(),
             ),
         )

@@ -1,17 +1,17 @@
 """What the cutover console shows, gathered from the engine's own functions (no HTML here)."""
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field, replace
-from types import ModuleType
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections, models, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router
+from django.utils import timezone
 
-from migration import conf, copy
-from migration.exceptions import ConsoleUnavailable
+from migration import conf, copy, dualwrite, gates, metrics, phase, validate
+from migration.exceptions import MigrationError
+from migration.models import OutboxRecord, PhaseChange, ShadowMismatch
 from migration.inventory import migrated_models
 
 
@@ -56,6 +56,27 @@ class Snapshot:
     sections: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def tables_need_attention(self) -> bool:
+        """True when a table's counts differ or its last validation was not clean."""
+        if isinstance(self.tables, Unavailable):
+            return True
+        return any(
+            row.error or not row.equal or (row.validation is not None and not row.validation.clean)
+            for row in self.tables
+        )
+
+    @property
+    def tables_summary(self) -> str:
+        if isinstance(self.tables, Unavailable):
+            return ""
+        differing = sum(1 for row in self.tables if row.error or not row.equal)
+        rows = sum(row.source or 0 for row in self.tables)
+        return (
+            f"{len(self.tables)} tables, {rows} source row{'' if rows == 1 else 's'}; "
+            + (f"{differing} with different counts" if differing else "counts equal everywhere")
+        )
+
+    @property
     def copy_started(self) -> bool:
         rows = self.sections.get("copy")
         return isinstance(rows, list) and any(r.started for r in rows)
@@ -72,16 +93,6 @@ class Snapshot:
             f"{complete} of {len(rows)} tables complete, {running} in progress, "
             f"{len(rows) - complete - running} not started"
         )
-
-
-def engine_module(name: str) -> ModuleType | Unavailable:
-    """``migration.<name>``, or Unavailable when this build of the engine does not have it."""
-    try:
-        return importlib.import_module(f"migration.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"migration.{name}":
-            raise
-        return Unavailable(f"migration.{name} is not part of this installation")
 
 
 def databases() -> list[Database]:
@@ -152,6 +163,7 @@ class Gate:
     name: str
     passed: bool
     detail: str
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,16 +177,33 @@ class PhaseView:
     history: list[str]
 
     @property
+    def later_gates(self) -> list[Gate]:
+        return [g for g in self.gates if not g.required]
+
+    @property
     def gates_passed(self) -> bool:
-        return all(g.passed for g in self.gates)
+        return all(g.passed for g in self.gates if g.required)
+
+    @property
+    def can_roll_back_here(self) -> bool:
+        """Leaving the finalized phase needs a reverse copy, which only the command offers."""
+        return self.previous is not None and not self.current.startswith("4 ")
 
 
 @dataclass(frozen=True)
 class OutboxView:
-    """Pending mirror writes: how many, and the oldest one."""
+    """Pending mirror writes: how many on each database, and the oldest one."""
 
-    depth: int
+    depth_by_alias: dict[str, int | None]
     oldest: dict[str, Any] | None
+
+    @property
+    def depth(self) -> int:
+        return sum(n or 0 for n in self.depth_by_alias.values())
+
+    @property
+    def unreadable(self) -> list[str]:
+        return [alias for alias, n in self.depth_by_alias.items() if n is None]
 
 
 @dataclass(frozen=True)
@@ -235,22 +264,22 @@ class TableValidation:
 
 @dataclass(frozen=True)
 class ValidationView:
-    """The latest validation run and its per-table results."""
+    """The latest finished validation run and its per-table results."""
 
     at: Any
     clean: bool
+    mode: str
+    differences: int
     tables: dict[str, TableValidation]
 
 
 def snapshot() -> Snapshot:
     """Everything the console shows; each section degrades to Unavailable on its own."""
     try:
-        tables: list[TableCount] | Unavailable = table_counts()
+        tables: list[TableCount] | Unavailable = sorted(table_counts(), key=lambda row: row.table)
     except DatabaseError as exc:
         tables = Unavailable(f"row counts could not be read: {redact(str(exc))}")
     validation = _guard(validation_view)
-    if not isinstance(tables, Unavailable):
-        tables = sorted(tables, key=lambda row: row.table)
     if isinstance(validation, ValidationView) and not isinstance(tables, Unavailable):
         tables = [replace(row, validation=validation.tables.get(row.table)) for row in tables]
     sections = {
@@ -272,28 +301,108 @@ def _guard(section: Any) -> Any:
         return Unavailable(f"could not be read: {redact(str(exc))}")
 
 
-def phase_view() -> PhaseView | Unavailable:
-    """The current phase, the next and previous ones, and the gates of the forward move."""
-    phase = engine_module("phase")
-    if isinstance(phase, Unavailable):
-        return phase
-    return Unavailable("migration.phase does not offer the status the console reads")
+GATE_DETAIL_LIMIT = 300
+
+
+def _gate(result: gates.GateResult, *, required: bool) -> Gate:
+    detail = redact(result.detail)
+    if len(detail) > GATE_DETAIL_LIMIT:
+        detail = detail[:GATE_DETAIL_LIMIT] + "…"
+    return Gate(result.name, result.ok, detail, required)
+
+
+def previous_state(state: phase.PhaseState) -> phase.PhaseState | None:
+    """Where a plain ``rollback`` (one phase back) goes from ``state``; None in phase 0."""
+    if state.phase == phase.Phase.SQLITE:
+        return None
+    target = phase.Phase(state.phase - 1)
+    return phase.PhaseState(target, 100.0 if target >= phase.Phase.READ_ROLLOUT else 0.0)
+
+
+def phase_view() -> PhaseView:
+    """The current phase, the next and previous ones, and the gates of the forward move.
+
+    The gates of the next step come from ``migration.gates.check``; the copy and validation gates
+    are shown as well when the next step does not require them yet, marked as not required.
+    """
+    state = phase.current_state_fresh()
+    try:
+        upcoming: phase.PhaseState | None = phase.next_state(state)
+    except MigrationError:
+        upcoming = None
+    shown: list[Gate] = []
+    if upcoming is not None:
+        shown = [_gate(g, required=True) for g in gates.check(state, upcoming)]
+        named = {g.name for g in shown}
+        for extra in (gates.copy_complete, gates.validation_clean_and_recent, gates.outbox_empty):
+            result = extra()
+            if result.name not in named:
+                shown.append(_gate(result, required=False))
+    back = previous_state(state)
+    history = [
+        f"{change.at:%Y-%m-%d %H:%M:%S} {change.actor} ({change.via}): "
+        f"{change.from_phase} ({change.from_percent:g}%) → {change.to_phase} ({change.to_percent:g}%)"
+        f"{' forced' if change.forced else ''}"
+        for change in PhaseChange.objects.using(DEFAULT_DB_ALIAS).order_by("-at", "-id")[:5]
+    ]
+    return PhaseView(
+        current=str(state),
+        next=str(upcoming) if upcoming is not None else None,
+        previous=str(back) if back is not None else None,
+        gates=shown,
+        history=history,
+    )
 
 
 def validation_view() -> ValidationView | Unavailable:
-    """The latest validation run, or Unavailable when validation has never run."""
-    validate = engine_module("validate")
-    if isinstance(validate, Unavailable):
-        return Unavailable(f"validation results cannot be shown: {validate.reason}")
-    return Unavailable("migration.validate does not offer latest_run()")
+    """The latest finished validation run, or Unavailable when validation has never run."""
+    run = validate.latest_run()
+    if run is None:
+        return Unavailable("validation has never run: run ./manage.py validate_counts")
+    tables = {}
+    for result in run.tables.all():
+        if result.clean:
+            summary = "clean"
+        else:
+            parts = [
+                f"{n} {label}" for n, label in (
+                    (result.missing, "missing"), (result.extra, "extra"), (result.changed, "changed"),
+                    (result.unreadable, "unreadable"),
+                ) if n
+            ]
+            if result.sequence_ok is False:
+                parts.append("sequence behind")
+            summary = ", ".join(parts) or "differences"
+        tables[result.table] = TableValidation(bool(result.clean), summary)
+    return ValidationView(
+        at=run.finished_at, clean=bool(run.clean), mode=run.get_mode_display(),
+        differences=run.differences, tables=tables,
+    )
 
 
-def outbox_view() -> OutboxView | Unavailable:
-    """Outbox depth and the oldest pending record."""
-    dualwrite = engine_module("dualwrite")
-    if isinstance(dualwrite, Unavailable):
-        return dualwrite
-    return Unavailable("migration.dualwrite does not offer outbox_depth()")
+def outbox_view() -> OutboxView:
+    """Outbox depth on each database and the oldest pending record of either."""
+    depth = dualwrite.outbox_depth_by_alias()
+    oldest: OutboxRecord | None = None
+    oldest_alias = ""
+    for alias, count in depth.items():
+        if not count:
+            continue
+        record = OutboxRecord.objects.using(alias).order_by("created_at", "id").first()
+        if record is not None and (oldest is None or record.created_at < oldest.created_at):
+            oldest, oldest_alias = record, alias
+    if oldest is None:
+        return OutboxView(depth, None)
+    age = timezone.now() - oldest.created_at
+    return OutboxView(depth, {
+        "on": oldest_alias,
+        "model": oldest.model_label,
+        "pk": oldest.pk_value,
+        "operation": oldest.get_operation_display(),
+        "queued": f"{oldest.created_at:%Y-%m-%d %H:%M:%S} UTC ({age.total_seconds():.0f} s ago)",
+        "attempts": oldest.attempts,
+        "last error": redact(oldest.last_error) or "none",
+    })
 
 
 def copy_view() -> list[CopyRow]:
@@ -312,43 +421,70 @@ def copy_view() -> list[CopyRow]:
     return rows
 
 
-def latency_view() -> list[LatencyRow] | Unavailable:
-    """p95 read and write latency per alias."""
-    metrics = engine_module("metrics")
-    if isinstance(metrics, Unavailable):
-        return metrics
-    return Unavailable("migration.metrics does not offer latency percentiles")
+def latency_view() -> list[LatencyRow]:
+    """p95 read and write latency per alias over the engine's window (every process's samples)."""
+    return [
+        LatencyRow(alias, kind, figures.get("p95_ms"), figures.get("count", 0))
+        for alias, kinds in metrics.latency_summary().items()
+        for kind, figures in sorted(kinds.items())
+    ]
+
+
+SHADOW_RECENT = 10
 
 
 def shadow_view() -> ShadowView | Unavailable:
-    """Shadow-read mismatches."""
-    metrics = engine_module("metrics")
-    if isinstance(metrics, Unavailable):
-        return metrics
-    return Unavailable("migration.metrics does not offer shadow mismatches")
+    """Shadow-read mismatches of the last 24 hours, and the latest few."""
+    total = metrics.shadow_mismatch_count()
+    if total is None:
+        return Unavailable("shadow-read mismatches could not be read")
+    recent = [
+        {
+            "at": f"{m.at:%Y-%m-%d %H:%M:%S}",
+            "model": m.model_label,
+            "rows": f"{m.primary_alias}: {m.primary_rows} / {m.shadow_alias}: {m.shadow_rows}",
+            "ms": f"{m.primary_ms:.1f} / {m.shadow_ms:.1f}",
+            "detail": redact(m.detail)[:200],
+        }
+        for m in ShadowMismatch.objects.using(DEFAULT_DB_ALIAS).order_by("-at")[:SHADOW_RECENT]
+    ]
+    return ShadowView(total, recent)
+
+
+# --- Operator actions --------------------------------------------------------------------------
 
 
 def change_phase(action: str, *, actor: str) -> str:
-    """Advance or roll back one step through migration.phase; returns what changed, for the audit."""
-    phase = engine_module("phase")
-    if isinstance(phase, Unavailable):
-        raise ConsoleUnavailable(f"the phase cannot be changed: {phase.reason}")
-    raise ConsoleUnavailable("migration.phase does not offer advance() and rollback()")
+    """Advance (gated) or roll back one step through migration.phase; returns what changed.
 
-
-def repair_available() -> Unavailable | None:
-    """None when rows can be sent to repair; otherwise why not."""
-    validate = engine_module("validate")
-    if isinstance(validate, Unavailable):
-        return Unavailable(f"repair is not possible: {validate.reason}")
-    if not hasattr(validate, "repair_rows"):
-        return Unavailable("repair is not possible: migration.validate has no repair_rows()")
-    return None
+    The engine writes its own audit record (PhaseChange) and takes its backups; errors it raises
+    (GateRefused, InvalidTransition, BackupError) reach the caller unchanged.
+    """
+    if action == "advance":
+        transition = phase.advance(actor=actor)
+        verb = "Advanced"
+    elif action == "rollback":
+        transition = phase.rollback(actor=actor)
+        verb = "Rolled back"
+    else:
+        raise ValueError(f"unknown phase action {action!r}")
+    text = f"{verb} the cutover from {transition.before} to {transition.after}"
+    if transition.backup_path:
+        text += f"; backup sha256 {transition.backup_sha256[:12]}…"
+    if transition.warnings:
+        text += "; " + "; ".join(transition.warnings)
+    return redact(text)
 
 
 def repair(model: type[models.Model], pks: list[Any]) -> str:
     """Make the target equal to the source for ``pks`` via validate.repair_rows; returns a summary."""
-    missing = repair_available()
-    if missing is not None:
-        raise ConsoleUnavailable(missing.reason)
-    raise ConsoleUnavailable("repair is not wired")
+    result = validate.repair_rows(model, pks)
+    parts = [
+        f"{label} {', '.join(map(str, found))}" for label, found in (
+            ("inserted", result.inserted), ("updated", result.updated), ("deleted", result.deleted),
+        ) if found
+    ]
+    text = f"Repaired {result.table} on {conf.target_alias()}: " + ("; ".join(parts) or "nothing to change")
+    if result.unverified:
+        text += f"; still differing after repair: {', '.join(map(str, result.unverified))}"
+    return text

@@ -60,10 +60,6 @@ class SpotCheckError(MigrationError):
     """A spot check that cannot run: an unknown model, a malformed key, an unreadable table."""
 
 
-class ConsoleUnavailable(MigrationError):
-    """An operator action the console cannot perform because the engine part behind it is missing."""
-
-
 class InvalidTransition(MigrationError):
     """A phase change that does not exist (e.g. advancing past phase 4, lowering the percent forward)."""
 

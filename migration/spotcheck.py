@@ -24,6 +24,23 @@ class FieldValue:
     value: Any = None
     error: str = ""
 
+    @property
+    def stored_text(self) -> str:
+        return display(self.stored)
+
+    @property
+    def value_text(self) -> str:
+        return display(self.value)
+
+
+def display(value: Any) -> str:
+    """How the console prints a value: text quoted (so case and blanks show), instants in ISO 8601."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)
+
 
 @dataclass(frozen=True)
 class FieldComparison:

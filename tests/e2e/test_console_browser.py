@@ -1,6 +1,7 @@
 """End to end in a real Chromium: log in, open the cutover console, advance, spot-check a planted difference."""
 from __future__ import annotations
 
+import base64
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.migration.factories import PASSWORD, UserFactory, audit_pair
+from migration import phase
+from tests.migration.factories import PASSWORD, UserFactory, audit_pair, fresh_flags  # noqa: F401 (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -66,16 +68,20 @@ def wait_for(driver: webdriver.Chrome, css: str) -> object:
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> None:
+    """The whole page, not just the viewport, as docs/console-<name>.png."""
     DOCS.mkdir(exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1400, min(max(height, 800), 4000))
-    driver.save_screenshot(str(DOCS / f"console-{name}.png"))
-    driver.set_window_size(1400, 1000)
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000), "scale": 1},
+    })
+    (DOCS / f"console-{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "sqlite"])
-def test_console_browser_advance_and_spotcheck(live_server: object, browser: webdriver.Chrome,
-                                               planted_difference: int) -> None:
+def test_console_browser_advance_spotcheck_and_repair(
+    live_server: object, browser: webdriver.Chrome, planted_difference: int, fresh_flags: None
+) -> None:
     user = UserFactory(username="operator", perms=["migration.change_phase", "migration.repair_rows"])
 
     browser.get(f"{live_server.url}/admin/login/?next=/admin/")
@@ -88,11 +94,14 @@ def test_console_browser_advance_and_spotcheck(live_server: object, browser: web
     wait_for(browser, "#cutover-console")
     screenshot(browser, "overview")
 
-    before = browser.find_element(By.CSS_SELECTOR, "[data-phase]").text
+    assert browser.find_element(By.CSS_SELECTOR, "[data-phase]").text == "0 sqlite"
+    gate = browser.find_element(By.CSS_SELECTOR, '[data-gate="outbox"]')
+    assert gate.get_attribute("data-passed") == "yes"
     browser.find_element(By.ID, "advance").click()
-    wait_for(browser, ".messagelist .success")
-    after = browser.find_element(By.CSS_SELECTOR, "[data-phase]").text
-    assert after != before
+    message = wait_for(browser, ".messagelist .success")
+    assert "Advanced the cutover from 0 sqlite to 1 dual-write" in message.text
+    assert browser.find_element(By.CSS_SELECTOR, "[data-phase]").text == "1 dual-write"
+    assert phase.current_state_fresh().phase == phase.Phase.DUAL_WRITE
     screenshot(browser, "advanced")
 
     Select(browser.find_element(By.NAME, "model")).select_by_value("core.SecurityAuditLog")
@@ -107,3 +116,15 @@ def test_console_browser_advance_and_spotcheck(live_server: object, browser: web
     highlighted = browser.find_elements(By.CSS_SELECTOR, "tr.differs")
     assert [r.get_attribute("data-field") for r in highlighted] == ["user_id"]
     screenshot(browser, "spotcheck")
+
+    browser.find_element(By.CSS_SELECTOR, f'.repair-row[data-pk="{planted_difference}"]').click()
+    wait_for(browser, "#confirm-repair")
+    assert "differs in user_id" in browser.find_element(By.ID, "repair-confirm").text
+    screenshot(browser, "repair-confirm")
+    browser.find_element(By.ID, "confirm-repair").click()
+    message = wait_for(browser, ".messagelist .success")
+    assert f"updated {planted_difference}" in message.text
+    heading = browser.find_element(By.CSS_SELECTOR, f'h2.row-heading[data-pk="{planted_difference}"]')
+    assert heading.get_attribute("data-differs") == "no"
+    assert not browser.find_elements(By.CSS_SELECTOR, "tr.differs")
+    screenshot(browser, "repaired")

@@ -1,13 +1,18 @@
-"""Factories for the console tests: users with and without the cutover permissions, planted rows."""
+"""Factories and fixtures for the console tests: operators, planted rows, phase changes kept local."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import factory
+import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db import connections
+
+from migration import flags
 
 UTC = dt.timezone.utc
 PASSWORD = "correct horse battery staple"
@@ -60,3 +65,18 @@ def audit_pair(pk: int, **target_overrides: Any) -> None:
     }
     native.update(target_overrides)
     insert("default", "security_audit_logs", **native)
+
+
+@pytest.fixture
+def fresh_flags(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """Phase changes in a test: backups go to a temporary directory, and no switch outlives the test.
+
+    Waffle keeps switches in the cache and the engine memoises them in the process; the database
+    rollback at the end of a test undoes neither.
+    """
+    settings.MIGRATION_BACKUP_DIR = tmp_path / "backups"
+    cache.clear()
+    flags.forget()
+    yield
+    cache.clear()
+    flags.forget()

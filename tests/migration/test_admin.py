@@ -9,9 +9,11 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from migration import conf, console
-from migration.models import CutoverConsole
-from tests.migration.factories import UserFactory, audit_pair, insert
+from core.models.auth import SecurityAuditLog
+
+from migration import conf, console, phase, spotcheck
+from migration.models import CutoverConsole, OutboxRecord, PhaseChange, ValidationRepair
+from tests.migration.factories import UserFactory, audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
 
 BOTH = ["default", "sqlite"]
 CONSOLE = "admin:migration_cutoverconsole_changelist"
@@ -84,6 +86,40 @@ def test_phase_change_refused_to_staff_without_permission(action: str) -> None:
 
     assert response.status_code == 403
     assert not LogEntry.objects.exists()
+
+
+@pytest.mark.django_db(databases=BOTH)
+@pytest.mark.parametrize("user_kwargs", [{"is_superuser": True}, {"perms": ["migration.change_phase"]}])
+def test_phase_change_by_permitted_user_moves_phase_and_is_logged(user_kwargs: dict, fresh_flags: None) -> None:
+    user = UserFactory(**user_kwargs)
+    client = client_for(user)
+
+    advanced = client.post(reverse(PHASE), {"action": "advance"}, follow=True)
+    after_advance = phase.current_state_fresh()
+    rolled_back = client.post(reverse(PHASE), {"action": "rollback"}, follow=True)
+
+    assert after_advance.phase == phase.Phase.DUAL_WRITE
+    assert phase.current_state_fresh().phase == phase.Phase.SQLITE
+    assert "Advanced the cutover from 0 sqlite to 1 dual-write" in advanced.content.decode()
+    assert "Rolled back the cutover from 1 dual-write to 0 sqlite" in rolled_back.content.decode()
+    entries = list(LogEntry.objects.order_by("id"))
+    assert [e.user_id for e in entries] == [user.pk, user.pk]
+    assert entries[0].get_change_message().startswith("Advanced the cutover from 0 sqlite to 1 dual-write")
+    assert entries[0].content_type.model_class() is CutoverConsole
+    assert list(PhaseChange.objects.values_list("actor", flat=True)) == [f"{user.username} (admin console)"] * 2
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_phase_change_refused_by_gate_shows_why_and_logs_nothing(fresh_flags: None) -> None:
+    OutboxRecord.objects.using("default").create(model_label="core.Log", pk_value="1", operation="save")
+
+    response = client_for(UserFactory(is_superuser=True)).post(reverse(PHASE), {"action": "advance"}, follow=True)
+
+    html = response.content.decode()
+    assert "annot move from 0 sqlite to 1 dual-write: outbox: 1 pending records (default: 1)" in html
+    assert 'data-gate="outbox" data-passed="no"' in html
+    assert not LogEntry.objects.exists()
+    assert phase.current_state_fresh().phase == phase.Phase.SQLITE
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -165,6 +201,26 @@ def test_repair_refused_to_staff_without_permission() -> None:
     assert (confirm.status_code, done.status_code) == (403, 403)
 
 
+@pytest.mark.django_db(databases=BOTH)
+def test_repair_asks_for_confirmation_then_repairs_and_logs() -> None:
+    audit_pair(12, user_id="wrong@example.com")
+    user = UserFactory(perms=["migration.repair_rows"])
+    client = client_for(user)
+
+    confirm = client.get(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12"})
+    untouched = spotcheck.compare_row(SecurityAuditLog, 12).differs
+    done = client.post(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12", "confirm": "yes"})
+
+    assert confirm.status_code == 200 and 'id="confirm-repair"' in confirm.content.decode()
+    assert "differs in user_id" in confirm.content.decode()
+    assert untouched
+    assert done.status_code == 200
+    assert "Repaired security_audit_logs on default: updated 12" in done.content.decode()
+    assert not done.context["differing"]
+    assert LogEntry.objects.get().get_change_message() == "Repaired security_audit_logs on default: updated 12"
+    assert ValidationRepair.objects.get(action="update").pk_value == "12"
+
+
 # --- Database toggle on the legacy models' changelists ---------------------------------------
 
 
@@ -190,8 +246,6 @@ def test_changelist_toggle_shows_each_database() -> None:
 @pytest.mark.django_db(databases=BOTH)
 @pytest.mark.urls("tests.migration.toggle_urls")
 def test_changelist_toggle_non_primary_side_is_read_only() -> None:
-    from core.models.auth import SecurityAuditLog
-
     primary = console.primary_alias(SecurityAuditLog)
     secondary = other_alias(primary)
     for alias in (primary, secondary):
