@@ -341,3 +341,26 @@ def test_console_model_has_only_the_dedicated_permissions() -> None:
         ("repair_rows", "Can send differing rows to repair from the spot check"),
     ]
     assert CutoverConsole._meta.default_permissions == ()
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_core_admin_changelists_render_on_both_databases() -> None:
+    from django.apps import apps
+    from django.contrib import admin as django_admin
+
+    from migration.admin import MigratedModelAdmin
+
+    audit_pair(700, user_id="changed@example.com")
+    client = client_for(UserFactory(is_superuser=True))
+    models_ = list(apps.get_app_config("core").get_models())
+
+    for model in models_:
+        assert isinstance(django_admin.site._registry[model], MigratedModelAdmin), model
+        url = reverse(f"admin:core_{model._meta.model_name}_changelist")
+        for alias in BOTH:
+            response = client.get(url, {"db": alias})
+            assert response.status_code == 200, (model, alias)
+    sqlite_side = client.get(reverse("admin:core_securityauditlog_changelist"), {"db": "sqlite"})
+    postgres_side = client.get(reverse("admin:core_securityauditlog_changelist"), {"db": "default"})
+    assert "Ayse@Example.com" in sqlite_side.content.decode()
+    assert "changed@example.com" in postgres_side.content.decode()
