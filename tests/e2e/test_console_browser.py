@@ -82,7 +82,10 @@ def screenshot(driver: webdriver.Chrome, name: str) -> None:
 def test_console_browser_advance_spotcheck_and_repair(
     live_server: object, browser: webdriver.Chrome, planted_difference: int, fresh_flags: None
 ) -> None:
-    user = UserFactory(username="operator", perms=["migration.change_phase", "migration.repair_rows"])
+    user = UserFactory(username="operator", perms=[
+        "migration.change_phase", "migration.repair_rows",
+        "core.view_securityauditlog", "core.add_securityauditlog", "core.change_securityauditlog",
+    ])
 
     browser.get(f"{live_server.url}/admin/login/?next=/admin/")
     browser.find_element(By.NAME, "username").send_keys(user.username)
@@ -128,3 +131,12 @@ def test_console_browser_advance_spotcheck_and_repair(
     assert heading.get_attribute("data-differs") == "no"
     assert not browser.find_elements(By.CSS_SELECTOR, "tr.differs")
     screenshot(browser, "repaired")
+
+    browser.get(f"{live_server.url}/admin/core/securityauditlog/?db=sqlite")
+    wait_for(browser, "#changelist")
+    assert browser.find_elements(By.CSS_SELECTOR, ".object-tools .addlink")  # sqlite is the primary in phase 1
+    browser.get(f"{live_server.url}/admin/core/securityauditlog/?db=default")
+    wait_for(browser, "#changelist")
+    assert "not the primary: read-only" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert not browser.find_elements(By.CSS_SELECTOR, ".object-tools .addlink")
+    screenshot(browser, "toggle")
