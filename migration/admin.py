@@ -1,4 +1,5 @@
 """The cutover console in the Django admin, and the database toggle for migrated models' changelists."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,7 +59,10 @@ class DatabaseListFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         primary = console.primary_alias(model_admin.model)
         return [
-            (alias, f"{connections[alias].display_name} ({alias}){', primary' if alias == primary else ', read-only'}")
+            (
+                alias,
+                f"{connections[alias].display_name} ({alias}){', primary' if alias == primary else ', read-only'}",
+            )
             for alias in (conf.source_alias(), conf.target_alias())
             if alias in connections
         ]
@@ -110,13 +114,18 @@ class MigratedModelAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The read-only side stays visible to those who may change the primary.
-        return super().has_view_permission(request, obj) or super().has_change_permission(request, obj)
+        return super().has_view_permission(request, obj) or super().has_change_permission(
+            request, obj
+        )
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
         alias = selected_alias(request)
         if alias is not None and not _table_exists(self.model, alias):
             messages.warning(
-                request, f"{self.model._meta.db_table} does not exist on {alias!r}; nothing to show there."
+                request,
+                f"{self.model._meta.db_table} does not exist on {alias!r}; nothing to show there.",
             )
         elif self.is_read_only(request):
             messages.info(request, f"Showing {alias!r}, which is not the primary: read-only.")
@@ -228,7 +237,11 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             request,
             "admin/migration/spotcheck.html",
             self.context(
-                request, "Spot check", form=form, results=results, error=error,
+                request,
+                "Spot check",
+                form=form,
+                results=results,
+                error=error,
                 differing=[r for r in results if r.differs],
             ),
         )
@@ -237,13 +250,17 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
     def phase_view(self, request: HttpRequest) -> HttpResponse:
         """Advance or roll back; POST only (CSRF-checked by the admin), permission-checked, logged."""
         if not can_change_phase(request):
-            raise PermissionDenied("changing the cutover phase needs the migration.change_phase permission")
+            raise PermissionDenied(
+                "changing the cutover phase needs the migration.change_phase permission"
+            )
         action = request.POST.get("action")
         if action not in ("advance", "rollback"):
             messages.error(request, "Unknown action; use the Advance or Roll back button.")
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_changelist"))
         try:
-            change = console.change_phase(action, actor=f"{request.user.get_username()} (admin console)")
+            change = console.change_phase(
+                action, actor=f"{request.user.get_username()} (admin console)"
+            )
         except MigrationError as exc:
             messages.error(request, console.redact(str(exc)))
         else:
@@ -278,16 +295,25 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
                 request,
                 "admin/migration/spotcheck.html",
                 self.context(
-                    request, "Spot check after repair", form=SpotCheckForm(initial={"model": model._meta.label}),
-                    results=results, error="", differing=[r for r in results if r.differs],
+                    request,
+                    "Spot check after repair",
+                    form=SpotCheckForm(initial={"model": model._meta.label}),
+                    results=results,
+                    error="",
+                    differing=[r for r in results if r.differs],
                 ),
             )
         return TemplateResponse(
             request,
             "admin/migration/repair_confirm.html",
             self.context(
-                request, "Repair rows", model_label=model._meta.label, model_table=model._meta.db_table, pks=pks,
+                request,
+                "Repair rows",
+                model_label=model._meta.label,
+                model_table=model._meta.db_table,
+                pks=pks,
                 comparisons=spotcheck.compare_rows(model, pks),
-                source=conf.source_alias(), target=conf.target_alias(),
+                source=conf.source_alias(),
+                target=conf.target_alias(),
             ),
         )

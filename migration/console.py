@@ -1,4 +1,5 @@
 """What the cutover console shows, gathered from the engine's own functions (no HTML here)."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ from django.utils import timezone
 
 from migration import conf, copy, dualwrite, gates, metrics, phase, validate
 from migration.exceptions import MigrationError
-from migration.models import OutboxRecord, PhaseChange, ShadowMismatch
 from migration.inventory import migrated_models
+from migration.models import OutboxRecord, PhaseChange, ShadowMismatch
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,8 @@ class Snapshot:
             return ""
         differing = sum(1 for row in self.tables if row.error or not row.equal)
         rows = sum(row.source or 0 for row in self.tables)
-        return (
-            f"{len(self.tables)} tables, {rows} source row{'' if rows == 1 else 's'}; "
-            + (f"{differing} with different counts" if differing else "counts equal everywhere")
+        return f"{len(self.tables)} tables, {rows} source row{'' if rows == 1 else 's'}; " + (
+            f"{differing} with different counts" if differing else "counts equal everywhere"
         )
 
     @property
@@ -365,18 +365,25 @@ def validation_view() -> ValidationView | Unavailable:
             summary = "clean"
         else:
             parts = [
-                f"{n} {label}" for n, label in (
-                    (result.missing, "missing"), (result.extra, "extra"), (result.changed, "changed"),
+                f"{n} {label}"
+                for n, label in (
+                    (result.missing, "missing"),
+                    (result.extra, "extra"),
+                    (result.changed, "changed"),
                     (result.unreadable, "unreadable"),
-                ) if n
+                )
+                if n
             ]
             if result.sequence_ok is False:
                 parts.append("sequence behind")
             summary = ", ".join(parts) or "differences"
         tables[result.table] = TableValidation(bool(result.clean), summary)
     return ValidationView(
-        at=run.finished_at, clean=bool(run.clean), mode=run.get_mode_display(),
-        differences=run.differences, tables=tables,
+        at=run.finished_at,
+        clean=bool(run.clean),
+        mode=run.get_mode_display(),
+        differences=run.differences,
+        tables=tables,
     )
 
 
@@ -394,15 +401,18 @@ def outbox_view() -> OutboxView:
     if oldest is None:
         return OutboxView(depth, None)
     age = timezone.now() - oldest.created_at
-    return OutboxView(depth, {
-        "on": oldest_alias,
-        "model": oldest.model_label,
-        "pk": oldest.pk_value,
-        "operation": oldest.get_operation_display(),
-        "queued": f"{oldest.created_at:%Y-%m-%d %H:%M:%S} UTC ({age.total_seconds():.0f} s ago)",
-        "attempts": oldest.attempts,
-        "last error": redact(oldest.last_error) or "none",
-    })
+    return OutboxView(
+        depth,
+        {
+            "on": oldest_alias,
+            "model": oldest.model_label,
+            "pk": oldest.pk_value,
+            "operation": oldest.get_operation_display(),
+            "queued": f"{oldest.created_at:%Y-%m-%d %H:%M:%S} UTC ({age.total_seconds():.0f} s ago)",
+            "attempts": oldest.attempts,
+            "last error": redact(oldest.last_error) or "none",
+        },
+    )
 
 
 def copy_view() -> list[CopyRow]:
@@ -415,8 +425,15 @@ def copy_view() -> list[CopyRow]:
             rows.append(CopyRow(model._meta.db_table, False, False, 0, 0, None))
         else:
             rows.append(
-                CopyRow(found.table, True, found.complete, found.copied_rows, found.rejected_rows,
-                        found.source_rows, found.updated_at)
+                CopyRow(
+                    found.table,
+                    True,
+                    found.complete,
+                    found.copied_rows,
+                    found.rejected_rows,
+                    found.source_rows,
+                    found.updated_at,
+                )
             )
     return rows
 
@@ -480,11 +497,17 @@ def repair(model: type[models.Model], pks: list[Any]) -> str:
     """Make the target equal to the source for ``pks`` via validate.repair_rows; returns a summary."""
     result = validate.repair_rows(model, pks)
     parts = [
-        f"{label} {', '.join(map(str, found))}" for label, found in (
-            ("inserted", result.inserted), ("updated", result.updated), ("deleted", result.deleted),
-        ) if found
+        f"{label} {', '.join(map(str, found))}"
+        for label, found in (
+            ("inserted", result.inserted),
+            ("updated", result.updated),
+            ("deleted", result.deleted),
+        )
+        if found
     ]
-    text = f"Repaired {result.table} on {conf.target_alias()}: " + ("; ".join(parts) or "nothing to change")
+    text = f"Repaired {result.table} on {conf.target_alias()}: " + (
+        "; ".join(parts) or "nothing to change"
+    )
     if result.unverified:
         text += f"; still differing after repair: {', '.join(map(str, result.unverified))}"
     return text

@@ -1,4 +1,5 @@
 """Spot checks: one row, or a random sample, read from both databases and compared field by field."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -114,7 +115,11 @@ def compare_row(
 
 
 def compare_rows(
-    model: type[models.Model], pks: list[Any], *, source: str | None = None, target: str | None = None
+    model: type[models.Model],
+    pks: list[Any],
+    *,
+    source: str | None = None,
+    target: str | None = None,
 ) -> list[RowComparison]:
     """Compare the rows with the given primary keys; one RowComparison per key, in the given order."""
     source = source or conf.source_alias()
@@ -197,7 +202,9 @@ def _fetch(
 
 
 def _convert(
-    model: type[models.Model], raw: tuple[Any, ...], readers: list[ColumnReader],
+    model: type[models.Model],
+    raw: tuple[Any, ...],
+    readers: list[ColumnReader],
     connection: BaseDatabaseWrapper,
 ) -> list[FieldValue]:
     """Stored and read forms of one raw row; a value that cannot be read is shown with its reason."""

@@ -1,4 +1,5 @@
 """The cutover console's anchor: no table, only the permissions the admin console checks."""
+
 from __future__ import annotations
 
 from django.db import models

@@ -1,4 +1,5 @@
 """End to end in a real Chromium: log in, open the cutover console, advance, spot-check a planted difference."""
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,9 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PLANTED_PK = 4242
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install -e .[test])"
+)
 if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
     pytest.skip(
         f"no browser: {CHROMIUM} and {CHROMEDRIVER} are needed "
@@ -26,10 +29,10 @@ if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         allow_module_level=True,
     )
 
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.select import Select  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 @pytest.fixture
@@ -39,12 +42,21 @@ def browser() -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1400,1000",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
     ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(
+        service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options
+    )
     driver.implicitly_wait(5)
     try:
         yield driver
@@ -64,28 +76,47 @@ def planted_difference() -> Iterator[int]:
 
 
 def wait_for(driver: webdriver.Chrome, css: str) -> object:
-    return WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return WebDriverWait(driver, 10).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> None:
     """The whole page, not just the viewport, as docs/console-<name>.png."""
     DOCS.mkdir(exist_ok=True)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000), "scale": 1},
-    })
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": min(size["height"], 4000),
+                "scale": 1,
+            },
+        },
+    )
     (DOCS / f"console-{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "sqlite"])
+@pytest.mark.usefixtures("fresh_flags")
 def test_console_browser_advance_spotcheck_and_repair(
-    live_server: object, browser: webdriver.Chrome, planted_difference: int, fresh_flags: None
+    live_server: object, browser: webdriver.Chrome, planted_difference: int
 ) -> None:
-    user = UserFactory(username="operator", perms=[
-        "migration.change_phase", "migration.repair_rows",
-        "core.view_securityauditlog", "core.add_securityauditlog", "core.change_securityauditlog",
-    ])
+    user = UserFactory(
+        username="operator",
+        perms=[
+            "migration.change_phase",
+            "migration.repair_rows",
+            "core.view_securityauditlog",
+            "core.add_securityauditlog",
+            "core.change_securityauditlog",
+        ],
+    )
 
     browser.get(f"{live_server.url}/admin/login/?next=/admin/")
     browser.find_element(By.NAME, "username").send_keys(user.username)
@@ -111,7 +142,9 @@ def test_console_browser_advance_spotcheck_and_repair(
     browser.find_element(By.NAME, "pk").send_keys(str(planted_difference))
     browser.find_element(By.NAME, "sample").clear()
     browser.find_element(By.ID, "run-spotcheck").click()
-    row = wait_for(browser, f'table.spotcheck-row[data-pk="{planted_difference}"] tr[data-field="user_id"]')
+    row = wait_for(
+        browser, f'table.spotcheck-row[data-pk="{planted_difference}"] tr[data-field="user_id"]'
+    )
     assert "differs" in row.get_attribute("class")
     assert row.value_of_css_property("background-color") != browser.find_element(
         By.CSS_SELECTOR, 'tr[data-field="action"] td'
@@ -127,16 +160,22 @@ def test_console_browser_advance_spotcheck_and_repair(
     browser.find_element(By.ID, "confirm-repair").click()
     message = wait_for(browser, ".messagelist .success")
     assert f"updated {planted_difference}" in message.text
-    heading = browser.find_element(By.CSS_SELECTOR, f'h2.row-heading[data-pk="{planted_difference}"]')
+    heading = browser.find_element(
+        By.CSS_SELECTOR, f'h2.row-heading[data-pk="{planted_difference}"]'
+    )
     assert heading.get_attribute("data-differs") == "no"
     assert not browser.find_elements(By.CSS_SELECTOR, "tr.differs")
     screenshot(browser, "repaired")
 
     browser.get(f"{live_server.url}/admin/core/securityauditlog/?db=sqlite")
     wait_for(browser, "#changelist")
-    assert browser.find_elements(By.CSS_SELECTOR, ".object-tools .addlink")  # sqlite is the primary in phase 1
+    assert browser.find_elements(
+        By.CSS_SELECTOR, ".object-tools .addlink"
+    )  # sqlite is the primary in phase 1
     browser.get(f"{live_server.url}/admin/core/securityauditlog/?db=default")
     wait_for(browser, "#changelist")
-    assert "not the primary: read-only" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert (
+        "not the primary: read-only" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    )
     assert not browser.find_elements(By.CSS_SELECTOR, ".object-tools .addlink")
     screenshot(browser, "toggle")

@@ -1,4 +1,5 @@
 """Factories and fixtures for the console tests: operators, planted rows, phase changes kept local."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,7 @@ from django.db import connections
 
 from migration import flags
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PASSWORD = "correct horse battery staple"
 
 
@@ -35,7 +36,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     def perms(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         for codename in extracted or []:
             app_label, name = codename.split(".")
-            self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=name)
+            )
         self.save()
 
 
@@ -45,22 +48,35 @@ def insert(alias: str, table: str, **values: Any) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in values)
     placeholders = ", ".join(
-        "%s::jsonb" if connection.vendor == "postgresql" and c == "metadata" and v is not None else "%s"
+        "%s::jsonb"
+        if connection.vendor == "postgresql" and c == "metadata" and v is not None
+        else "%s"
         for c, v in values.items()
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})", list(values.values()))
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})", list(values.values())
+        )
 
 
 def audit_pair(pk: int, **target_overrides: Any) -> None:
     """The same security_audit_logs row, legacy-shaped on SQLite and native on PostgreSQL."""
     insert(
-        "sqlite", "security_audit_logs", id=pk, user_id="Ayse@Example.com", action="login",
-        metadata='{"ip":"10.0.0.1","tries":2}', success=1, created_at="2024-01-01 10:00:00",
+        "sqlite",
+        "security_audit_logs",
+        id=pk,
+        user_id="Ayse@Example.com",
+        action="login",
+        metadata='{"ip":"10.0.0.1","tries":2}',
+        success=1,
+        created_at="2024-01-01 10:00:00",
     )
     native: dict[str, Any] = {
-        "id": pk, "user_id": "Ayse@Example.com", "action": "login",
-        "metadata": '{"ip": "10.0.0.1", "tries": 2}', "success": True,
+        "id": pk,
+        "user_id": "Ayse@Example.com",
+        "action": "login",
+        "metadata": '{"ip": "10.0.0.1", "tries": 2}',
+        "success": True,
         "created_at": dt.datetime(2024, 1, 1, 10, tzinfo=UTC),
     }
     native.update(target_overrides)

@@ -1,4 +1,5 @@
 """The cutover console and the database toggle in the admin: who may see and do what, over real databases."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 
 from core.models.auth import SecurityAuditLog
-
 from migration import conf, console, phase, spotcheck
 from migration.models import CutoverConsole, OutboxRecord, PhaseChange, ValidationRepair
 from tests.migration.factories import UserFactory, audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
@@ -89,8 +89,11 @@ def test_phase_change_refused_to_staff_without_permission(action: str) -> None:
 
 
 @pytest.mark.django_db(databases=BOTH)
-@pytest.mark.parametrize("user_kwargs", [{"is_superuser": True}, {"perms": ["migration.change_phase"]}])
-def test_phase_change_by_permitted_user_moves_phase_and_is_logged(user_kwargs: dict, fresh_flags: None) -> None:
+@pytest.mark.parametrize(
+    "user_kwargs", [{"is_superuser": True}, {"perms": ["migration.change_phase"]}]
+)
+@pytest.mark.usefixtures("fresh_flags")
+def test_phase_change_by_permitted_user_moves_phase_and_is_logged(user_kwargs: dict) -> None:
     user = UserFactory(**user_kwargs)
     client = client_for(user)
 
@@ -104,19 +107,33 @@ def test_phase_change_by_permitted_user_moves_phase_and_is_logged(user_kwargs: d
     assert "Rolled back the cutover from 1 dual-write to 0 sqlite" in rolled_back.content.decode()
     entries = list(LogEntry.objects.order_by("id"))
     assert [e.user_id for e in entries] == [user.pk, user.pk]
-    assert entries[0].get_change_message().startswith("Advanced the cutover from 0 sqlite to 1 dual-write")
+    assert (
+        entries[0]
+        .get_change_message()
+        .startswith("Advanced the cutover from 0 sqlite to 1 dual-write")
+    )
     assert entries[0].content_type.model_class() is CutoverConsole
-    assert list(PhaseChange.objects.values_list("actor", flat=True)) == [f"{user.username} (admin console)"] * 2
+    assert (
+        list(PhaseChange.objects.values_list("actor", flat=True))
+        == [f"{user.username} (admin console)"] * 2
+    )
 
 
 @pytest.mark.django_db(databases=BOTH)
-def test_phase_change_refused_by_gate_shows_why_and_logs_nothing(fresh_flags: None) -> None:
-    OutboxRecord.objects.using("default").create(model_label="core.Log", pk_value="1", operation="save")
+@pytest.mark.usefixtures("fresh_flags")
+def test_phase_change_refused_by_gate_shows_why_and_logs_nothing() -> None:
+    OutboxRecord.objects.using("default").create(
+        model_label="core.Log", pk_value="1", operation="save"
+    )
 
-    response = client_for(UserFactory(is_superuser=True)).post(reverse(PHASE), {"action": "advance"}, follow=True)
+    response = client_for(UserFactory(is_superuser=True)).post(
+        reverse(PHASE), {"action": "advance"}, follow=True
+    )
 
     html = response.content.decode()
-    assert "annot move from 0 sqlite to 1 dual-write: outbox: 1 pending records (default: 1)" in html
+    assert (
+        "annot move from 0 sqlite to 1 dual-write: outbox: 1 pending records (default: 1)" in html
+    )
     assert 'data-gate="outbox" data-passed="no"' in html
     assert not LogEntry.objects.exists()
     assert phase.current_state_fresh().phase == phase.Phase.SQLITE
@@ -196,7 +213,9 @@ def test_repair_refused_to_staff_without_permission() -> None:
     client = client_for(UserFactory(perms=["migration.change_phase"]))
 
     confirm = client.get(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "9"})
-    done = client.post(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "9", "confirm": "yes"})
+    done = client.post(
+        reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "9", "confirm": "yes"}
+    )
 
     assert (confirm.status_code, done.status_code) == (403, 403)
 
@@ -209,7 +228,9 @@ def test_repair_asks_for_confirmation_then_repairs_and_logs() -> None:
 
     confirm = client.get(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12"})
     untouched = spotcheck.compare_row(SecurityAuditLog, 12).differs
-    done = client.post(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12", "confirm": "yes"})
+    done = client.post(
+        reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12", "confirm": "yes"}
+    )
 
     assert confirm.status_code == 200 and 'id="confirm-repair"' in confirm.content.decode()
     assert "differs in user_id" in confirm.content.decode()
@@ -217,7 +238,10 @@ def test_repair_asks_for_confirmation_then_repairs_and_logs() -> None:
     assert done.status_code == 200
     assert "Repaired security_audit_logs on default: updated 12" in done.content.decode()
     assert not done.context["differing"]
-    assert LogEntry.objects.get().get_change_message() == "Repaired security_audit_logs on default: updated 12"
+    assert (
+        LogEntry.objects.get().get_change_message()
+        == "Repaired security_audit_logs on default: updated 12"
+    )
     assert ValidationRepair.objects.get(action="update").pk_value == "12"
 
 
@@ -231,16 +255,26 @@ def other_alias(primary: str) -> str:
 @pytest.mark.django_db(databases=BOTH)
 @pytest.mark.urls("tests.migration.toggle_urls")
 def test_changelist_toggle_shows_each_database() -> None:
-    insert("sqlite", "security_audit_logs", id=501, user_id="only-in-sqlite@example.com", action="a")
-    insert("default", "security_audit_logs", id=502, user_id="only-in-postgres@example.com", action="b")
+    insert(
+        "sqlite", "security_audit_logs", id=501, user_id="only-in-sqlite@example.com", action="a"
+    )
+    insert(
+        "default", "security_audit_logs", id=502, user_id="only-in-postgres@example.com", action="b"
+    )
     client = client_for(UserFactory(is_superuser=True))
     url = reverse("toggle:core_securityauditlog_changelist")
 
     on_sqlite = client.get(url, {"db": "sqlite"}).content.decode()
     on_postgres = client.get(url, {"db": "default"}).content.decode()
 
-    assert "only-in-sqlite@example.com" in on_sqlite and "only-in-postgres@example.com" not in on_sqlite
-    assert "only-in-postgres@example.com" in on_postgres and "only-in-sqlite@example.com" not in on_postgres
+    assert (
+        "only-in-sqlite@example.com" in on_sqlite
+        and "only-in-postgres@example.com" not in on_sqlite
+    )
+    assert (
+        "only-in-postgres@example.com" in on_postgres
+        and "only-in-sqlite@example.com" not in on_postgres
+    )
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -321,7 +355,10 @@ def test_console_pages_never_show_the_database_password(monkeypatch: pytest.Monk
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("connect postgres://u:Pa55@h:5432/d failed", "connect postgres://u:********@h:5432/d failed"),
+        (
+            "connect postgres://u:Pa55@h:5432/d failed",
+            "connect postgres://u:********@h:5432/d failed",
+        ),
         ("no credentials here", "no credentials here"),
     ],
 )
@@ -329,10 +366,15 @@ def test_redact_removes_url_credentials(text: str, expected: str) -> None:
     assert console.redact(text) == expected
 
 
-def test_redact_removes_configured_passwords(settings: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redact_removes_configured_passwords(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(connections["default"].settings_dict, "PASSWORD", "hunter2-xyz")
 
-    assert console.redact('FATAL: password "hunter2-xyz" rejected') == 'FATAL: password "********" rejected'
+    assert (
+        console.redact('FATAL: password "hunter2-xyz" rejected')
+        == 'FATAL: password "********" rejected'
+    )
 
 
 def test_console_model_has_only_the_dedicated_permissions() -> None:

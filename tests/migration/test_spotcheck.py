@@ -1,4 +1,5 @@
 """Spot checks read both real databases and name exactly the fields that differ."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,7 +46,9 @@ def test_compare_row_identical_rows_show_both_stored_forms() -> None:
         ({"action": ""}, "action"),
     ],
 )
-def test_compare_row_planted_difference_names_only_that_field(override: dict[str, Any], field: str) -> None:
+def test_compare_row_planted_difference_names_only_that_field(
+    override: dict[str, Any], field: str
+) -> None:
     audit_pair(8, **override)
 
     result = spotcheck.compare_row(SecurityAuditLog, 8)
@@ -75,8 +78,15 @@ def test_compare_row_absent_everywhere_does_not_differ() -> None:
 
 @pytest.mark.django_db(databases=BOTH)
 def test_compare_row_unreadable_legacy_value_is_shown_with_its_reason() -> None:
-    insert("sqlite", "security_audit_logs", id=10, action="x", metadata="not json", success=1,
-           created_at=None)
+    insert(
+        "sqlite",
+        "security_audit_logs",
+        id=10,
+        action="x",
+        metadata="not json",
+        success=1,
+        created_at=None,
+    )
     insert("default", "security_audit_logs", id=10, action="x", success=True)
 
     result = spotcheck.compare_row(SecurityAuditLog, 10)
@@ -89,10 +99,22 @@ def test_compare_row_unreadable_legacy_value_is_shown_with_its_reason() -> None:
 
 @pytest.mark.django_db(databases=BOTH)
 def test_compare_row_text_primary_key() -> None:
-    insert("sqlite", "organizations", id="org-1", name="Çiğ Köfte", owner_user_id="u1",
-           created_at="2024-02-03T04:05:06.789Z")
-    insert("default", "organizations", id="org-1", name="Cig Kofte", owner_user_id="u1",
-           created_at=dt.datetime(2024, 2, 3, 4, 5, 6, 789000, tzinfo=UTC))
+    insert(
+        "sqlite",
+        "organizations",
+        id="org-1",
+        name="Çiğ Köfte",
+        owner_user_id="u1",
+        created_at="2024-02-03T04:05:06.789Z",
+    )
+    insert(
+        "default",
+        "organizations",
+        id="org-1",
+        name="Cig Kofte",
+        owner_user_id="u1",
+        created_at=dt.datetime(2024, 2, 3, 4, 5, 6, 789000, tzinfo=UTC),
+    )
 
     result = spotcheck.compare_row(Organization, spotcheck.parse_pk(Organization, " org-1 "))
 
@@ -127,7 +149,9 @@ def test_sample_rows_refuses_bad_size(size: int) -> None:
         spotcheck.sample_rows(SecurityAuditLog, size)
 
 
-@pytest.mark.parametrize("label", ["core.SecurityAuditLog", "securityauditlog", "security_audit_logs"])
+@pytest.mark.parametrize(
+    "label", ["core.SecurityAuditLog", "securityauditlog", "security_audit_logs"]
+)
 def test_resolve_model_accepts_label_name_or_table(label: str) -> None:
     assert spotcheck.resolve_model(label) is SecurityAuditLog
 
@@ -154,7 +178,11 @@ def test_parse_pk_refuses_text_for_an_integer_key() -> None:
         (None, None, True),
         ({"a": [1, True]}, {"a": [1, 1]}, False),
         ({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}, True),
-        (dt.datetime(2024, 1, 1, 10, tzinfo=UTC), dt.datetime(2024, 1, 1, 13, tzinfo=dt.timezone(dt.timedelta(hours=3))), True),
+        (
+            dt.datetime(2024, 1, 1, 10, tzinfo=UTC),
+            dt.datetime(2024, 1, 1, 13, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+            True,
+        ),
         (dt.datetime(2024, 1, 1, 10), dt.datetime(2024, 1, 1, 10, tzinfo=UTC), False),
     ],
 )

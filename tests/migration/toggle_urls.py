@@ -1,4 +1,5 @@
 """URLs for the database-toggle tests: an admin site whose legacy model uses MigratedModelAdmin."""
+
 from __future__ import annotations
 
 from django.contrib import admin
