@@ -112,12 +112,6 @@ class MigratedModelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not self.is_read_only(request) and super().has_delete_permission(request, obj)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The read-only side stays visible to those who may change the primary.
-        return super().has_view_permission(request, obj) or super().has_change_permission(
-            request, obj
-        )
-
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> Any:
@@ -145,7 +139,9 @@ class SpotCheckForm(forms.Form):
     """A model and either one primary key or a random sample size."""
 
     model = forms.ChoiceField()
-    pk = forms.CharField(required=False, label="Primary key")
+    pk = forms.CharField(
+        required=False, label="Primary key", help_text="Wins over the sample size."
+    )
     sample = forms.IntegerField(
         required=False, min_value=1, max_value=spotcheck.MAX_SAMPLE, label="or a random sample of"
     )
@@ -161,8 +157,6 @@ class SpotCheckForm(forms.Form):
         data = super().clean()
         if not data.get("pk") and not data.get("sample"):
             raise forms.ValidationError("Enter a primary key or a sample size.")
-        if data.get("pk") and data.get("sample"):
-            raise forms.ValidationError("Enter a primary key or a sample size, not both.")
         return data
 
 

@@ -199,6 +199,21 @@ def test_spotcheck_view_sample_reports_the_planted_row() -> None:
 
 
 @pytest.mark.django_db(databases=BOTH)
+def test_spotcheck_view_key_wins_over_sample_and_empty_sample_says_so() -> None:
+    audit_pair(13)
+    client = client_for(UserFactory())
+
+    by_key = client.get(
+        reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "13", "sample": "10"}
+    )
+    empty = client.get(reverse(SPOTCHECK), {"model": "core.Log", "sample": "10"})
+
+    assert [r.pk for r in by_key.context["results"]] == [13]
+    assert empty.context["results"] == []
+    assert "no rows on either database" in empty.content.decode()
+
+
+@pytest.mark.django_db(databases=BOTH)
 def test_spotcheck_view_names_a_bad_key() -> None:
     response = client_for(UserFactory()).get(
         reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "abc"}
@@ -324,6 +339,7 @@ def test_changelist_toggle_table_absent_on_source_shows_nothing() -> None:
 
 @pytest.mark.django_db(databases=BOTH)
 @pytest.mark.urls("tests.migration.toggle_urls")
+@pytest.mark.usefixtures("fresh_flags")
 def test_console_pages_never_show_the_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "Pa55-w0rd-never-shown"
     url = f"postgres://cutover:{secret}@db.internal.example:5432/procheff"
