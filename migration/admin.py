@@ -31,6 +31,15 @@ def can_change_phase(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff and request.user.has_perm(CHANGE_PHASE)
 
 
+def require_view(request: HttpRequest, model: type[models.Model]) -> None:
+    """Row values are shown only to those who may view the model in its own admin."""
+    opts = model._meta
+    if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}") and not (
+        request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+    ):
+        raise PermissionDenied(f"viewing {opts.label} rows needs its view permission")
+
+
 def can_repair(request: HttpRequest) -> bool:
     """Superusers and holders of ``migration.repair_rows``."""
     return request.user.is_active and request.user.is_staff and request.user.has_perm(REPAIR_ROWS)
@@ -220,6 +229,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             try:
                 model = spotcheck.resolve_model(form.cleaned_data["model"])
+                require_view(request, model)
                 if form.cleaned_data.get("pk"):
                     pk = spotcheck.parse_pk(model, form.cleaned_data["pk"])
                     results = [spotcheck.compare_row(model, pk)]
@@ -273,6 +283,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
         except MigrationError as exc:
             messages.error(request, console.redact(str(exc)))
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_spotcheck"))
+        require_view(request, model)
         if not pks:
             messages.error(request, "Pick at least one differing row to repair.")
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_spotcheck"))

@@ -174,7 +174,7 @@ def test_phase_buttons_shown_only_to_holders_of_the_permission() -> None:
 def test_spotcheck_view_highlights_the_differing_field() -> None:
     audit_pair(8, user_id="ayse@example.com")
 
-    response = client_for(UserFactory()).get(
+    response = client_for(UserFactory(perms=["core.view_securityauditlog"])).get(
         reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "8"}
     )
 
@@ -191,7 +191,7 @@ def test_spotcheck_view_sample_reports_the_planted_row() -> None:
     for pk in range(30, 35):
         audit_pair(pk, **({"success": False} if pk == 33 else {}))
 
-    response = client_for(UserFactory()).get(
+    response = client_for(UserFactory(perms=["core.view_securityauditlog"])).get(
         reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "sample": "5"}
     )
 
@@ -201,7 +201,7 @@ def test_spotcheck_view_sample_reports_the_planted_row() -> None:
 @pytest.mark.django_db(databases=BOTH)
 def test_spotcheck_view_key_wins_over_sample_and_empty_sample_says_so() -> None:
     audit_pair(13)
-    client = client_for(UserFactory())
+    client = client_for(UserFactory(perms=["core.view_securityauditlog", "core.view_log"]))
 
     by_key = client.get(
         reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "13", "sample": "10"}
@@ -215,11 +215,23 @@ def test_spotcheck_view_key_wins_over_sample_and_empty_sample_says_so() -> None:
 
 @pytest.mark.django_db(databases=BOTH)
 def test_spotcheck_view_names_a_bad_key() -> None:
-    response = client_for(UserFactory()).get(
+    response = client_for(UserFactory(perms=["core.view_securityauditlog"])).get(
         reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "abc"}
     )
 
     assert "not a valid primary key for security_audit_logs" in response.content.decode()
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_spotcheck_and_repair_refused_without_view_permission_on_the_model() -> None:
+    audit_pair(14, user_id="secret@example.com")
+    client = client_for(UserFactory(perms=["migration.repair_rows", "core.view_log"]))
+
+    check = client.get(reverse(SPOTCHECK), {"model": "core.SecurityAuditLog", "pk": "14"})
+    repair = client.get(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "14"})
+
+    assert (check.status_code, repair.status_code) == (403, 403)
+    assert b"secret@example.com" not in check.content + repair.content
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -238,7 +250,7 @@ def test_repair_refused_to_staff_without_permission() -> None:
 @pytest.mark.django_db(databases=BOTH)
 def test_repair_asks_for_confirmation_then_repairs_and_logs() -> None:
     audit_pair(12, user_id="wrong@example.com")
-    user = UserFactory(perms=["migration.repair_rows"])
+    user = UserFactory(perms=["migration.repair_rows", "core.view_securityauditlog"])
     client = client_for(user)
 
     confirm = client.get(reverse(REPAIR), {"model": "core.SecurityAuditLog", "pk": "12"})
