@@ -225,7 +225,7 @@ class CoverageMetricAdmin(MigratedModelAdmin):
     list_filter = ("category", "last_updated")
 
 
-@admin.register(models.FuzzyMatche)
+@admin.register(models.FuzzyMatch)
 class FuzzyMatcheAdmin(MigratedModelAdmin):
     list_display = (
         "id",

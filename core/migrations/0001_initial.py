@@ -514,7 +514,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='FuzzyMatche',
+            name='FuzzyMatch',
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
                 ('query_text', models.TextField()),

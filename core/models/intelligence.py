@@ -124,7 +124,7 @@ class CoverageMetric(LegacyModel):
     def __str__(self) -> str:
         return f"coverage_metrics {self.pk}"
 
-class FuzzyMatche(LegacyModel):
+class FuzzyMatch(LegacyModel):
     """The legacy `fuzzy_matches` table."""
 
     id = models.BigAutoField(primary_key=True)
