@@ -184,6 +184,7 @@ class MirroredQuerySetMixin:
             if alias == primary or connections[alias].in_atomic_block:
                 raise
             breaker.trip(alias)
+            discard_broken_connection(alias)
             logger.warning("read of %s on %s failed (%s); reading %s", self.model._meta.label, alias, exc, primary)
             self._db = primary
             return read(self)
@@ -459,13 +460,22 @@ def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> N
     Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
 
 
+def discard_broken_connection(alias: str) -> None:
+    """Close ``alias``'s connection after an error so the next use reconnects (once the server is back)."""
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        try:
+            connection.close_if_unusable_or_obsolete()
+        except DatabaseError:
+            connection.connection = None
+
+
 def _record_failure(source: str, target: str, record_id: int, label: str, pk_value: str, exc: Exception) -> None:
     logger.error(
         "mirror failed: model=%s pk=%s from=%s to=%s error=%s: %s",
         label, pk_value, source, target, type(exc).__name__, exc,
     )
-    if not connections[target].in_atomic_block:
-        connections[target].close_if_unusable_or_obsolete()
+    discard_broken_connection(target)
     try:
         record_model = _outbox()
         record = record_model.objects.using(source).filter(pk=record_id).first()
