@@ -1,0 +1,1 @@
+"""Benchmarks of the backfill (not part of the installed package)."""
