@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migration', '0003_validation'),
+        ('migration', '0004_validation'),
         ('migration', '0005_merge_cutover'),
     ]
 
