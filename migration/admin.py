@@ -67,14 +67,12 @@ class DatabaseListFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         primary = console.primary_alias(model_admin.model)
-        return [
-            (
-                alias,
-                f"{connections[alias].display_name} ({alias}){', primary' if alias == primary else ', read-only'}",
-            )
-            for alias in (conf.source_alias(), conf.target_alias())
-            if alias in connections
-        ]
+        choices = []
+        for alias in (conf.source_alias(), conf.target_alias()):
+            if alias in connections:
+                role = "primary" if alias == primary else "read-only"
+                choices.append((alias, f"{connections[alias].display_name} ({alias}), {role}"))
+        return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset  # MigratedModelAdmin.get_queryset has already picked the database.

@@ -46,6 +46,7 @@ class Database:
     alias: str
     vendor: str
     role: str
+    primary: bool
 
 
 @dataclass
@@ -96,12 +97,13 @@ class Snapshot:
 
 
 def databases() -> list[Database]:
-    """The source and the target, labelled by role; the primary is the alias the router writes to."""
-    found = []
-    for alias, role in ((conf.source_alias(), "source"), (conf.target_alias(), "target")):
-        if alias in settings.DATABASES:
-            found.append(Database(alias, connections[alias].vendor, role))
-    return found
+    """The source and the target, labelled by role; the primary takes the writes in this phase."""
+    primary = phase.primary_alias()
+    return [
+        Database(alias, connections[alias].vendor, role, alias == primary)
+        for alias, role in ((conf.source_alias(), "source"), (conf.target_alias(), "target"))
+        if alias in settings.DATABASES
+    ]
 
 
 def table_counts(models_: list[type[models.Model]] | None = None) -> list[TableCount]:

@@ -41,10 +41,12 @@ def test_table_counts_counts_both_databases_and_names_absent_tables() -> None:
     assert (membership.source, membership.target, membership.equal) == (None, 0, True)
 
 
-def test_databases_name_alias_vendor_and_role_only() -> None:
+@pytest.mark.django_db(databases=BOTH)
+@pytest.mark.usefixtures("fresh_flags")
+def test_databases_name_alias_vendor_role_and_primary_only() -> None:
     assert console.databases() == [
-        console.Database("sqlite", "sqlite", "source"),
-        console.Database("default", "postgresql", "target"),
+        console.Database("sqlite", "sqlite", "source", primary=True),
+        console.Database("default", "postgresql", "target", primary=False),
     ]
 
 
