@@ -80,7 +80,10 @@ def configured_aliases() -> list[str]:
     return [a for a in aliases if a in settings.DATABASES]
 
 
-def _mirroring_into(using: str) -> bool:
+def _mirroring_into(using: str, model: type[models.Model]) -> bool:
+    """True when a write of ``model`` on ``using`` must leave an outbox record."""
+    if not conf.is_migrated(model._meta.app_label):
+        return False
     pair = active_pair()
     return pair is not None and using == pair[0]
 
@@ -105,7 +108,7 @@ class MirroredQuerySetMixin:
 
     def update(self, **kwargs: Any) -> int:
         using = self._write_alias()
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, self.model):
             return super().update(**kwargs)  # type: ignore[misc,no-any-return]
         with transaction.atomic(using=using):
             # The pks are taken first, inside the same transaction, so the outbox names exactly the
@@ -122,7 +125,7 @@ class MirroredQuerySetMixin:
 
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         using = self._write_alias()
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, self.model):
             return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
         with transaction.atomic(using=using):
             created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
@@ -217,7 +220,7 @@ class MirroredModel(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, type(self)):
             super().save(*args, **kwargs)
             return
         kwargs["using"] = using
@@ -230,7 +233,7 @@ class MirroredModel(models.Model):
 
 def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
     """Record a deleted row (direct or cascaded); runs inside the deleting transaction."""
-    if _mirroring_into(using):
+    if _mirroring_into(using, sender):
         enqueue(sender, [instance.pk], using, OperationKind.DELETE)
 
 
