@@ -457,10 +457,15 @@ def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
 
 
 def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> None:
-    """Remember a deleted row so a backfill does not bring it back."""
-    from migration.models import Tombstone
+    """Remember a deleted row so a backfill does not bring it back (the copy engine's call when present)."""
+    try:
+        from migration.copy import record_tombstone
+    except ImportError:
+        from migration.models import Tombstone
 
-    Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
+        Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
+    else:
+        record_tombstone(model, model._meta.pk.to_python(pk_value), using)
 
 
 def discard_broken_connection(alias: str) -> None:
