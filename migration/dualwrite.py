@@ -40,6 +40,7 @@ from django.db import (
     router,
     transaction,
 )
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from migration import breaker, conf, context, flags
@@ -493,12 +494,25 @@ def flush_applied(source: str | None = None) -> int:
         aliases = [source] if source is not None else list(_applied)
         taken = {alias: _applied.pop(alias, []) for alias in aliases}
     for alias, ids in taken.items():
+        if not ids:
+            continue
         try:
+            _durability_barrier(other_alias(alias))
             for start in range(0, len(ids), PK_CHUNK):
                 deleted += _outbox().objects.using(alias).filter(pk__in=ids[start:start + PK_CHUNK]).delete()[0]
         except DatabaseError as exc:
             logger.warning("applied outbox records on %s not deleted yet (%s); they will be re-applied", alias, exc)
     return deleted
+
+
+def _durability_barrier(alias: str) -> None:
+    """Make every earlier commit on ``alias`` durable: a synchronous commit flushes the WAL up to it."""
+    if alias not in settings.DATABASES or connections[alias].vendor != "postgresql":
+        return
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
+            cursor.execute("SELECT txid_current()")
 
 
 def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
@@ -512,11 +526,34 @@ def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
             manager.using(target).filter(pk=pk).delete()
             if target == conf.target_alias():
                 _record_tombstone(model, pk_value, target)
+    elif connections[target].vendor == "postgresql" and not connections[target].in_atomic_block:
+        # The outbox record outlives this write until flush_applied() has forced PostgreSQL's WAL
+        # to disk (a durability barrier), so the mirror need not wait for its own fsync: a crash in
+        # between leaves the record pending and the row is simply applied again.
+        with transaction.atomic(using=target):
+            with connections[target].cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            upsert(current, target)
     else:
-        # raw=True: no pre_save (auto_now stays as stored), no parents, plain UPDATE-else-INSERT;
-        # values are converted for the target connection by the fields themselves. No transaction
-        # of its own: one or two statements, and a concurrent insert fails cleanly and is retried.
-        current.save_base(raw=True, using=target)
+        upsert(current, target)
+
+
+def upsert(obj: models.Model, using: str) -> None:
+    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT.
+
+    ``raw=True``: values are taken as they are (no ``pre_save``, so ``auto_now`` keeps the stored
+    value) and converted for that connection by the fields themselves; generated columns are left
+    to the database.
+    """
+    model = type(obj)
+    fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+    pk = model._meta.pk
+    others = [f for f in fields if f is not pk]
+    model._base_manager._insert(
+        [obj], fields=fields, using=using, raw=True,
+        on_conflict=OnConflict.UPDATE if others else OnConflict.IGNORE,
+        update_fields=others or None, unique_fields=[pk] if others else None,
+    )
 
 
 def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> None:
