@@ -1,4 +1,4 @@
-"""The cutover console in the Django admin, and the database toggle for migrated models' changelists."""
+"""The cutover console, the database toggle of migrated models, and read-only bookkeeping pages."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ from django.views.decorators.http import require_POST
 from migration import conf, console, spotcheck
 from migration.exceptions import MigrationError
 from migration.inventory import migrated_models
-from migration.models import CutoverConsole
+from migration.models import (
+    CutoverConsole,
+    LatencySample,
+    OutboxRecord,
+    PhaseChange,
+    ShadowMismatch,
+)
 
 DATABASE_PARAM = "db"
 CHANGE_PHASE = "migration.change_phase"
@@ -320,3 +326,76 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
                 target=conf.target_alias(),
             ),
         )
+
+
+# --- The engine's bookkeeping, read-only ------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The engine writes these rows; operators only read them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PhaseChange)
+class PhaseChangeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "actor",
+        "via",
+        "from_phase",
+        "from_percent",
+        "to_phase",
+        "to_percent",
+        "forced",
+    )
+    list_filter = ("via", "forced")
+
+
+@admin.register(OutboxRecord)
+class OutboxRecordAdmin(ReadOnlyAdmin):
+    """The outbox on the current primary (where new records are written); the console shows both."""
+
+    list_display = (
+        "id",
+        "model_label",
+        "pk_value",
+        "operation",
+        "created_at",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("model_label", "operation")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxRecord]:
+        from migration import phase
+
+        return super().get_queryset(request).using(phase.primary_alias())
+
+
+@admin.register(LatencySample)
+class LatencySampleAdmin(ReadOnlyAdmin):
+    list_display = ("at", "alias", "kind", "count", "total_ms", "process")
+    list_filter = ("alias", "kind")
+
+
+@admin.register(ShadowMismatch)
+class ShadowMismatchAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "model_label",
+        "primary_alias",
+        "shadow_alias",
+        "primary_rows",
+        "shadow_rows",
+        "primary_ms",
+        "shadow_ms",
+    )
+    list_filter = ("model_label",)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from procheff import embedded
+from migration import embedded
 
 ROOT = Path(settings.BASE_DIR)
 
