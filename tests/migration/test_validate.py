@@ -258,6 +258,18 @@ def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkey
     assert max(depths) >= 2  # the changed row was reached by splitting, not by a full fetch
 
 
+def test_validate_in_worker_processes_finds_the_same_differences(copied: None) -> None:
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+    target_sql("UPDATE \"market_prices\" SET meta = '{\"x\": 1}' WHERE id = 4", [])
+    serial, parallel = run(jobs=1), run(jobs=2)
+
+    def summary(report: validate.ValidationReport) -> list[tuple[Any, ...]]:
+        return [(t.table, t.missing, t.extra, t.changed, t.source_count, t.target_count) for t in report.tables]
+
+    assert summary(parallel) == summary(serial)
+    assert (table_result(parallel, "users").missing, table_result(parallel, "market_prices").changed) == (["u2"], [4])
+
+
 # --- Rows in flight ---------------------------------------------------------------------------
 
 def test_validate_sets_rows_changing_during_the_run_aside_as_in_flight(copied: None) -> None:

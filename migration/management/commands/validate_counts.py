@@ -56,11 +56,15 @@ class Command(BaseCommand):
                                  "reset sequences, then check those rows again.")
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
                             help="Do not ask before repairing.")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="Hash tables in N processes (default 1).")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 0 or options["recheck_delay"] < 0:
             raise CommandError("--limit and --recheck-delay must not be negative", returncode=2)
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1", returncode=2)
         if options["repair"] and options["counts_only"]:
             raise CommandError("--repair needs row-level validation: drop --counts-only", returncode=2)
         self.verbosity = options["verbosity"]
@@ -76,6 +80,7 @@ class Command(BaseCommand):
                 repair=options["repair"],
                 confirm=self.confirm if options["interactive"] else None,
                 progress=self.progress,
+                jobs=options["jobs"],
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
