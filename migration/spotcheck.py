@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -124,6 +125,7 @@ def compare_rows(
     """Compare the rows with the given primary keys; one RowComparison per key, in the given order."""
     source = source or conf.source_alias()
     target = target or conf.target_alias()
+    _require_aliases(source, target)
     source_rows, source_table = _fetch(model, source, pks)
     target_rows, target_table = _fetch(model, target, pks)
     source_conn, target_conn = connections[source], connections[target]
@@ -158,8 +160,18 @@ def sample_rows(
         raise SpotCheckError(f"a sample holds 1 to {MAX_SAMPLE} rows, not {size}")
     source = source or conf.source_alias()
     target = target or conf.target_alias()
+    _require_aliases(source, target)
     pks = _random_pks(model, source, size) or _random_pks(model, target, size)
     return compare_rows(model, pks, source=source, target=target)
+
+
+def _require_aliases(*aliases: str) -> None:
+    """Both sides must be configured (after finalization the SQLite alias may be gone)."""
+    for alias in aliases:
+        if alias not in settings.DATABASES:
+            raise SpotCheckError(
+                f"database {alias!r} is not configured; a spot check needs both databases"
+            )
 
 
 def _table_exists(model: type[models.Model], alias: str) -> bool:

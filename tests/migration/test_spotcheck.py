@@ -162,6 +162,11 @@ def test_resolve_model_refuses_models_that_are_not_migrated(label: str) -> None:
         spotcheck.resolve_model(label)
 
 
+def test_compare_row_refuses_an_unconfigured_database() -> None:
+    with pytest.raises(SpotCheckError, match="database 'archived' is not configured"):
+        spotcheck.compare_row(SecurityAuditLog, 1, source="archived")
+
+
 def test_parse_pk_refuses_text_for_an_integer_key() -> None:
     with pytest.raises(SpotCheckError, match="not a valid primary key for security_audit_logs"):
         spotcheck.parse_pk(SecurityAuditLog, "abc")
