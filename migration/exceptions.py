@@ -30,25 +30,8 @@ class ConversionError(MigrationError):
         }
 
 
-class UnknownTablesError(MigrationError):
-    """Names given to ``--tables`` that are neither a migrated table nor a model label."""
-
-    def __init__(self, unknown: list[str], known: list[str]) -> None:
-        self.unknown = unknown
-        self.known = known
-        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-        super().__init__(
-            f"unknown table or model: {', '.join(unknown)}; give a table name or app_label.Model "
-            f"of the migrated apps (known tables: {shown})"
-        )
-
-
-class ValidationSetupError(MigrationError):
-    """Validation cannot start: a database alias is missing or the target is not PostgreSQL."""
-
-
 class BackupError(MigrationError):
-    """The source could not be backed up, or the backup failed its integrity check."""
+    """The source could not be backed up, or the backup failed its integrity check; nothing was changed."""
 
 
 class CopyError(MigrationError):
@@ -73,3 +56,39 @@ class RejectLimitExceeded(CopyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SpotCheckError(MigrationError):
+    """A spot check that cannot run: an unknown model, a malformed key, an unreadable table."""
+
+
+class InvalidTransition(MigrationError):
+    """A phase change that does not exist (e.g. advancing past phase 4, lowering the percent forward)."""
+
+
+class GateRefused(MigrationError):
+    """A forward phase change refused by one or more gates; ``results`` lists every gate."""
+
+    def __init__(self, before: Any, after: Any, results: list[Any]) -> None:
+        self.before = before
+        self.after = after
+        self.results = results
+        failed = "; ".join(f"{g.name}: {g.detail}" for g in results if not g.ok)
+        super().__init__(f"cannot move from {before} to {after}: {failed}. Fix these, or use --force.")
+
+
+class UnknownTablesError(MigrationError):
+    """Names given to ``--tables`` that are neither a migrated table nor a model label."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.known = known
+        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        super().__init__(
+            f"unknown table or model: {', '.join(unknown)}; give a table name or app_label.Model "
+            f"of the migrated apps (known tables: {shown})"
+        )
+
+
+class ValidationSetupError(MigrationError):
+    """Validation cannot start: a database alias is missing or the target is not PostgreSQL."""

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
+    "migration.middleware.CutoverReadMiddleware",
 ]
 
 ROOT_URLCONF = "procheff.urls"
@@ -94,7 +95,15 @@ DATABASES["sqlite"] = {
     # declared DATETIME, TIMESTAMP or DATE before any field sees the value, and those converters
     # turn epoch-ms integers, Turkish dates and unreadable text into None: silent data loss. The
     # legacy fields read the raw values themselves.
-    "OPTIONS": {"timeout": 30, "init_command": "PRAGMA busy_timeout=30000", "detect_types": 0},
+    # transaction_mode IMMEDIATE: a mirrored update reads the affected pks, then writes, in one
+    # transaction; a deferred transaction could not upgrade its lock and would fail with
+    # "database is locked".
+    "OPTIONS": {
+        "timeout": 30,
+        "init_command": "PRAGMA busy_timeout=30000",
+        "detect_types": 0,
+        "transaction_mode": "IMMEDIATE",
+    },
     "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
 }
 

@@ -4,6 +4,15 @@ from procheff.settings import *  # noqa: F403
 # The Chinook sample database as a second, unrelated app: the copy engine must move it untouched.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.chinook"]  # noqa: F405
 
+# Tests get their own cache directory: waffle caches switches there, and a development server
+# sharing var/cache would otherwise see the test database's switches (and the reverse).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(BASE_DIR / "var" / "test-cache"),  # noqa: F405
+    }
+}
+
 # A source alias the backfill tests point at a fresh SQLite file per test (tests/migration/copy_support.py).
 # detect_types=0: sqlite3's declared-type converters would pre-parse DATETIME/TIMESTAMP text (and turn
 # epoch-ms integers into None) before the fields' own converters see the raw value.

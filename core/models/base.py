@@ -10,13 +10,19 @@ from django.db import models
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
+
 TOUCH_FIELD = "updated_at"
 
 
-class LegacyModel(models.Model):
-    """A model whose table, columns and constraints are those of the legacy SQLite database."""
+class LegacyModel(MirroredModel):
+    """A model whose table, columns and constraints are those of the legacy SQLite database.
 
-    class Meta:
+    Its writes are mirrored by the cutover engine (``objects`` is the mirrored manager); a custom
+    manager must wrap its QuerySet with ``migration.dualwrite.mirrored_manager``.
+    """
+
+    class Meta(MirroredModel.Meta):
         abstract = True
 
 
@@ -28,12 +34,13 @@ def touch_value(model: type[models.Model], field_name: str = TOUCH_FIELD) -> dt.
     return truncate(now) if truncate is not None else now
 
 
-class TouchUpdatedAtQuerySet(models.QuerySet):
+class TouchUpdatedAtQuerySet(MirroredQuerySetMixin, models.QuerySet):
     """``update()`` and ``bulk_update()`` also set ``updated_at`` to now, as a legacy trigger did.
 
     The legacy ``AFTER UPDATE`` trigger refreshed ``updated_at`` on every UPDATE that left it alone;
-    an UPDATE that sets it explicitly keeps its value (a loader copying legacy rows). A plain
-    QuerySet subclass, so it combines with other QuerySets by inheritance.
+    an UPDATE that sets it explicitly keeps its value (a loader copying legacy rows). It combines
+    with other QuerySets by inheritance; the mirrored mixin comes first in its bases so the touched
+    ``updated_at`` is part of the mirrored update (``as_manager()`` is then a mirrored manager).
     """
 
     def update(self, **kwargs: Any) -> int:
