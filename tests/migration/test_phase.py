@@ -90,10 +90,18 @@ def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> No
 
 
 def test_phase_advance_refused_by_outbox_gate() -> None:
-    OutboxRecord.objects.using("sqlite").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
-    with pytest.raises(GateRefused, match="outbox: 1 pending records"):
+    OutboxRecord.objects.using("sqlite").create(
+        model_label="core.MenuCategory", pk_value="1", operation="dirty",
+        created_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    with pytest.raises(GateRefused, match="outbox: 1 pending records older than 5s"):
         phase.advance()
     assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
+
+
+def test_phase_outbox_gate_lets_writes_in_flight_pass() -> None:
+    OutboxRecord.objects.using("default").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
+    assert gates.outbox_empty().ok
 
 
 def test_phase_advance_refused_without_copy_and_validation_engines() -> None:
