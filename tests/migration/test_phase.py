@@ -296,3 +296,16 @@ def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monk
     assert dualwrite.outbox_depth() == 0
     assert MenuCategory.objects.using("sqlite").count() == written - written // 7
     assert_same_rows(MenuCategory)
+
+
+def test_phase_advance_refused_by_databases_gate() -> None:
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ALTER TABLE menu_categories RENAME TO menu_categories_elsewhere")
+    try:
+        with pytest.raises(GateRefused, match="databases: 1 migrated tables missing on default"):
+            phase.advance()
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ALTER TABLE menu_categories_elsewhere RENAME TO menu_categories")
