@@ -90,10 +90,18 @@ def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> No
 
 
 def test_phase_advance_refused_by_outbox_gate() -> None:
-    OutboxRecord.objects.using("sqlite").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
-    with pytest.raises(GateRefused, match="outbox: 1 pending records"):
+    OutboxRecord.objects.using("sqlite").create(
+        model_label="core.MenuCategory", pk_value="1", operation="dirty",
+        created_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    with pytest.raises(GateRefused, match="outbox: 1 pending records older than 5s"):
         phase.advance()
     assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
+
+
+def test_phase_outbox_gate_lets_writes_in_flight_pass() -> None:
+    OutboxRecord.objects.using("default").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
+    assert gates.outbox_empty().ok
 
 
 def test_phase_advance_refused_without_copy_and_validation_engines() -> None:
@@ -288,3 +296,16 @@ def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monk
     assert dualwrite.outbox_depth() == 0
     assert MenuCategory.objects.using("sqlite").count() == written - written // 7
     assert_same_rows(MenuCategory)
+
+
+def test_phase_advance_refused_by_databases_gate() -> None:
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ALTER TABLE menu_categories RENAME TO menu_categories_elsewhere")
+    try:
+        with pytest.raises(GateRefused, match="databases: 1 migrated tables missing on default"):
+            phase.advance()
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ALTER TABLE menu_categories_elsewhere RENAME TO menu_categories")
