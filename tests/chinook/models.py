@@ -4,14 +4,17 @@ Tidied from the generated models: readable field names (columns kept via ``db_co
 money as ``DecimalField(10, 2)`` instead of a guessed ``TextField``, ``DATETIME`` text read as
 aware ``DateTimeField`` values (SQLite's ``'YYYY-MM-DD HH:MM:SS'``, taken as UTC), NVARCHAR(n) as
 ``CharField(max_length=n)``, and ``PlaylistTrack``'s two-column key as a ``CompositePrimaryKey``.
-The tables are managed so the test database gets them; nothing here is specific to the engine.
+The tables are managed so the test database gets them. The models are MirroredModels, as every
+migrated model must be; nothing else here is specific to the engine.
 """
 from __future__ import annotations
 
 from django.db import models
 
+from migration.dualwrite import MirroredModel
 
-class Artist(models.Model):
+
+class Artist(MirroredModel):
     artist_id = models.AutoField(db_column="ArtistId", primary_key=True)
     name = models.CharField(db_column="Name", max_length=120, null=True, blank=True)
 
@@ -22,7 +25,7 @@ class Artist(models.Model):
         return str(self.name)
 
 
-class Album(models.Model):
+class Album(MirroredModel):
     album_id = models.AutoField(db_column="AlbumId", primary_key=True)
     title = models.CharField(db_column="Title", max_length=160)
     artist = models.ForeignKey(Artist, models.DO_NOTHING, db_column="ArtistId")
@@ -34,7 +37,7 @@ class Album(models.Model):
         return self.title
 
 
-class Employee(models.Model):
+class Employee(MirroredModel):
     employee_id = models.AutoField(db_column="EmployeeId", primary_key=True)
     last_name = models.CharField(db_column="LastName", max_length=20)
     first_name = models.CharField(db_column="FirstName", max_length=20)
@@ -58,7 +61,7 @@ class Employee(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class Customer(models.Model):
+class Customer(MirroredModel):
     customer_id = models.AutoField(db_column="CustomerId", primary_key=True)
     first_name = models.CharField(db_column="FirstName", max_length=40)
     last_name = models.CharField(db_column="LastName", max_length=20)
@@ -80,7 +83,7 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class Genre(models.Model):
+class Genre(MirroredModel):
     genre_id = models.AutoField(db_column="GenreId", primary_key=True)
     name = models.CharField(db_column="Name", max_length=120, null=True, blank=True)
 
@@ -91,7 +94,7 @@ class Genre(models.Model):
         return str(self.name)
 
 
-class MediaType(models.Model):
+class MediaType(MirroredModel):
     media_type_id = models.AutoField(db_column="MediaTypeId", primary_key=True)
     name = models.CharField(db_column="Name", max_length=120, null=True, blank=True)
 
@@ -102,7 +105,7 @@ class MediaType(models.Model):
         return str(self.name)
 
 
-class Track(models.Model):
+class Track(MirroredModel):
     track_id = models.AutoField(db_column="TrackId", primary_key=True)
     name = models.CharField(db_column="Name", max_length=200)
     album = models.ForeignKey(Album, models.DO_NOTHING, db_column="AlbumId", null=True, blank=True)
@@ -120,7 +123,7 @@ class Track(models.Model):
         return self.name
 
 
-class Invoice(models.Model):
+class Invoice(MirroredModel):
     invoice_id = models.AutoField(db_column="InvoiceId", primary_key=True)
     customer = models.ForeignKey(Customer, models.DO_NOTHING, db_column="CustomerId")
     invoice_date = models.DateTimeField(db_column="InvoiceDate")
@@ -138,7 +141,7 @@ class Invoice(models.Model):
         return f"invoice {self.invoice_id}"
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(MirroredModel):
     invoice_line_id = models.AutoField(db_column="InvoiceLineId", primary_key=True)
     invoice = models.ForeignKey(Invoice, models.DO_NOTHING, db_column="InvoiceId")
     track = models.ForeignKey(Track, models.DO_NOTHING, db_column="TrackId")
@@ -152,7 +155,7 @@ class InvoiceLine(models.Model):
         return f"invoice line {self.invoice_line_id}"
 
 
-class Playlist(models.Model):
+class Playlist(MirroredModel):
     playlist_id = models.AutoField(db_column="PlaylistId", primary_key=True)
     name = models.CharField(db_column="Name", max_length=120, null=True, blank=True)
 
@@ -163,7 +166,7 @@ class Playlist(models.Model):
         return str(self.name)
 
 
-class PlaylistTrack(models.Model):
+class PlaylistTrack(MirroredModel):
     pk = models.CompositePrimaryKey("playlist", "track")
     playlist = models.ForeignKey(Playlist, models.DO_NOTHING, db_column="PlaylistId")
     track = models.ForeignKey(Track, models.DO_NOTHING, db_column="TrackId")

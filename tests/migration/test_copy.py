@@ -174,14 +174,17 @@ def test_migrate_data_stops_beyond_max_rejects_naming_the_row(tmp_path: Path) ->
 
 
 def test_migrate_data_moves_sequences_past_sqlite_high_water_marks(tmp_path: Path) -> None:
+    with connections["default"].cursor() as cursor:  # earlier tests may have moved them
+        for table in ("logs", "menu_categories"):
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [table])
     with legacy_source(tmp_path) as path:
         insert(path, "logs", log_rows(3))
         insert(path, "menu_categories", [{"id": 9, "name": "n", "name_tr": "n"}])
         execute(path, "DELETE FROM menu_categories")  # empty, but sqlite_sequence remembers 9
         execute(path, "UPDATE sqlite_sequence SET seq = 50 WHERE name = 'logs'")
         report = run(labels=["logs", "menu_categories", "notifications"])
-        assert Log.objects.create(level="info", message="new").pk == 51
-        assert MenuCategory.objects.create(name="n", name_tr="n").pk == 10
+        assert Log.objects.using("default").create(level="info", message="new").pk == 51
+        assert MenuCategory.objects.using("default").create(name="n", name_tr="n").pk == 10
         # an empty table with no high-water mark keeps its sequence where it is
         assert "notifications" not in {s.table for s in report.sequences}
         assert not run(labels=["logs", "menu_categories"]).sequences  # only ever moves forward
