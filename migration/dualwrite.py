@@ -150,14 +150,18 @@ class MirroredQuerySetMixin:
         if not _mirroring_into(using, self.model):
             return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
         objs = list(objs)
-        if self._db is None:  # routed, not pinned with using(): follow a primary that moved
-            try:
-                with transaction.atomic(using=using):
-                    if primary_moved(using):
-                        raise _PrimaryMoved
-            except _PrimaryMoved:
-                return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
+        try:
+            return self._mirrored_bulk_create(using, objs, *args, **kwargs)
+        except _PrimaryMoved:
+            # The primary moved while this process was not looking: follow it.
+            return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
+
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def _mirrored_bulk_create(self, using: str, objs: list[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         with transaction.atomic(using=using):
+            if primary_moved(using):
+                raise _PrimaryMoved
             created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
             pks = [obj.pk for obj in created if obj.pk is not None]
             unnamed = len(created) - len(pks)
@@ -169,8 +173,6 @@ class MirroredQuerySetMixin:
                 )
             enqueue(self.model, pks, using)
         return created  # type: ignore[no-any-return]
-
-    bulk_create.alters_data = True  # type: ignore[attr-defined]
 
     def _fetch_all(self) -> None:
         if self._result_cache is not None or self._db is not None or self._for_write:
@@ -249,21 +251,22 @@ class MirroredModel(models.Model):
         base_manager_name = "objects"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        routed = not kwargs.get("using")
+        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
         for _attempt in range(3):
-            using = kwargs.get("using") if not routed else router.db_for_write(type(self), instance=self)
             if not _mirroring_into(using, type(self)):
-                super().save(*args, **{**kwargs, "using": using})
+                super().save(*args, using=using, **kwargs)
                 return
             try:
                 with transaction.atomic(using=using):
-                    if routed and primary_moved(using):
+                    # A write on the primary (routed, or pinned to it as QuerySet.create does)
+                    # follows the primary if it moved while this process was not looking.
+                    if primary_moved(using):
                         raise _PrimaryMoved
-                    super().save(*args, **{**kwargs, "using": using})
+                    super().save(*args, using=using, **kwargs)
                     enqueue(type(self), [self.pk], using)
                 return
             except _PrimaryMoved:
-                continue
+                using = router.db_for_write(type(self), instance=self)
         raise RuntimeError(f"the primary database kept moving while saving {type(self)._meta.label}")
 
     save.alters_data = True  # type: ignore[attr-defined]
