@@ -1,4 +1,4 @@
-"""fixtures/legacy_schema.sql rebuilds the real legacy Procheff SQLite schema described by the JSON facts."""
+"""fixtures/legacy_schema.sql rebuilds the real legacy Procheff database the JSON facts describe."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ LEGACY_SQL = REPO_ROOT / "fixtures" / "legacy_schema.sql"
 if not SCHEMA_JSON.is_file():
     pytest.skip(
         f"legacy schema facts not found at {SCHEMA_JSON} "
-        "(shared/legacy/procheff-legacy-schema.json beside the repo); cannot check fixtures/legacy_schema.sql",
+        "(shared/legacy/procheff-legacy-schema.json beside the repo); "
+        "cannot check fixtures/legacy_schema.sql",
         allow_module_level=True,
     )
 
@@ -52,16 +53,27 @@ TEXT_PK_TABLES = sorted(
     if any(c["pk"] and c["declared_type"] == "TEXT" for c in entry["columns"])
 )
 GENERATED_COLUMNS = sorted(
-    (name, c["name"]) for name, entry in REAL_TABLES.items() for c in entry["columns"] if c.get("generated")
+    (name, c["name"])
+    for name, entry in REAL_TABLES.items()
+    for c in entry["columns"]
+    if c.get("generated")
 )
 
 
 def _explicit_indexes(entry: dict) -> list[dict]:
-    return [i for i in entry.get("indexes", []) if i["origin"] == "CREATE INDEX" and i["in_real_db"] is True]
+    return [
+        i
+        for i in entry.get("indexes", [])
+        if i["origin"] == "CREATE INDEX" and i["in_real_db"] is True
+    ]
 
 
 def _failed_indexes(entry: dict) -> list[dict]:
-    return [i for i in entry.get("indexes", []) if i["origin"] == "CREATE INDEX" and i["in_real_db"] is not True]
+    return [
+        i
+        for i in entry.get("indexes", [])
+        if i["origin"] == "CREATE INDEX" and i["in_real_db"] is not True
+    ]
 
 
 def _automatic_indexes(entry: dict) -> list[dict]:
@@ -81,7 +93,7 @@ def _balanced(text: str) -> bool:
 
 
 def _normalise_default(value: str | None) -> str | None:
-    """Drop parentheses that wrap the whole default expression: (datetime('now')) -> datetime('now')."""
+    """Drop parentheses around the whole default: (datetime('now')) -> datetime('now')."""
     if value is None:
         return None
     text = value.strip()
@@ -146,22 +158,33 @@ def test_schema_facts_counts_match_readme():
     assert len(REAL_TABLES) == EXPECTED_TABLES
     assert sum(len(e["columns"]) for e in REAL_TABLES.values()) == EXPECTED_COLUMNS
     assert sum(len(_explicit_indexes(e)) for e in REAL_TABLES.values()) == EXPECTED_EXPLICIT_INDEXES
-    assert sum(len(_automatic_indexes(e)) for e in REAL_TABLES.values()) == EXPECTED_AUTOMATIC_INDEXES
-    assert sum(len(e.get("foreign_keys", [])) for e in REAL_TABLES.values()) == EXPECTED_FOREIGN_KEYS
+    assert (
+        sum(len(_automatic_indexes(e)) for e in REAL_TABLES.values()) == EXPECTED_AUTOMATIC_INDEXES
+    )
+    assert (
+        sum(len(e.get("foreign_keys", [])) for e in REAL_TABLES.values()) == EXPECTED_FOREIGN_KEYS
+    )
     assert sorted(FTS_TABLES) == ["analysis_fts", "product_catalog_fts"]
 
 
 def test_sql_file_issues_no_pragma():
-    statements = "\n".join(line.split("--", 1)[0] for line in LEGACY_SQL.read_text(encoding="utf-8").splitlines())
+    statements = "\n".join(
+        line.split("--", 1)[0] for line in LEGACY_SQL.read_text(encoding="utf-8").splitlines()
+    )
     assert "PRAGMA" not in statements.upper()
 
 
 def test_database_tables_are_exactly_the_real_tables(legacy_db):
     rows = legacy_db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        "SELECT name, sql FROM sqlite_master "
+        "WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
     ).fetchall()
     shadow = {f"{fts}{suffix}" for fts in FTS_TABLES for suffix in FTS_SHADOW_SUFFIXES}
-    regular = {name for name, sql in rows if name not in shadow and not sql.upper().startswith("CREATE VIRTUAL")}
+    regular = {
+        name
+        for name, sql in rows
+        if name not in shadow and not sql.upper().startswith("CREATE VIRTUAL")
+    }
     virtual = {name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL")}
     assert regular == set(REAL_TABLES)
     assert len(regular) == EXPECTED_TABLES
@@ -190,15 +213,20 @@ def test_fts_table_is_fts5_with_expected_columns_and_shadow_tables(legacy_db, ft
     }
     assert shadows == {f"{fts}{suffix}" for suffix in shadow_suffixes}
     actual = [(r[1], r[2], r[6]) for r in legacy_db.execute(f'PRAGMA table_xinfo("{fts}")')]
-    expected = [(c["name"], c["declared_type"], _expected_hidden(c)) for c in FTS_TABLES[fts]["columns"]]
+    expected = [
+        (c["name"], c["declared_type"], _expected_hidden(c)) for c in FTS_TABLES[fts]["columns"]
+    ]
     assert actual == expected
 
 
 def test_analysis_fts_stores_and_matches_its_own_content(fresh_db):
     fresh_db.execute(
-        "INSERT INTO analysis_fts (analysis_id, content) VALUES ('analysis_1_abc', 'yemek hizmeti ihalesi')"
+        "INSERT INTO analysis_fts (analysis_id, content) "
+        "VALUES ('analysis_1_abc', 'yemek hizmeti ihalesi')"
     )
-    rows = fresh_db.execute("SELECT analysis_id FROM analysis_fts WHERE analysis_fts MATCH 'hizmeti'").fetchall()
+    rows = fresh_db.execute(
+        "SELECT analysis_id FROM analysis_fts WHERE analysis_fts MATCH 'hizmeti'"
+    ).fetchall()
     assert rows == [("analysis_1_abc",)]
 
 
@@ -209,7 +237,8 @@ def test_product_catalog_fts_indexes_external_content_after_rebuild(fresh_db):
     )
     fresh_db.execute("INSERT INTO product_catalog_fts(product_catalog_fts) VALUES ('rebuild')")
     rows = fresh_db.execute(
-        "SELECT rowid, canonical_name FROM product_catalog_fts WHERE product_catalog_fts MATCH 'tomato'"
+        "SELECT rowid, canonical_name FROM product_catalog_fts "
+        "WHERE product_catalog_fts MATCH 'tomato'"
     ).fetchall()
     assert rows == [(7, "Domates")]
 
@@ -219,17 +248,28 @@ def test_table_columns_match_facts(legacy_db, table):
     # table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden
     actual = [
         (name, decl, bool(notnull), _normalise_default(dflt), pk, hidden)
-        for _cid, name, decl, notnull, dflt, pk, hidden in legacy_db.execute(f'PRAGMA table_xinfo("{table}")')
+        for _cid, name, decl, notnull, dflt, pk, hidden in legacy_db.execute(
+            f'PRAGMA table_xinfo("{table}")'
+        )
     ]
     expected = [
-        (c["name"], c["declared_type"], c["notnull"], _normalise_default(c["default"]), c["pk"], _expected_hidden(c))
+        (
+            c["name"],
+            c["declared_type"],
+            c["notnull"],
+            _normalise_default(c["default"]),
+            c["pk"],
+            _expected_hidden(c),
+        )
         for c in REAL_TABLES[table]["columns"]
     ]
     assert actual == expected
 
 
 def test_column_total_matches_facts(legacy_db):
-    total = sum(len(legacy_db.execute(f'PRAGMA table_xinfo("{t}")').fetchall()) for t in REAL_TABLES)
+    total = sum(
+        len(legacy_db.execute(f'PRAGMA table_xinfo("{t}")').fetchall()) for t in REAL_TABLES
+    )
     assert total == EXPECTED_COLUMNS
 
 
@@ -253,7 +293,8 @@ def test_generated_columns_are_virtual_and_computed(fresh_db):
     assert fresh_db.execute("SELECT date FROM price_history").fetchone() == ("2024-05-06",)
     with pytest.raises(sqlite3.OperationalError):
         fresh_db.execute(
-            "INSERT INTO price_history (product_key, price, source, date) VALUES ('x', 1, 'y', '2024-01-01')"
+            "INSERT INTO price_history (product_key, price, source, date) "
+            "VALUES ('x', 1, 'y', '2024-01-01')"
         )
 
 
@@ -288,7 +329,9 @@ def test_explicit_index_total_matches_facts(legacy_db):
 def test_failed_legacy_indexes_are_absent(legacy_db):
     failed = {i["name"] for e in REAL_TABLES.values() for i in _failed_indexes(e)}
     assert len(failed) == 6
-    present = {name for (name,) in legacy_db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    present = {
+        name for (name,) in legacy_db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
     assert not failed & present
 
 
@@ -331,7 +374,9 @@ def test_foreign_keys_match_facts(legacy_db, table):
 
 
 def test_foreign_key_total_matches_facts(legacy_db):
-    total = sum(len(legacy_db.execute(f'PRAGMA foreign_key_list("{t}")').fetchall()) for t in REAL_TABLES)
+    total = sum(
+        len(legacy_db.execute(f'PRAGMA foreign_key_list("{t}")').fetchall()) for t in REAL_TABLES
+    )
     assert total == EXPECTED_FOREIGN_KEYS
     assert len(legacy_db.execute('PRAGMA foreign_key_list("notification_queue")').fetchall()) == 2
 
@@ -346,7 +391,9 @@ def test_foreign_key_targets_are_created_first():
 
 @pytest.mark.parametrize("table", sorted(REAL_TABLES))
 def test_check_constraints_are_verbatim(legacy_db, table):
-    (sql,) = legacy_db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    (sql,) = legacy_db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
     checks = REAL_TABLES[table].get("checks", [])
     for check in checks:
         assert check in sql
@@ -354,8 +401,12 @@ def test_check_constraints_are_verbatim(legacy_db, table):
 
 
 def test_market_risk_level_check_accepts_anything(fresh_db):
-    fresh_db.execute("INSERT INTO analysis_results_v2 (id, market_risk_level) VALUES ('a1', 'anything')")
-    assert fresh_db.execute("SELECT market_risk_level FROM analysis_results_v2").fetchone() == ("anything",)
+    fresh_db.execute(
+        "INSERT INTO analysis_results_v2 (id, market_risk_level) VALUES ('a1', 'anything')"
+    )
+    assert fresh_db.execute("SELECT market_risk_level FROM analysis_results_v2").fetchone() == (
+        "anything",
+    )
 
 
 def test_notifications_level_check_rejects_warn(fresh_db):
@@ -372,18 +423,24 @@ def test_text_primary_keys_accept_null(fresh_db):
 
 def test_autoincrement_tables_match_facts(legacy_db):
     rows = legacy_db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
-    actual = {name for name, sql in rows if sql and re.search(r"\bAUTOINCREMENT\b", sql, re.IGNORECASE)}
+    actual = {
+        name for name, sql in rows if sql and re.search(r"\bAUTOINCREMENT\b", sql, re.IGNORECASE)
+    }
     expected = {name for name, entry in REAL_TABLES.items() if entry["autoincrement"]}
     assert actual == expected
     assert len(actual) == EXPECTED_AUTOINCREMENT_TABLES
 
 
 def test_sqlite_sequence_tracks_autoincrement_insert(fresh_db):
-    cursor = fresh_db.execute("INSERT INTO logs (level, message, data) VALUES ('info', 'hello', '{}')")
+    cursor = fresh_db.execute(
+        "INSERT INTO logs (level, message, data) VALUES ('info', 'hello', '{}')"
+    )
     assert fresh_db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
     ).fetchone() == ("sqlite_sequence",)
-    assert fresh_db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'logs'").fetchone() == (cursor.lastrowid,)
+    assert fresh_db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'logs'").fetchone() == (
+        cursor.lastrowid,
+    )
 
 
 def test_triggers_are_only_the_real_one(legacy_db):
@@ -393,7 +450,11 @@ def test_triggers_are_only_the_real_one(legacy_db):
         for trigger in entry.get("triggers", [])
         if trigger["in_real_db"] is True
     }
-    actual = set(legacy_db.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    actual = set(
+        legacy_db.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall()
+    )
     assert actual == expected == {("update_market_sources_timestamp", "market_sources")}
 
 
@@ -409,9 +470,13 @@ def _insert_market_source(conn: sqlite3.Connection, updated_at: str) -> int:
 def test_market_sources_trigger_refreshes_updated_at_after_other_update(fresh_db):
     source_id = _insert_market_source(fresh_db, "2000-01-01 00:00:00")
     (before,) = fresh_db.execute("SELECT datetime('now')").fetchone()
-    fresh_db.execute("UPDATE market_sources SET source_name = 'Migros Sanal Market' WHERE id = ?", (source_id,))
+    fresh_db.execute(
+        "UPDATE market_sources SET source_name = 'Migros Sanal Market' WHERE id = ?", (source_id,)
+    )
     (after,) = fresh_db.execute("SELECT datetime('now')").fetchone()
-    (updated_at,) = fresh_db.execute("SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)).fetchone()
+    (updated_at,) = fresh_db.execute(
+        "SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)
+    ).fetchone()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", updated_at)
     assert before <= updated_at <= after
 
@@ -419,18 +484,23 @@ def test_market_sources_trigger_refreshes_updated_at_after_other_update(fresh_db
 def test_market_sources_trigger_keeps_explicit_updated_at(fresh_db):
     source_id = _insert_market_source(fresh_db, "2000-01-01 00:00:00")
     fresh_db.execute(
-        "UPDATE market_sources SET source_name = 'Migros', updated_at = '2001-02-03 04:05:06' WHERE id = ?",
+        "UPDATE market_sources SET source_name = 'Migros', updated_at = '2001-02-03 04:05:06' "
+        "WHERE id = ?",
         (source_id,),
     )
-    assert fresh_db.execute("SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)).fetchone() == (
-        "2001-02-03 04:05:06",
-    )
+    assert fresh_db.execute(
+        "SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)
+    ).fetchone() == ("2001-02-03 04:05:06",)
 
 
 def test_market_sources_trigger_does_not_recurse_with_recursive_triggers_on(fresh_db):
     fresh_db.execute("PRAGMA recursive_triggers = ON")
     source_id = _insert_market_source(fresh_db, "2000-01-01 00:00:00")
     for count in range(3):  # same second twice: the value is already current
-        fresh_db.execute("UPDATE market_sources SET error_count = ? WHERE id = ?", (count, source_id))
-    (updated_at,) = fresh_db.execute("SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)).fetchone()
+        fresh_db.execute(
+            "UPDATE market_sources SET error_count = ? WHERE id = ?", (count, source_id)
+        )
+    (updated_at,) = fresh_db.execute(
+        "SELECT updated_at FROM market_sources WHERE id = ?", (source_id,)
+    ).fetchone()
     assert updated_at != "2000-01-01 00:00:00"
