@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -324,7 +325,8 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return 0.0
-    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    # The epsilon keeps 0.95 * 100 (95.00000000000001) at rank 95.
+    rank = max(1, math.ceil(fraction * len(sorted_values) - 1e-9))
     return float(sorted_values[min(rank, len(sorted_values)) - 1])
 
 

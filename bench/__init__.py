@@ -1,0 +1,1 @@
+"""Benchmarks: the cutover load test (driver and locust workload)."""
