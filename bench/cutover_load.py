@@ -159,7 +159,9 @@ def start_server(env: dict[str, str], port: int, workers: int, logdir: Path) -> 
     raise SetupError(f"gunicorn did not answer on port {port} within 60 s; see {logdir / 'gunicorn.log'}")
 
 
-def start_load(env: dict[str, str], port: int, users: int, rate: float, workdir: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
+def start_load(
+    env: dict[str, str], port: int, users: int, rate: float, workdir: Path, seeded: dict[str, Any]
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
     output = workdir / "locust.json"
     stop_file = workdir / "locust.stop"
     for path in (output, stop_file):
@@ -169,8 +171,8 @@ def start_load(env: dict[str, str], port: int, users: int, rate: float, workdir:
         "BENCH_OUTPUT": str(output),
         "BENCH_STOP_FILE": str(stop_file),
         "BENCH_RATE": str(rate),
-        "BENCH_CITIES": ",".join(CITIES),
-        "BENCH_PRODUCTS": ",".join(PRODUCTS),
+        "BENCH_CITIES": json.dumps(seeded["cities"]),
+        "BENCH_PRODUCTS": json.dumps(seeded["products"]),
     }
     log = (workdir / "locust.log").open("wb")
     locust = subprocess.Popen(
@@ -217,24 +219,39 @@ def run_environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def prepare_databases(env: dict[str, str], workdir: Path) -> dict[str, int]:
-    """A fresh legacy file with seed rows; PostgreSQL migrated and emptied. Returns seed row counts."""
+def prepare_databases(env: dict[str, str], workdir: Path, rows: int) -> dict[str, Any]:
+    """A fresh legacy file with seed rows; PostgreSQL migrated and emptied.
+
+    Returns how the file was seeded and the filter values (cities, product keys) it holds.
+    """
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     manage(env, "migrate", "--no-input", "--database", "default")
     manage(env, "flush", "--no-input", "--database", "default")
 
-    from core import legacy
-
     sqlite_path = Path(env["SQLITE_PATH"])
-    legacy.create_legacy_database(sqlite_path)
+    if has_command(env, "make_legacy_db"):
+        manage(env, "make_legacy_db", str(sqlite_path), "--rows", str(rows), "--seed", "1", "--force")
+        seeded: dict[str, Any] = {"by": f"make_legacy_db --rows {rows} --seed 1"}
+    else:
+        from core import legacy
+
+        legacy.create_legacy_database(sqlite_path)
+        seeded = {"by": "bench seed rows", **seed_legacy(sqlite_path)}
     import sqlite3
 
     with sqlite3.connect(sqlite_path) as connection:
         # better-sqlite3 deployments run in WAL mode; without it every write blocks every read.
         connection.execute("PRAGMA journal_mode=WAL")
-    return seed_legacy(sqlite_path)
+    from core.models import Log, MarketPrice, Tender
+
+    seeded["rows"] = {model._meta.db_table: model.objects.using("sqlite").count() for model in (Log, Tender, MarketPrice)}
+    cities = Tender.objects.using("sqlite").exclude(city__in=["", "-"]).exclude(city=None).values_list("city", flat=True).distinct()[:20]
+    products = MarketPrice.objects.using("sqlite").values_list("product_key", flat=True).distinct()[:20]
+    seeded["cities"] = sorted(cities) or CITIES
+    seeded["products"] = sorted(products) or PRODUCTS
+    return seeded
 
 
 def seed_legacy(sqlite_path: Path) -> dict[str, int]:
@@ -412,7 +429,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     django.setup()
 
-    seeded = prepare_databases(env, workdir)
+    seeded = prepare_databases(env, workdir, args.rows)
     steps = SCHEDULE if args.cutover else ()
     if args.cutover and not has_command(env, "cutover"):
         raise SetupError("manage.py cutover is not available; run with --phase-0-only or merge the cutover engine")
@@ -420,7 +437,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server = start_server(env, port, args.workers, workdir)
     locust = None
     try:
-        locust, output, stop_file = start_load(env, port, args.users, args.rate, workdir)
+        locust, output, stop_file = start_load(env, port, args.users, args.rate, workdir, seeded)
         time.sleep(1)
         if locust.poll() is not None:
             raise SetupError(f"locust exited {locust.returncode} at start; see {workdir / 'locust.log'}")
@@ -531,6 +548,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=50, help="locust users (default 50)")
     parser.add_argument("--rate", type=float, default=5.0, help="requests per second per user (default 5)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    parser.add_argument("--rows", type=int, default=20000, help="rows make_legacy_db seeds (default 20000)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench", help="scratch directory, recreated (default var/bench)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="PostgreSQL for the run (default $DATABASE_URL); it is flushed")
     parser.add_argument("--phase-0-only", dest="cutover", action="store_false", help="no phase changes: serve from SQLite only")

@@ -6,7 +6,7 @@ Run by bench/cutover_load.py (headless). Environment:
 * ``BENCH_STOP_FILE``: when this file appears the run stops gracefully (users finish their task),
   so the driver decides how long the load lasts while it moves the cutover through its phases.
 * ``BENCH_RATE``: requests per second per user (default 4).
-* ``BENCH_CITIES`` / ``BENCH_PRODUCTS``: comma-separated filter values that exist in the seed data.
+* ``BENCH_CITIES`` / ``BENCH_PRODUCTS``: JSON lists of filter values that exist in the seed data.
 
 A request counts as failed when its status is not the one the API promises for it; a read of a row
 this user wrote and saw acknowledged must succeed, so a lost or late write shows up as a failure.
@@ -21,6 +21,7 @@ import random
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import gevent
 from locust import constant_throughput, events, task
@@ -29,8 +30,8 @@ from locust.contrib.fasthttp import FastHttpUser
 READ = "read"
 WRITE = "write"
 
-CITIES = os.environ.get("BENCH_CITIES", "Ankara,İstanbul,İzmir,Bursa,Antalya").split(",")
-PRODUCTS = os.environ.get("BENCH_PRODUCTS", "tavuk-gogus,pirinc,mercimek,zeytinyagi,domates").split(",")
+CITIES: list[str] = json.loads(os.environ.get("BENCH_CITIES", '["Ankara", "İstanbul", "İzmir"]'))
+PRODUCTS: list[str] = json.loads(os.environ.get("BENCH_PRODUCTS", '["tavuk-gogus", "pirinc", "mercimek"]'))
 LEVELS = ["info", "success", "warn", "error"]
 STATUSES = ["queued", "processing", "extracting", "ready", "completed"]
 
@@ -108,11 +109,13 @@ class ApiClient(FastHttpUser):
 
     @task(3)
     def list_tenders(self) -> None:
-        self.call(READ, "GET", f"/api/tenders?city={random.choice(CITIES)}&status=active&limit=20", 200, "GET /api/tenders")
+        query = urlencode({"city": random.choice(CITIES), "status": "active", "limit": 20})
+        self.call(READ, "GET", f"/api/tenders?{query}", 200, "GET /api/tenders")
 
     @task(3)
     def list_market_prices(self) -> None:
-        self.call(READ, "GET", f"/api/market-prices?product_key={random.choice(PRODUCTS)}&limit=30", 200, "GET /api/market-prices")
+        query = urlencode({"product_key": random.choice(PRODUCTS), "limit": 30})
+        self.call(READ, "GET", f"/api/market-prices?{query}", 200, "GET /api/market-prices")
 
     @task(2)
     def list_logs(self) -> None:
