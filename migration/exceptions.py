@@ -28,3 +28,29 @@ class ConversionError(MigrationError):
             "value": repr(self.value),
             "reason": self.reason,
         }
+
+
+class BackupError(MigrationError):
+    """The source could not be backed up, or the backup failed its integrity check."""
+
+
+class CopyError(MigrationError):
+    """The backfill cannot start or continue; the message says why and what to do."""
+
+
+class RejectLimitExceeded(CopyError):
+    """More source rows were rejected than ``--max-rejects`` allows; names the first one beyond it."""
+
+    def __init__(self, record: dict[str, Any], limit: int) -> None:
+        self.record = record
+        self.limit = limit
+        self.message = (
+            f"{record['table']} pk={record['pk']} column {record['column'] or '-'}: value {record['value']}: "
+            f"{record['reason']}. More than {limit} rejected row(s); fix the source row or rerun with "
+            f"a higher --max-rejects (rejected rows are listed in the rejects file)."
+        )
+        # args rebuild the error when it crosses a process boundary (pickling).
+        super().__init__(record, limit)
+
+    def __str__(self) -> str:
+        return self.message

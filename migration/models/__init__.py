@@ -1,4 +1,5 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
+from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
 from migration.models.tombstone import Tombstone
 
-__all__ = ["Tombstone"]
+__all__ = ["BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "Tombstone"]
