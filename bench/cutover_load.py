@@ -137,13 +137,14 @@ def has_command(env: dict[str, str], name: str) -> bool:
     return name in manage(env, "help", "--commands").stdout.split()
 
 
-def start_server(env: dict[str, str], port: int, workers: int, logdir: Path) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int, threads: int, logdir: Path) -> subprocess.Popen[bytes]:
+    """gunicorn on 127.0.0.1:``port``; ``threads`` > 1 selects gthread workers (connections kept alive)."""
     log = (logdir / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         [
             PYTHON, "-m", "gunicorn", "procheff.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--worker-class", "gthread", "--threads", "2",
+            "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
             "--timeout", "60", "--graceful-timeout", "10", "--log-level", "warning",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -425,6 +426,7 @@ def drive(env: dict[str, str], steps: Sequence[Step], phase_seconds: float, work
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     workdir = args.workdir.resolve()
     env = run_environment(args)
     os.environ.update(env)
@@ -438,7 +440,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.cutover and not has_command(env, "cutover"):
         raise SetupError("manage.py cutover is not available; run with --phase-0-only or merge the cutover engine")
     port = free_port()
-    server = start_server(env, port, args.workers, workdir)
+    server = start_server(env, port, args.workers, args.threads, workdir)
     locust = None
     try:
         locust, output, stop_file = start_load(env, port, args.users, args.rate, workdir, seeded)
@@ -487,8 +489,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     requests = record["requests"]
     measured = [w for w in windows if w.label != "warmup"]
     return {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "settings": {"users": args.users, "rate_per_user": args.rate, "workers": args.workers, "phase_seconds": args.phase_seconds},
+        # The machine is shared: the 1-minute load average says how much else was running.
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_before": load_before, "load_after": os.getloadavg()[0]},
+        "settings": {"users": args.users, "rate_per_user": args.rate, "workers": args.workers, "threads": args.threads, "phase_seconds": args.phase_seconds},
         "seeded": seeded,
         "phases": [asdict(s) for s in phase_stats(requests, measured)],
         "changes": [{"label": w.label, "command": w.command, "seconds": round(w.end - w.start, 2), "ok": w.ok, "output": w.output if not w.ok else ""} for w in windows if w.transition],
@@ -514,9 +517,11 @@ def verdict(result: dict[str, Any]) -> dict[str, bool]:
 
 def render(result: dict[str, Any]) -> str:
     lines = [
-        f"machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}; "
+        f"machine: {result['machine']['cpus']} CPUs (1-min load {result['machine']['load_before']:.1f} before, "
+        f"{result['machine']['load_after']:.1f} after), Python {result['machine']['python']}; "
         f"{result['settings']['users']} users x {result['settings']['rate_per_user']} req/s, "
-        f"{result['settings']['workers']} gunicorn workers, {result['settings']['phase_seconds']} s per phase",
+        f"{result['settings']['workers']} gunicorn workers x {result['settings']['threads']} threads, "
+        f"{result['settings']['phase_seconds']} s per phase",
         "",
         f"{'phase':40} {'s':>6} {'req/s':>7} {'errors':>6}  {'read p50/p95/p99 ms':>22}  {'write p50/p95/p99 ms':>22}",
     ]
@@ -558,7 +563,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="load before phase 0 is measured (default 3)")
     parser.add_argument("--users", type=int, default=50, help="locust users (default 50)")
     parser.add_argument("--rate", type=float, default=5.0, help="requests per second per user (default 5)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker; 1 = sync workers (default 2)")
     parser.add_argument("--rows", type=int, default=20000, help="rows make_legacy_db seeds (default 20000)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench", help="scratch directory, recreated (default var/bench)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="PostgreSQL for the run (default $DATABASE_URL); it is flushed")
