@@ -31,7 +31,7 @@ class ConversionError(MigrationError):
 
 
 class BackupError(MigrationError):
-    """The source could not be backed up, or the backup failed its integrity check."""
+    """A backup failed or failed its integrity check (before a copy or a phase change); nothing was changed."""
 
 
 class CopyError(MigrationError):
@@ -54,3 +54,18 @@ class RejectLimitExceeded(CopyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidTransition(MigrationError):
+    """A phase change that does not exist (e.g. advancing past phase 4, lowering the percent forward)."""
+
+
+class GateRefused(MigrationError):
+    """A forward phase change refused by one or more gates; ``results`` lists every gate."""
+
+    def __init__(self, before: Any, after: Any, results: list[Any]) -> None:
+        self.before = before
+        self.after = after
+        self.results = results
+        failed = "; ".join(f"{g.name}: {g.detail}" for g in results if not g.ok)
+        super().__init__(f"cannot move from {before} to {after}: {failed}. Fix these, or use --force.")

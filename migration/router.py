@@ -1,19 +1,25 @@
-"""Database router: decides, for the migrated apps only, which alias reads, writes and migrates."""
+"""Database router: for the migrated apps only, asks the phase where reads, writes and migrations go."""
 from __future__ import annotations
 
 from typing import Any
 
-from migration import conf
+from migration import conf, dualwrite, phase
 
 
 class CutoverRouter:
     """Route the migrated apps; return None for every other app so Django's default applies."""
 
     def db_for_read(self, model: type, **hints: Any) -> str | None:
-        return None
+        """Reads follow the phase and the read flag (see migration.phase.read_alias)."""
+        if not conf.is_migrated(model._meta.app_label):
+            return None
+        return phase.read_alias(model)
 
     def db_for_write(self, model: type, **hints: Any) -> str | None:
-        return None
+        """Writes go to the primary of the phase."""
+        if not conf.is_migrated(model._meta.app_label):
+            return None
+        return phase.primary_alias()
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
         if conf.is_migrated(obj1._meta.app_label) and conf.is_migrated(obj2._meta.app_label):
@@ -21,9 +27,9 @@ class CutoverRouter:
         return None
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
-        """The legacy file is never created or altered by Django; PostgreSQL gets the typed schema."""
+        """The legacy tables are never created on SQLite; the outbox table exists on both databases."""
         if conf.is_migrated(app_label):
             return db == conf.target_alias()
         if db == conf.source_alias():
-            return False
+            return dualwrite.is_outbox(app_label, model_name)
         return None

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "waffle.middleware.WaffleMiddleware",
+    "migration.middleware.CutoverReadMiddleware",
 ]
 
 ROOT_URLCONF = "procheff.urls"
@@ -88,7 +89,9 @@ SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "procheff.db"))
 DATABASES["sqlite"] = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": str(SQLITE_PATH),
-    "OPTIONS": {"timeout": 30, "init_command": "PRAGMA busy_timeout=30000"},
+    # IMMEDIATE: a mirrored update reads the affected pks, then writes, in one transaction; a
+    # deferred transaction could not upgrade its lock and would fail with "database is locked".
+    "OPTIONS": {"timeout": 30, "init_command": "PRAGMA busy_timeout=30000", "transaction_mode": "IMMEDIATE"},
     "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
 }
 

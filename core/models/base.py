@@ -6,11 +6,17 @@ from typing import Any
 from django.db import models
 from django.db.models.expressions import RawSQL
 
+from migration.dualwrite import MirroredModel
 
-class LegacyModel(models.Model):
-    """A model whose table, columns and constraints are those of the legacy SQLite database."""
 
-    class Meta:
+class LegacyModel(MirroredModel):
+    """A model whose table, columns and constraints are those of the legacy SQLite database.
+
+    Its writes are mirrored by the cutover engine (``objects`` is the mirrored manager); a custom
+    manager must wrap its QuerySet with ``migration.dualwrite.mirrored_manager``.
+    """
+
+    class Meta(MirroredModel.Meta):
         abstract = True
 
 

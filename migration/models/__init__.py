@@ -1,5 +1,16 @@
 """Bookkeeping tables of the cutover engine, one module per concern."""
 from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
+from migration.models.cutover import LatencySample, OutboxRecord, PhaseChange, ShadowMismatch
 from migration.models.tombstone import Tombstone
 
-__all__ = ["BackupRecord", "CopyCheckpoint", "CopyReject", "CopyRun", "Tombstone"]
+__all__ = [
+    "BackupRecord",
+    "CopyCheckpoint",
+    "CopyReject",
+    "CopyRun",
+    "LatencySample",
+    "OutboxRecord",
+    "PhaseChange",
+    "ShadowMismatch",
+    "Tombstone",
+]

@@ -1,0 +1,573 @@
+"""Dual writes: every ORM write of a migrated model leaves an outbox record, and is mirrored after commit.
+
+How a write travels (phases 1-3):
+
+1. The write runs on the primary inside ``transaction.atomic(using=primary)``; an
+   :class:`~migration.models.OutboxRecord` (model, pk, operation) is inserted in the same
+   transaction, on the primary. Both commit or neither does.
+2. ``transaction.on_commit`` applies the mirror: the current primary row is re-read by pk and
+   upserted into the secondary (``save_base(raw=True)``), or deleted there when it no longer exists.
+   Re-reading makes the apply idempotent and independent of order and duplicates.
+3. A failed apply leaves the record pending with its error and attempt count, logged at ERROR. The
+   user's write has already committed and never sees the failure. Pending records are retried
+   opportunistically after later commits (with backoff) and by ``./manage.py replay_outbox``.
+
+Write paths covered: ``Model.save()`` (so ``create``, ``get_or_create``, ``update_or_create`` and
+related-manager ``create``), ``Model.delete()`` and ``QuerySet.delete()`` including cascades (a
+``post_delete`` receiver, run inside the collector's transaction), ``QuerySet.update()`` (and so
+``bulk_update`` and related-manager ``add``/``remove``/``clear``), and ``bulk_create``.
+Raw SQL is not mirrored: call :func:`mark_dirty` for the rows it touched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    models,
+    router,
+    transaction,
+)
+from django.utils import timezone
+
+from migration import breaker, conf, context, flags
+
+logger = logging.getLogger("migration.dualwrite")
+
+PK_CHUNK = 500
+DRAIN_INTERVAL_SECONDS = 10.0  # how often, at most, a process retries old pending records
+DRAIN_BATCH = 100
+DRAIN_MIN_AGE_SECONDS = 5.0  # leave young records to the on_commit apply of their own transaction
+MAX_BACKOFF_SECONDS = 300
+PENDING_MEMO_SECONDS = 1.0
+
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
+# --- Which databases take part -------------------------------------------------------------
+
+
+def active_pair() -> tuple[str, str] | None:
+    """(primary, secondary) while writes are mirrored, else None."""
+    from migration import phase
+
+    secondary = phase.secondary_alias()
+    if secondary is None:
+        return None
+    return phase.primary_alias(), secondary
+
+
+def other_alias(alias: str) -> str:
+    """The other side of the move."""
+    return conf.target_alias() if alias == conf.source_alias() else conf.source_alias()
+
+
+def configured_aliases() -> list[str]:
+    """The aliases holding an outbox: source (while configured) and target."""
+    aliases = [conf.source_alias(), conf.target_alias()]
+    return [a for a in aliases if a in settings.DATABASES]
+
+
+def _mirroring_into(using: str) -> bool:
+    pair = active_pair()
+    return pair is not None and using == pair[0]
+
+
+# --- The mirrored model, queryset and manager -----------------------------------------------
+
+
+class MirroredQuerySetMixin:
+    """QuerySet behaviour of migrated models: mirrored writes, read fallback and shadow reads.
+
+    Mix it in front of any QuerySet subclass: ``class Q(MirroredQuerySetMixin, MyQuerySet)``.
+    """
+
+    model: type[models.Model]
+    _db: str | None
+    _for_write: bool
+    _result_cache: list[Any] | None
+
+    def _write_alias(self) -> str:
+        self._for_write = True
+        return self.db  # type: ignore[attr-defined,no-any-return]
+
+    def update(self, **kwargs: Any) -> int:
+        using = self._write_alias()
+        if not _mirroring_into(using):
+            return super().update(**kwargs)  # type: ignore[misc,no-any-return]
+        with transaction.atomic(using=using):
+            # The pks are taken first, inside the same transaction, so the outbox names exactly the
+            # rows this update changed; the update is narrowed to them.
+            pks = list(self.values_list("pk", flat=True))  # type: ignore[attr-defined]
+            rows = 0
+            for start in range(0, len(pks), PK_CHUNK):
+                chunk = self.filter(pk__in=pks[start:start + PK_CHUNK])  # type: ignore[attr-defined]
+                rows += models.QuerySet.update(chunk, **kwargs)
+            enqueue(self.model, pks, using)
+        return rows
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
+        using = self._write_alias()
+        if not _mirroring_into(using):
+            return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        with transaction.atomic(using=using):
+            created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
+            pks = [obj.pk for obj in created if obj.pk is not None]
+            unnamed = len(created) - len(pks)
+            if unnamed:
+                logger.error(
+                    "bulk_create of %s on %s returned %d rows without a primary key; they are not "
+                    "mirrored: call migration.dualwrite.mark_dirty(model, pks) for them",
+                    self.model._meta.label, using, unnamed,
+                )
+            enqueue(self.model, pks, using)
+        return created  # type: ignore[no-any-return]
+
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is not None or self._db is not None or self._for_write:
+            super()._fetch_all()  # type: ignore[misc]
+            return
+        alias = self.db  # type: ignore[attr-defined]
+        started = time.perf_counter()
+        self._read_with_fallback(alias, lambda qs: super(MirroredQuerySetMixin, qs)._fetch_all())
+        if self._db is None and flags.shadow_read_sampled():
+            from migration import shadow
+
+            shadow.compare(self, alias, (time.perf_counter() - started) * 1000)
+
+    def count(self) -> int:
+        if self._result_cache is not None or self._db is not None:
+            return super().count()  # type: ignore[misc,no-any-return]
+        return self._read_with_fallback(  # type: ignore[no-any-return]
+            self.db, lambda qs: super(MirroredQuerySetMixin, qs).count()  # type: ignore[attr-defined]
+        )
+
+    def exists(self) -> bool:
+        if self._result_cache is not None or self._db is not None:
+            return super().exists()  # type: ignore[misc,no-any-return]
+        return self._read_with_fallback(  # type: ignore[no-any-return]
+            self.db, lambda qs: super(MirroredQuerySetMixin, qs).exists()  # type: ignore[attr-defined]
+        )
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if self._db is not None:
+            return super().aggregate(*args, **kwargs)  # type: ignore[misc,no-any-return]
+        return self._read_with_fallback(  # type: ignore[no-any-return]
+            self.db,  # type: ignore[attr-defined]
+            lambda qs: super(MirroredQuerySetMixin, qs).aggregate(*args, **kwargs),  # type: ignore[misc]
+        )
+
+    def _read_with_fallback(self, alias: str, read: Callable[[Any], Any]) -> Any:
+        """Run a read routed to ``alias``; if that is the secondary and it is down, read the primary."""
+        from migration import phase
+
+        try:
+            return read(self)
+        except CONNECTION_ERRORS as exc:
+            primary = phase.primary_alias()
+            if alias == primary or connections[alias].in_atomic_block:
+                raise
+            breaker.trip(alias)
+            logger.warning("read of %s on %s failed (%s); reading %s", self.model._meta.label, alias, exc, primary)
+            self._db = primary
+            return read(self)
+
+
+class MirroredQuerySet(MirroredQuerySetMixin, models.QuerySet):  # type: ignore[misc]
+    """The QuerySet of migrated models."""
+
+
+class MirroredManager(models.Manager.from_queryset(MirroredQuerySet)):  # type: ignore[misc]
+    """The default and base manager of migrated models."""
+
+
+def mirrored_manager(queryset_class: type[models.QuerySet]) -> models.Manager:
+    """A mirrored manager over ``queryset_class`` (a plain QuerySet subclass), for composition."""
+    if issubclass(queryset_class, MirroredQuerySetMixin):
+        return models.Manager.from_queryset(queryset_class)()
+    combined = type(f"Mirrored{queryset_class.__name__}", (MirroredQuerySetMixin, queryset_class), {})
+    return models.Manager.from_queryset(combined)()
+
+
+class MirroredModel(models.Model):
+    """Abstract base of migrated models: ``save()`` writes its outbox record in the same transaction."""
+
+    objects = MirroredManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if not _mirroring_into(using):
+            super().save(*args, **kwargs)
+            return
+        kwargs["using"] = using
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            enqueue(type(self), [self.pk], using)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+
+def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    """Record a deleted row (direct or cascaded); runs inside the deleting transaction."""
+    if _mirroring_into(using):
+        enqueue(sender, [instance.pk], using, OperationKind.DELETE)
+
+
+def connect_signals() -> None:
+    """Connect the delete receiver to every migrated model (not globally: that would slow all deletes)."""
+    from django.db.models.signals import post_delete
+
+    from migration import inventory
+
+    for model in inventory.migrated_models():
+        post_delete.connect(
+            on_post_delete, sender=model, weak=False, dispatch_uid=f"migration.dualwrite:{model._meta.label}"
+        )
+
+
+# --- The outbox -------------------------------------------------------------------------------
+
+
+class OperationKind:
+    """Operation names of outbox records (mirrors OutboxRecord.Operation without importing models)."""
+
+    SAVE = "save"
+    DELETE = "delete"
+    DIRTY = "dirty"
+
+
+def _outbox() -> Any:
+    from migration.models import OutboxRecord
+
+    return OutboxRecord
+
+
+def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation: str = OperationKind.SAVE) -> None:
+    """Insert outbox records on ``using`` (inside the caller's transaction) and mirror them after commit."""
+    if not pks:
+        return
+    label = model._meta.label
+    record_model = _outbox()
+    records = [record_model(model_label=label, pk_value=str(pk), operation=operation) for pk in pks]
+    record_model.objects.using(using).bulk_create(records)
+    context.note_write(label)
+    _pending.note(using, label)
+    jobs = [(r.pk, label, r.pk_value) for r in records]
+    transaction.on_commit(partial(_after_commit, using, jobs), using=using, robust=True)
+
+
+def mark_dirty(model: type[models.Model], pks: Iterable[Any], using: str | None = None) -> int:
+    """Queue rows changed behind the ORM's back (raw SQL) for mirroring; returns the records written.
+
+    ``using`` is the database the rows were changed on (default: the current primary). Nothing is
+    recorded while writes are not mirrored (phases 0 and 4): the backfill copies, or nothing needs to.
+    """
+    pair = active_pair()
+    if pair is None:
+        return 0
+    using = using or pair[0]
+    pk_list = list(pks)
+    with transaction.atomic(using=using):
+        enqueue(model, pk_list, using, OperationKind.DIRTY)
+    return len(pk_list)
+
+
+def pending_pks(model: type[models.Model]) -> set[str]:
+    """Primary keys (as text) of ``model`` with a pending outbox record on either database."""
+    found: set[str] = set()
+    for alias in configured_aliases():
+        try:
+            found.update(
+                _outbox().objects.using(alias).filter(model_label=model._meta.label)
+                .values_list("pk_value", flat=True)
+            )
+        except DatabaseError as exc:
+            logger.warning("outbox on %s unreadable: %s", alias, exc)
+    return found
+
+
+def outbox_depth_by_alias() -> dict[str, int | None]:
+    """Pending records per database; None where the database cannot be read."""
+    depth: dict[str, int | None] = {}
+    for alias in configured_aliases():
+        try:
+            depth[alias] = _outbox().objects.using(alias).count()
+        except DatabaseError:
+            depth[alias] = None
+    return depth
+
+
+def outbox_depth() -> int:
+    """Pending records on both databases (an unreadable side counts as 0; see outbox_depth_by_alias)."""
+    return sum(n or 0 for n in outbox_depth_by_alias().values())
+
+
+def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
+    """Age in seconds of the oldest pending record on either side, or None when the outbox is empty."""
+    now = now or timezone.now()
+    oldest: dt.datetime | None = None
+    for alias in configured_aliases():
+        try:
+            first = _outbox().objects.using(alias).order_by("created_at").values_list("created_at", flat=True).first()
+        except DatabaseError:
+            continue
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
+    return None if oldest is None else (now - oldest).total_seconds()
+
+
+class _PendingModels:
+    """Which models have pending records on the primary: read-your-writes across requests.
+
+    Refreshed from the outbox at most every PENDING_MEMO_SECONDS per process, and updated at once
+    by this process's own writes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at = 0.0
+        self._alias = ""
+        self._labels: set[str] = set()
+
+    def note(self, alias: str, label: str) -> None:
+        with self._lock:
+            if alias == self._alias:
+                self._labels.add(label)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._at, self._alias, self._labels = 0.0, "", set()
+
+    def has(self, alias: str, label: str) -> bool:
+        now = time.monotonic()
+        if alias != self._alias or now - self._at >= PENDING_MEMO_SECONDS:
+            try:
+                labels = set(_outbox().objects.using(alias).values_list("model_label", flat=True).distinct())
+            except DatabaseError:
+                labels = set(self._labels) if alias == self._alias else set()
+            with self._lock:
+                self._at, self._alias, self._labels = now, alias, labels
+        return label in self._labels
+
+
+_pending = _PendingModels()
+
+
+def has_pending(model: type[models.Model], primary: str) -> bool:
+    """True when ``model`` has pending outbox records on ``primary`` (memoised ≤ 1 s)."""
+    return _pending.has(primary, model._meta.label)
+
+
+# --- Applying records ---------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyResult:
+    """What one apply pass did, per source alias."""
+
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _after_commit(source: str, jobs: list[tuple[int, str, str]]) -> None:
+    """Mirror the records one transaction just committed, then maybe retry older ones."""
+    try:
+        apply_jobs(source, jobs)
+        maybe_drain(source)
+        from migration import metrics
+
+        metrics.maybe_flush()
+    except Exception:  # a mirror must never fail the user's write  # noqa: BLE001
+        logger.exception("mirroring after commit on %s failed", source)
+
+
+def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_breaker: bool = True) -> ApplyResult:
+    """Apply (record id, model label, pk) jobs from ``source`` to the other database."""
+    result = ApplyResult()
+    target = other_alias(source)
+    if target not in settings.DATABASES:
+        result.skipped = len(jobs)
+        return result
+    if honour_breaker and not breaker.allows(target):
+        result.skipped = len(jobs)
+        return result
+    done: list[int] = []
+    for index, (record_id, label, pk_value) in enumerate(jobs):
+        try:
+            _apply_row(source, target, label, pk_value)
+        except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
+            result.failed += 1
+            result.errors.append(f"{label} pk={pk_value}: {exc}")
+            _record_failure(source, target, record_id, label, pk_value, exc)
+            if isinstance(exc, CONNECTION_ERRORS):
+                breaker.trip(target)
+                result.skipped += len(jobs) - index - 1
+                break
+        else:
+            done.append(record_id)
+            result.applied += 1
+    if done:
+        breaker.reset(target)
+        for start in range(0, len(done), PK_CHUNK):
+            _outbox().objects.using(source).filter(pk__in=done[start:start + PK_CHUNK]).delete()
+    return result
+
+
+def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
+    """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone)."""
+    model = apps.get_model(label)
+    pk = model._meta.pk.to_python(pk_value)
+    manager = model._base_manager
+    current = manager.using(source).filter(pk=pk).first()
+    with transaction.atomic(using=target):
+        if current is None:
+            manager.using(target).filter(pk=pk).delete()
+            if target == conf.target_alias():
+                _record_tombstone(model, pk_value, target)
+        else:
+            # raw=True: no pre_save (auto_now stays as stored), no parents, plain UPDATE-else-INSERT;
+            # values are converted for the target connection by the fields themselves.
+            current.save_base(raw=True, using=target)
+
+
+def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> None:
+    """Remember a deleted row so a backfill does not bring it back."""
+    from migration.models import Tombstone
+
+    Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
+
+
+def _record_failure(source: str, target: str, record_id: int, label: str, pk_value: str, exc: Exception) -> None:
+    logger.error(
+        "mirror failed: model=%s pk=%s from=%s to=%s error=%s: %s",
+        label, pk_value, source, target, type(exc).__name__, exc,
+    )
+    if not connections[target].in_atomic_block:
+        connections[target].close_if_unusable_or_obsolete()
+    try:
+        record_model = _outbox()
+        record = record_model.objects.using(source).filter(pk=record_id).first()
+        if record is None:
+            return
+        now = timezone.now()
+        record.attempts += 1
+        record.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        record.last_attempt_at = now
+        record.next_attempt_at = now + dt.timedelta(seconds=min(2 ** record.attempts, MAX_BACKOFF_SECONDS))
+        record.save(using=source, update_fields=["attempts", "last_error", "last_attempt_at", "next_attempt_at"])
+    except DatabaseError:
+        logger.exception("could not record the mirror failure of %s pk=%s on %s", label, pk_value, source)
+
+
+_drain_lock = threading.Lock()
+_last_drain: dict[str, float] = {}
+
+
+def maybe_drain(source: str) -> None:
+    """Retry a few due pending records of ``source``, at most every DRAIN_INTERVAL_SECONDS."""
+    now = time.monotonic()
+    with _drain_lock:
+        if now - _last_drain.get(source, 0.0) < DRAIN_INTERVAL_SECONDS:
+            return
+        _last_drain[source] = now
+    wall = timezone.now()
+    due = (
+        _outbox().objects.using(source)
+        .filter(created_at__lte=wall - dt.timedelta(seconds=DRAIN_MIN_AGE_SECONDS))
+        .filter(models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=wall))
+        .order_by("pk")
+        .values_list("pk", "model_label", "pk_value")[:DRAIN_BATCH]
+    )
+    jobs = list(due)
+    if jobs:
+        apply_jobs(source, jobs)
+
+
+@dataclass
+class ReplayResult:
+    """What ``replay`` did: per source alias, applied and failed records, and what is left."""
+
+    by_alias: dict[str, ApplyResult] = field(default_factory=dict)
+    remaining: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def applied(self) -> int:
+        return sum(r.applied for r in self.by_alias.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.by_alias.values())
+
+    @property
+    def clean(self) -> bool:
+        return self.failed == 0 and not any(self.remaining.values())
+
+
+def replay(
+    *,
+    batch_size: int = 500,
+    progress: Callable[[str, ApplyResult], None] | None = None,
+) -> ReplayResult:
+    """Apply every pending record on both databases, ignoring backoff and the breaker.
+
+    The side that is not the current primary goes first: its records are older than the
+    primary's (they predate the last phase change), so the primary's newer rows win.
+    """
+    from migration import phase
+
+    primary = phase.primary_alias()
+    aliases = sorted(configured_aliases(), key=lambda alias: alias == primary)
+    result = ReplayResult()
+    if len(aliases) < 2:
+        result.remaining = outbox_depth_by_alias()
+        return result
+    for source in aliases:
+        outcome = result.by_alias.setdefault(source, ApplyResult())
+        last_pk = 0
+        while True:
+            batch = list(
+                _outbox().objects.using(source).filter(pk__gt=last_pk).order_by("pk")
+                .values_list("pk", "model_label", "pk_value")[:batch_size]
+            )
+            if not batch:
+                break
+            last_pk = batch[-1][0]
+            step = apply_jobs(source, batch, honour_breaker=False)
+            outcome.applied += step.applied
+            outcome.failed += step.failed
+            outcome.skipped += step.skipped
+            outcome.errors.extend(step.errors)
+            if progress is not None:
+                progress(source, step)
+            if step.skipped:  # the other side is down: stop hammering it
+                break
+    result.remaining = outbox_depth_by_alias()
+    _pending.forget()
+    return result
+
+
+def is_outbox(app_label: str, model_name: str | None) -> bool:
+    """True for the outbox table, the one engine table that also lives in the SQLite file."""
+    return app_label == "migration" and model_name == "outboxrecord"

@@ -1,0 +1,307 @@
+"""The only module that names the cutover's waffle switches, flag and sample; typed predicates over them.
+
+Every predicate reads one snapshot of all of them. The snapshot comes from waffle (its shared cache,
+then the database), is memoised in this process for at most :data:`MEMO_SECONDS`, and survives
+PostgreSQL being down: on a database error the last known snapshot is used (kept in this process and
+in the cache under its own key, without expiry).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.http import HttpRequest
+
+from migration import breaker, context
+
+logger = logging.getLogger("migration.flags")
+
+SWITCH_DUAL_WRITE = "cutover_dual_write"
+FLAG_READ_POSTGRES = "cutover_read_postgres"
+SWITCH_BACKGROUND_READS_POSTGRES = "cutover_background_reads_postgres"
+SWITCH_POSTGRES_PRIMARY = "cutover_postgres_primary"
+SWITCH_FINALIZED = "cutover_finalized"
+SWITCH_SHADOW_READS = "cutover_shadow_reads"
+SAMPLE_SHADOW_READS = "cutover_shadow_read_sample"
+
+SWITCHES = (
+    SWITCH_DUAL_WRITE,
+    SWITCH_BACKGROUND_READS_POSTGRES,
+    SWITCH_POSTGRES_PRIMARY,
+    SWITCH_FINALIZED,
+    SWITCH_SHADOW_READS,
+)
+ALL_NAMES = (*SWITCHES, FLAG_READ_POSTGRES, SAMPLE_SHADOW_READS)
+
+# The read rollout's per-browser bucket cookie (one year); the bucket is derived from it, so raising
+# the percent only ever adds browsers to PostgreSQL and lowering it only removes the newest ones.
+BUCKET_COOKIE = "cutover_bucket"
+BUCKET_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+MEMO_SECONDS = 1.0
+LAST_KNOWN_KEY = "migration:flags:last-known"
+
+
+@dataclass(frozen=True)
+class FlagState:
+    """One reading of every cutover switch and flag."""
+
+    dual_write: bool = False
+    read_percent: float = 0.0
+    background_reads_postgres: bool = False
+    postgres_primary: bool = False
+    finalized: bool = False
+    shadow_reads: bool = False
+    shadow_percent: float = 0.0
+    stale: bool = False  # True when read from the last known value because the database failed
+
+
+_lock = threading.Lock()
+_memo: tuple[float, FlagState] | None = None
+_last_known: FlagState | None = None
+
+
+def forget() -> None:
+    """Drop the in-process memo so the next predicate reads waffle again (tests, flag changes)."""
+    global _memo
+    with _lock:
+        _memo = None
+
+
+def state() -> FlagState:
+    """The current snapshot (memoised for at most MEMO_SECONDS)."""
+    global _memo
+    now = time.monotonic()
+    memo = _memo
+    if memo is not None and now - memo[0] < MEMO_SECONDS:
+        return memo[1]
+    fresh = _read()
+    with _lock:
+        _memo = (now, fresh)
+    return fresh
+
+
+def _read() -> FlagState:
+    global _last_known
+    if not breaker.allows(DEFAULT_DB_ALIAS):
+        return _fallback()
+    try:
+        fresh = _read_waffle()
+    except DatabaseError as exc:
+        breaker.trip(DEFAULT_DB_ALIAS)
+        logger.warning("cutover flags unreadable (%s); using the last known values", exc)
+        return _fallback()
+    if fresh != _last_known:
+        _last_known = fresh
+        try:
+            cache.set(LAST_KNOWN_KEY, asdict(fresh), timeout=None)
+        except Exception:  # a broken cache must not break routing  # noqa: BLE001
+            logger.warning("could not store the last known cutover flags in the cache", exc_info=True)
+    return fresh
+
+
+def _fallback() -> FlagState:
+    if _last_known is not None:
+        return FlagState(**{**asdict(_last_known), "stale": True})
+    try:
+        stored = cache.get(LAST_KNOWN_KEY)
+    except Exception:  # noqa: BLE001
+        stored = None
+    if stored:
+        return FlagState(**{**stored, "stale": True})
+    return FlagState(stale=True)
+
+
+def _read_waffle() -> FlagState:
+    from waffle import get_waffle_flag_model, get_waffle_sample_model, get_waffle_switch_model
+
+    switch_model = get_waffle_switch_model()
+    switches = {name: bool(switch_model.get(name).is_active()) for name in SWITCHES}
+    flag = get_waffle_flag_model().get(FLAG_READ_POSTGRES)
+    sample = get_waffle_sample_model().get(SAMPLE_SHADOW_READS)
+    return FlagState(
+        dual_write=switches[SWITCH_DUAL_WRITE],
+        read_percent=_flag_percent(flag),
+        background_reads_postgres=switches[SWITCH_BACKGROUND_READS_POSTGRES],
+        postgres_primary=switches[SWITCH_POSTGRES_PRIMARY],
+        finalized=switches[SWITCH_FINALIZED],
+        shadow_reads=switches[SWITCH_SHADOW_READS],
+        shadow_percent=float(sample.percent) if sample.pk and sample.percent is not None else 0.0,
+    )
+
+
+def _flag_percent(flag: Any) -> float:
+    """The rollout percent a waffle Flag stands for: Everyone=Yes is 100, Everyone=No is 0."""
+    if not flag.pk or flag.everyone is False:
+        return 0.0
+    if flag.everyone is True:
+        return 100.0
+    return float(flag.percent or 0)
+
+
+# --- Typed predicates -------------------------------------------------------------------------
+
+
+def dual_write_enabled() -> bool:
+    """Writes of migrated models are mirrored to the secondary database (phases 1-3)."""
+    return state().dual_write
+
+
+def read_rollout_percent() -> float:
+    """Percent of requests (browsers) reading from PostgreSQL in the read rollout."""
+    return state().read_percent
+
+
+def background_reads_from_postgres() -> bool:
+    """Outside requests (commands, jobs) the read rollout reads PostgreSQL."""
+    return state().background_reads_postgres
+
+
+def postgres_primary() -> bool:
+    """PostgreSQL takes the writes first; SQLite is the mirror (phase 3)."""
+    return state().postgres_primary
+
+
+def finalized() -> bool:
+    """Mirroring has stopped; SQLite is archived (phase 4)."""
+    return state().finalized
+
+
+def shadow_reads_enabled() -> bool:
+    """Sampled reads are repeated on the other database and compared."""
+    return state().shadow_reads
+
+
+def shadow_read_sampled() -> bool:
+    """Draw once: should this read be shadowed?"""
+    snapshot = state()
+    if not snapshot.shadow_reads or snapshot.shadow_percent <= 0:
+        return False
+    return secrets.randbelow(10000) < snapshot.shadow_percent * 100
+
+
+def reads_from_postgres() -> bool:
+    """The read-rollout decision for the running code: the request's, or the background switch."""
+    routing = context.current()
+    if routing is not None:
+        return routing.reads_postgres
+    return background_reads_from_postgres()
+
+
+def bucket_of(token: str) -> float:
+    """A stable position in [0, 100) for a bucket cookie value."""
+    digest = hashlib.sha256(f"{FLAG_READ_POSTGRES}:{token}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1000 / 10
+
+
+def request_reads_from_postgres(request: HttpRequest) -> tuple[bool, str | None]:
+    """Evaluate the read flag once for ``request``: (reads PostgreSQL, new bucket cookie or None).
+
+    The choice is sticky per browser: the bucket comes from a cookie set on the first response.
+    """
+    percent = read_rollout_percent()
+    token = request.COOKIES.get(BUCKET_COOKIE)
+    new_token = None
+    if not token:
+        token = new_token = secrets.token_hex(16)
+    if percent >= 100:
+        return True, new_token
+    if percent <= 0:
+        return False, new_token
+    return bucket_of(token) < percent, new_token
+
+
+# --- Writers (used by migration.phase only) --------------------------------------------------
+
+
+def write_state(
+    *,
+    dual_write: bool,
+    read_percent: float,
+    background_reads_postgres: bool,
+    postgres_primary: bool,
+    finalized: bool,
+    using: str = DEFAULT_DB_ALIAS,
+) -> None:
+    """Set every phase switch and the read flag; call inside a transaction on ``using``."""
+    from waffle import get_waffle_flag_model, get_waffle_switch_model
+
+    switch_model = get_waffle_switch_model()
+    wanted = {
+        SWITCH_DUAL_WRITE: dual_write,
+        SWITCH_BACKGROUND_READS_POSTGRES: background_reads_postgres,
+        SWITCH_POSTGRES_PRIMARY: postgres_primary,
+        SWITCH_FINALIZED: finalized,
+    }
+    for name, active in wanted.items():
+        switch, _ = switch_model.objects.using(using).get_or_create(name=name)
+        if switch.active != active:
+            switch.active = active
+            switch.save(using=using)
+        switch.flush()
+    flag, _ = get_waffle_flag_model().objects.using(using).get_or_create(
+        name=FLAG_READ_POSTGRES,
+        defaults={"superusers": False, "note": "Read rollout of the cutover; see docs/runbook.md."},
+    )
+    if read_percent >= 100:
+        everyone, percent = True, None
+    elif read_percent <= 0:
+        everyone, percent = None, None
+    else:
+        everyone, percent = None, Decimal(str(read_percent)).quantize(Decimal("0.1"))
+    if (flag.everyone, flag.percent, flag.superusers) != (everyone, percent, False):
+        flag.everyone, flag.percent, flag.superusers = everyone, percent, False
+        flag.save(using=using)
+    flag.flush()
+    forget()
+
+
+def set_shadow_reads(active: bool, percent: float, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Turn shadow reads on or off and set their sample percent."""
+    from waffle import get_waffle_sample_model, get_waffle_switch_model
+
+    switch, _ = get_waffle_switch_model().objects.using(using).get_or_create(name=SWITCH_SHADOW_READS)
+    switch.active = active
+    switch.save(using=using)
+    switch.flush()
+    sample, _ = get_waffle_sample_model().objects.using(using).get_or_create(
+        name=SAMPLE_SHADOW_READS, defaults={"percent": Decimal("0")}
+    )
+    sample.percent = Decimal(str(percent)).quantize(Decimal("0.1"))
+    sample.save(using=using)
+    sample.flush()
+    forget()
+
+
+def is_cutover_name(name: str) -> bool:
+    """True for a switch, flag or sample this module owns (waffle admin changes are audited)."""
+    return name in ALL_NAMES
+
+
+def read_uncached(using: str = DEFAULT_DB_ALIAS) -> FlagState:
+    """Read every cutover switch and flag straight from the database (bypassing waffle's cache)."""
+    from waffle import get_waffle_flag_model, get_waffle_sample_model, get_waffle_switch_model
+
+    switches = {
+        s.name: s.active
+        for s in get_waffle_switch_model().objects.using(using).filter(name__in=SWITCHES)
+    }
+    flag = get_waffle_flag_model().objects.using(using).filter(name=FLAG_READ_POSTGRES).first()
+    sample = get_waffle_sample_model().objects.using(using).filter(name=SAMPLE_SHADOW_READS).first()
+    return FlagState(
+        dual_write=switches.get(SWITCH_DUAL_WRITE, False),
+        read_percent=_flag_percent(flag) if flag is not None else 0.0,
+        background_reads_postgres=switches.get(SWITCH_BACKGROUND_READS_POSTGRES, False),
+        postgres_primary=switches.get(SWITCH_POSTGRES_PRIMARY, False),
+        finalized=switches.get(SWITCH_FINALIZED, False),
+        shadow_reads=switches.get(SWITCH_SHADOW_READS, False),
+        shadow_percent=float(sample.percent) if sample is not None else 0.0,
+    )

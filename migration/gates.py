@@ -1,0 +1,147 @@
+"""Gates a forward phase change must pass: outbox empty, both databases ready, copy complete, validation clean.
+
+The copy and validation engines are imported lazily: ``migration.copy.progress()`` and
+``migration.validate.latest_run()``. When either is missing, its gate fails and says so; it
+never passes by default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from migration import conf
+
+DEFAULT_VALIDATION_MAX_AGE = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate's verdict, with an actionable detail."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def validation_max_age() -> dt.timedelta:
+    """How old the last clean validation may be (``MIGRATION_VALIDATION_MAX_AGE`` seconds, default 3600)."""
+    seconds = getattr(settings, "MIGRATION_VALIDATION_MAX_AGE", None)
+    return DEFAULT_VALIDATION_MAX_AGE if seconds is None else dt.timedelta(seconds=seconds)
+
+
+def check(before: Any, after: Any) -> list[GateResult]:
+    """Every gate that applies to moving from ``before`` to ``after`` (PhaseState values)."""
+    from migration.phase import Phase
+
+    results = [outbox_empty(), databases_ready()]
+    if after.phase >= Phase.READ_ROLLOUT:
+        results += [copy_complete(), validation_clean_and_recent()]
+    return results
+
+
+def outbox_empty() -> GateResult:
+    """No pending mirror on either database."""
+    from migration import dualwrite
+
+    depth = dualwrite.outbox_depth_by_alias()
+    unreadable = [alias for alias, n in depth.items() if n is None]
+    if unreadable:
+        return GateResult("outbox", False, f"outbox unreadable on {', '.join(unreadable)}: is the database up?")
+    total = sum(n or 0 for n in depth.values())
+    if total:
+        where = ", ".join(f"{alias}: {n}" for alias, n in depth.items() if n)
+        return GateResult("outbox", False, f"{total} pending records ({where}); run ./manage.py replay_outbox")
+    return GateResult("outbox", True, "empty")
+
+
+def databases_ready() -> GateResult:
+    """Both databases answer, and PostgreSQL has every migrated table."""
+    from migration import inventory
+
+    missing_tables: list[str] = []
+    for alias in (conf.source_alias(), conf.target_alias()):
+        if alias not in settings.DATABASES:
+            continue
+        try:
+            connections[alias].ensure_connection()
+        except DatabaseError as exc:
+            return GateResult("databases", False, f"{alias} unreachable: {exc}")
+    try:
+        existing = set(connections[conf.target_alias()].introspection.table_names())
+    except DatabaseError as exc:
+        return GateResult("databases", False, f"{conf.target_alias()} introspection failed: {exc}")
+    missing_tables = [m._meta.db_table for m in inventory.migrated_models() if m._meta.db_table not in existing]
+    if missing_tables:
+        return GateResult(
+            "databases", False,
+            f"{len(missing_tables)} migrated tables missing on {conf.target_alias()} "
+            f"(e.g. {missing_tables[0]}); run ./manage.py migrate",
+        )
+    return GateResult("databases", True, "both reachable, schema present")
+
+
+def copy_complete() -> GateResult:
+    """The backfill has copied every table (``migration.copy.progress()``)."""
+    try:
+        from migration import copy as data_copy
+
+        progress = data_copy.progress
+    except (ImportError, AttributeError):
+        return GateResult(
+            "copy", False,
+            "migration.copy.progress() is not available, so completion of the backfill cannot be "
+            "confirmed; install the copy engine and run ./manage.py migrate_data",
+        )
+    report = progress()
+    complete = _field(report, "complete")
+    if complete is None:
+        return GateResult("copy", False, f"migration.copy.progress() did not report completion: {report!r}")
+    if not complete:
+        return GateResult("copy", False, f"backfill not complete: {report!r}; run ./manage.py migrate_data")
+    return GateResult("copy", True, "complete")
+
+
+def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:
+    """The latest validation run finished clean within validation_max_age()."""
+    try:
+        from migration import validate
+
+        latest_run = validate.latest_run
+    except (ImportError, AttributeError):
+        return GateResult(
+            "validation", False,
+            "migration.validate.latest_run() is not available, so no validation result can be "
+            "checked; install the validation engine and run ./manage.py validate_counts",
+        )
+    run = latest_run()
+    if run is None:
+        return GateResult("validation", False, "no validation run recorded; run ./manage.py validate_counts")
+    finished_at = _field(run, "finished_at")
+    clean = _field(run, "clean")
+    if finished_at is None:
+        return GateResult("validation", False, "the latest validation run has not finished")
+    if not clean:
+        return GateResult("validation", False, f"the latest validation run (finished {finished_at:%Y-%m-%d %H:%M:%S}) found differences")
+    age = (now or timezone.now()) - finished_at
+    if age > validation_max_age():
+        return GateResult(
+            "validation", False,
+            f"the latest clean validation is {age.total_seconds() / 60:.0f} min old "
+            f"(limit {validation_max_age().total_seconds() / 60:.0f}); run ./manage.py validate_counts",
+        )
+    return GateResult("validation", True, f"clean, finished {finished_at:%Y-%m-%d %H:%M:%S}")
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
