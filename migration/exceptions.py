@@ -69,3 +69,20 @@ class GateRefused(MigrationError):
         self.results = results
         failed = "; ".join(f"{g.name}: {g.detail}" for g in results if not g.ok)
         super().__init__(f"cannot move from {before} to {after}: {failed}. Fix these, or use --force.")
+
+
+class UnknownTablesError(MigrationError):
+    """Names given to ``--tables`` that are neither a migrated table nor a model label."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.known = known
+        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        super().__init__(
+            f"unknown table or model: {', '.join(unknown)}; give a table name or app_label.Model "
+            f"of the migrated apps (known tables: {shown})"
+        )
+
+
+class ValidationSetupError(MigrationError):
+    """Validation cannot start: a database alias is missing or the target is not PostgreSQL."""

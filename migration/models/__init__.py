@@ -2,6 +2,7 @@
 from migration.models.copy import BackupRecord, CopyCheckpoint, CopyReject, CopyRun
 from migration.models.cutover import LatencySample, OutboxRecord, PhaseChange, ShadowMismatch
 from migration.models.tombstone import Tombstone
+from migration.models.validation import ValidationRepair, ValidationRun, ValidationTable
 
 __all__ = [
     "BackupRecord",
@@ -13,4 +14,7 @@ __all__ = [
     "PhaseChange",
     "ShadowMismatch",
     "Tombstone",
+    "ValidationRepair",
+    "ValidationRun",
+    "ValidationTable",
 ]

@@ -1,0 +1,161 @@
+"""validate_counts: prove the target holds exactly what the source holds, per table, row and column."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from migration import validate
+from migration.exceptions import MigrationError
+
+
+def _names(values: list[str] | None) -> list[str] | None:
+    """``--tables a b`` and ``--tables a,b`` alike."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare every migrated table on the source (SQLite) and the target (PostgreSQL): counts, and by "
+        "default every row and column. Exit 0 when equal, 1 on differences, 2 on bad invocation."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tables", nargs="+", metavar="NAME",
+                            help="Only these tables or model labels (space- or comma-separated).")
+        parser.add_argument("--source", help="Source database alias (default: MIGRATION_SOURCE_ALIAS).")
+        parser.add_argument("--target", help="Target database alias (default: MIGRATION_TARGET_ALIAS).")
+        parser.add_argument("--counts-only", action="store_true", help="Compare row counts only (quick).")
+        parser.add_argument("--limit", type=int, default=10, metavar="N",
+                            help="Show the first N differences of each kind per table (default 10).")
+        parser.add_argument("--recheck-delay", type=float, default=1.0, metavar="SECONDS",
+                            help="Wait this long before re-checking differences, so rows being written "
+                                 "are reported as in flight (default 1).")
+        parser.add_argument("--repair", action="store_true",
+                            help="Re-copy missing and changed rows from the source, delete extra rows, "
+                                 "reset sequences, then check those rows again.")
+        parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
+                            help="Do not ask before repairing.")
+        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["limit"] < 0 or options["recheck_delay"] < 0:
+            raise CommandError("--limit and --recheck-delay must not be negative", returncode=2)
+        if options["repair"] and options["counts_only"]:
+            raise CommandError("--repair needs row-level validation: drop --counts-only", returncode=2)
+        self.verbosity = options["verbosity"]
+        self.as_json = options["json"]
+        try:
+            report = validate.validate(
+                _names(options["tables"]),
+                source=options["source"],
+                target=options["target"],
+                row_level=not options["counts_only"],
+                limit=options["limit"],
+                recheck_delay=options["recheck_delay"],
+                repair=options["repair"],
+                confirm=self.confirm if options["interactive"] else None,
+                progress=self.progress,
+            )
+        except MigrationError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        if self.as_json:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        elif self.verbosity >= 1:
+            self.render(report)
+        if not report.clean:
+            raise CommandError(
+                f"{report.differences} row difference(s) in "
+                f"{sum(not t.clean for t in report.tables)} table(s); see above, or run with --repair",
+                returncode=1,
+            )
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def progress(self, event: str, data: dict[str, Any]) -> None:
+        if self.as_json:
+            return
+        if event == "table_done" and self.verbosity >= 2:
+            result = data["result"]
+            self.stderr.write(f"  {result.table}: {result.source_count} rows in {result.elapsed:.2f} s")
+        elif event == "segment" and self.verbosity >= 3:
+            self.stderr.write(f"    {data['table']}: segment [{data['lower']!r}, {data['upper']!r}) differs "
+                              f"at depth {data['depth']} ({data['source_rows']} source rows, "
+                              f"{data['target_rows']} target rows)")
+        elif event == "recheck" and self.verbosity >= 2:
+            self.stderr.write(f"  re-checking differences in {data['delay']:g} s")
+        elif event == "repair" and self.verbosity >= 2:
+            self.stderr.write(f"  repairing {data['rows']} row(s) of {data['table']}")
+
+    def confirm(self, report: validate.ValidationReport) -> bool:
+        self.render(report)
+        rows = sum(len(t.missing) + len(t.extra) + len(t.changed) for t in report.tables)
+        answer = input(f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    def render(self, report: validate.ValidationReport) -> None:
+        rows_mode = report.row_level
+        headers = ["table", "source", "target"] + (["missing", "extra", "changed"] if rows_mode else [])
+        lines = []
+        for t in report.tables:
+            cells = [t.table, str(t.source_count), str(t.target_count)]
+            if rows_mode:
+                cells += [str(len(t.missing)), str(len(t.extra)), str(len(t.changed))]
+            lines.append((cells, t.clean))
+        total = ["total", str(report.source_rows), str(report.target_rows)]
+        if rows_mode:
+            total += [str(sum(len(t.missing) for t in report.tables)), str(sum(len(t.extra) for t in report.tables)),
+                      str(sum(len(t.changed) for t in report.tables))]
+        widths = [max(len(row[i]) for row in [headers, total, *(c for c, _ in lines)]) for i in range(len(headers))]
+
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+        self.stdout.write(self.style.MIGRATE_HEADING(fmt(headers)))
+        for cells, clean in lines:
+            mark = self.style.SUCCESS("✓") if clean else self.style.ERROR("✗")
+            self.stdout.write(f"{fmt(cells)}  {mark}")
+        self.stdout.write(fmt(total))
+        for t in report.tables:
+            self.render_details(t, report.limit)
+        state = self.style.SUCCESS("equal") if report.clean else self.style.ERROR("DIFFERENT")
+        flight = sum(len(t.in_flight) for t in report.tables)
+        self.stdout.write(
+            f"{len(report.tables)} table(s), {'row level' if rows_mode else 'counts only'}, "
+            f"{report.elapsed:.2f} s: {state}"
+            + (f"; {flight} row(s) in flight (changing while checked), not counted as differences" if flight else "")
+        )
+
+    def render_details(self, t: validate.TableResult, limit: int) -> None:
+        out = self.stdout.write
+        if not t.source_present and self.verbosity >= 2:
+            out(f"{t.table}: not in the source database (counted as empty)")
+        for kind, pks in (("missing in the target", t.missing), ("extra in the target", t.extra),
+                          ("in flight", t.in_flight)):
+            if pks:
+                shown = ", ".join(repr(p) for p in pks[:limit]) + (", …" if len(pks) > limit else "")
+                out(f"{t.table}: {len(pks)} row(s) {kind}: {shown}")
+        for row in t.changed_rows[:limit]:
+            for c in row.columns:
+                out(f"{t.table} pk={row.pk!r}: {c.column}: source {_short(c.source)} != target {_short(c.target)}")
+        if len(t.changed) > limit:
+            out(f"{t.table}: … {len(t.changed) - limit} more changed row(s) (raise --limit)")
+        for record in t.unreadable[:limit]:
+            out(f"{t.table} pk={record['pk']!r}: {record['column']}: source value {record['value']} cannot be "
+                f"read ({record['reason']}); fix it in the source, then copy the row again")
+        if t.sequence is not None and not t.sequence.ok:
+            out(f"{t.table}: sequence {t.sequence.sequence} would hand out {t.sequence.next_value}, "
+                f"not above max(id) {t.sequence.max_pk}; run with --repair to reset it")
+        if t.repair is not None:
+            r = t.repair
+            verdict = "verified" if r.verified else f"STILL DIFFERENT: {r.unverified[:limit]!r}"
+            out(f"{t.table}: repaired {len(r.inserted)} inserted, {len(r.updated)} updated, {len(r.deleted)} deleted"
+                + (", sequence reset" if r.sequence_reset else "") + f"; {verdict}")

@@ -1,0 +1,884 @@
+"""Counts and row checksums across the source and target databases: find, pinpoint and repair differences.
+
+The row-level check follows data-diff: both sides hash rows into primary-key segments, equal
+segments are skipped, differing segments are split and compared again until single rows are
+left. The target computes hashes in SQL; the source (SQLite, which has no MD5) computes the same
+canonical text in Python from the values the model fields read (:mod:`migration.canonical`).
+Differences are re-checked after a short delay, so rows written while validation runs are
+reported as in flight rather than as differences. Nothing here prints; progress goes through a
+callback.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import decimal
+import struct
+import time
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any
+
+from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
+from psycopg import sql
+
+from migration import canonical, conf, inventory
+from migration.exceptions import ConversionError, UnknownTablesError, ValidationSetupError
+from migration.models import ValidationRepair, ValidationRun, ValidationTable
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+SEGMENT_ROWS = 10_000  # source rows per top-level segment
+FANOUT = 16  # sub-segments per bisection step
+LEAF_ROWS = 64  # at or below this many rows a segment is compared row by row
+FETCH_ROWS = 5_000
+IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
+_READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
+
+
+# --- Results --------------------------------------------------------------------------------
+
+@dataclass
+class ColumnDifference:
+    """One column of a changed row: its name and the value on each side, as the fields read them."""
+
+    column: str
+    source: Any
+    target: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "source": _jsonable(self.source), "target": _jsonable(self.target)}
+
+
+@dataclass
+class ChangedRow:
+    """A row present on both sides whose values differ, with the differing columns."""
+
+    pk: Any
+    columns: list[ColumnDifference]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pk": _jsonable(self.pk), "columns": [c.as_dict() for c in self.columns]}
+
+
+@dataclass
+class SequenceCheck:
+    """The target sequence behind a table's auto-increment key, and whether it is ahead of max(pk)."""
+
+    sequence: str
+    next_value: int
+    max_pk: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.max_pk is None or self.next_value > self.max_pk
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sequence": self.sequence, "next_value": self.next_value, "max_pk": self.max_pk,
+                "ok": self.ok}
+
+
+@dataclass
+class RepairResult:
+    """What :func:`repair_rows` changed on the target, and the rows that still differ afterwards."""
+
+    table: str
+    inserted: list[Any] = dataclass_field(default_factory=list)
+    updated: list[Any] = dataclass_field(default_factory=list)
+    deleted: list[Any] = dataclass_field(default_factory=list)
+    unverified: list[Any] = dataclass_field(default_factory=list)
+    sequence_reset: bool = False
+
+    @property
+    def changed(self) -> int:
+        return len(self.inserted) + len(self.updated) + len(self.deleted)
+
+    @property
+    def verified(self) -> bool:
+        return not self.unverified
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"inserted": [_jsonable(p) for p in self.inserted],
+                "updated": [_jsonable(p) for p in self.updated],
+                "deleted": [_jsonable(p) for p in self.deleted],
+                "unverified": [_jsonable(p) for p in self.unverified],
+                "sequence_reset": self.sequence_reset}
+
+
+@dataclass
+class TableResult:
+    """One table's comparison: both counts and, at row level, every difference by kind."""
+
+    model: type[models.Model]
+    source_present: bool
+    source_count: int
+    target_count: int
+    row_level: bool
+    missing: list[Any] = dataclass_field(default_factory=list)
+    extra: list[Any] = dataclass_field(default_factory=list)
+    changed: list[Any] = dataclass_field(default_factory=list)
+    changed_rows: list[ChangedRow] = dataclass_field(default_factory=list)
+    unreadable: list[dict[str, Any]] = dataclass_field(default_factory=list)
+    in_flight: list[Any] = dataclass_field(default_factory=list)
+    sequence: SequenceCheck | None = None
+    repair: RepairResult | None = None
+    elapsed: float = 0.0
+    first_pass: _RowDiff | None = dataclass_field(default=None, repr=False)
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    @property
+    def differences(self) -> int:
+        """Rows found different (before any repair); unreadable source rows count as different."""
+        return len(self.missing) + len(self.extra) + len(self.changed) + len(self.unreadable)
+
+    @property
+    def found_clean(self) -> bool:
+        """True when the comparison found nothing (before any repair)."""
+        counts_match = self.source_count == self.target_count or self.row_level
+        return counts_match and self.differences == 0 and (self.sequence is None or self.sequence.ok)
+
+    @property
+    def clean(self) -> bool:
+        """True when the target now matches: nothing was found, or the repair fixed all of it."""
+        if self.found_clean:
+            return True
+        if self.repair is None or not self.repair.verified or self.unreadable:
+            return False
+        return self.sequence is None or self.sequence.ok or self.repair.sequence_reset
+
+    def as_dict(self, limit: int) -> dict[str, Any]:
+        return {
+            "table": self.table, "model": self.label, "source_present": self.source_present,
+            "source_count": self.source_count, "target_count": self.target_count,
+            "clean": self.clean, "found_clean": self.found_clean,
+            "missing": len(self.missing), "extra": len(self.extra), "changed": len(self.changed),
+            "unreadable": len(self.unreadable), "in_flight": len(self.in_flight),
+            "missing_pks": [_jsonable(p) for p in self.missing[:limit]],
+            "extra_pks": [_jsonable(p) for p in self.extra[:limit]],
+            "changed_rows": [r.as_dict() for r in self.changed_rows[:limit]],
+            "unreadable_rows": self.unreadable[:limit],
+            "in_flight_pks": [_jsonable(p) for p in self.in_flight[:limit]],
+            "sequence": None if self.sequence is None else self.sequence.as_dict(),
+            "repair": None if self.repair is None else self.repair.as_dict(),
+            "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of :func:`validate`: per-table results, totals, and the stored run's id."""
+
+    row_level: bool
+    source_alias: str
+    target_alias: str
+    tables: list[TableResult]
+    elapsed: float
+    limit: int
+    run_id: int | None = None
+    repaired: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return all(t.clean for t in self.tables)
+
+    @property
+    def found_clean(self) -> bool:
+        return all(t.found_clean for t in self.tables)
+
+    @property
+    def source_rows(self) -> int:
+        return sum(t.source_count for t in self.tables)
+
+    @property
+    def target_rows(self) -> int:
+        return sum(t.target_count for t in self.tables)
+
+    @property
+    def differences(self) -> int:
+        return sum(t.differences for t in self.tables)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "mode": "rows" if self.row_level else "counts",
+            "source": self.source_alias, "target": self.target_alias,
+            "clean": self.clean, "found_clean": self.found_clean, "repaired": self.repaired,
+            "source_rows": self.source_rows, "target_rows": self.target_rows,
+            "differences": self.differences,
+            "in_flight": sum(len(t.in_flight) for t in self.tables),
+            "elapsed_seconds": round(self.elapsed, 3),
+            "tables": [t.as_dict(self.limit) for t in self.tables],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-serializable rendering that keeps what tells two values apart (floats keep all bits)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return repr(value)
+
+
+# --- Table access ---------------------------------------------------------------------------
+
+def _sqlite_name(name: str) -> str:
+    """A quoted SQLite identifier (embedded quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class _Table:
+    """What the comparison needs to know about one model on both connections."""
+
+    model: type[models.Model]
+    source: BaseDatabaseWrapper
+    target: BaseDatabaseWrapper
+    fields: list[models.Field]
+    kinds: list[str]
+    pk_index: int
+    text_pk: bool
+
+    @classmethod
+    def of(cls, model: type[models.Model], source: BaseDatabaseWrapper, target: BaseDatabaseWrapper) -> _Table:
+        fields = inventory.stored_fields(model)
+        kinds = [canonical.column_kind(f, target) for f in fields]
+        pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
+        return cls(model, source, target, fields, kinds, pk_index, kinds[pk_index] != canonical.INT)
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def pk_column(self) -> str:
+        return self.fields[self.pk_index].column
+
+    # Target (PostgreSQL), composed with psycopg.sql: identifiers come from model metadata only.
+
+    def t_sql(self, composed: sql.Composable) -> str:
+        self.target.ensure_connection()
+        return composed.as_string(self.target.connection)
+
+    @property
+    def t_table(self) -> sql.Identifier:
+        return sql.Identifier(self.name)
+
+    @property
+    def t_pk(self) -> sql.Composable:
+        pk = sql.Identifier(self.pk_column)
+        return sql.SQL('{} COLLATE "C"').format(pk) if self.text_pk else pk
+
+    @property
+    def t_array_type(self) -> sql.SQL:
+        return sql.SQL("text[]" if self.text_pk else "bigint[]")
+
+    @property
+    def t_hash(self) -> sql.Composable:
+        return canonical.sql_row_hash([(k, f.column) for k, f in zip(self.kinds, self.fields)])
+
+    def t_range(self, lower: Any, upper: Any) -> tuple[sql.Composable, list[Any]]:
+        """A WHERE clause for ``lower <= pk < upper`` (None = unbounded) and its parameters."""
+        conditions: list[sql.Composable] = [sql.SQL("true")]
+        params: list[Any] = []
+        if lower is not None:
+            conditions.append(sql.SQL("{} >= %s").format(self.t_pk))
+            params.append(lower)
+        if upper is not None:
+            conditions.append(sql.SQL("{} < %s").format(self.t_pk))
+            params.append(upper)
+        return sql.SQL(" AND ").join(conditions), params
+
+    def target_count(self) -> int:
+        query = sql.SQL("SELECT count(*) FROM {}").format(self.t_table)
+        with self.target.cursor() as cursor:
+            cursor.execute(self.t_sql(query))
+            return int(cursor.fetchone()[0])
+
+    def target_segments(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> dict[int, tuple[int, int]]:
+        """(count, sum of row hashes) per segment of ``[lower, upper)`` cut at ``boundaries``."""
+        where, params = self.t_range(lower, upper)
+        bucket: sql.Composable = sql.SQL("0")
+        if boundaries:
+            bucket = sql.SQL("width_bucket({}, %s::{})").format(self.t_pk, self.t_array_type)
+            params = [list(boundaries), *params]
+        query = sql.SQL("SELECT {b} AS bucket, count(*), coalesce(sum({h}), 0) FROM {t} WHERE {w} GROUP BY 1").format(
+            b=bucket, h=self.t_hash, t=self.t_table, w=where)
+        with self.target.cursor() as cursor:
+            cursor.execute(self.t_sql(query), params)
+            return {int(b): (int(c), int(s)) for b, c, s in cursor.fetchall()}
+
+    def target_hashes(self, lower: Any, upper: Any) -> dict[Any, int]:
+        """Row hash by primary key for the target rows in ``[lower, upper)``."""
+        where, params = self.t_range(lower, upper)
+        query = sql.SQL("SELECT {pk}, {h} FROM {t} WHERE {w}").format(
+            pk=sql.Identifier(self.pk_column), h=self.t_hash, t=self.t_table, w=where)
+        with self.target.cursor() as cursor:
+            cursor.execute(self.t_sql(query), params)
+            return dict(cursor.fetchall())
+
+    def target_hashes_of(self, pks: Sequence[Any]) -> dict[Any, int]:
+        """Row hash by primary key for the given target rows (absent rows are left out)."""
+        found: dict[Any, int] = {}
+        query = sql.SQL("SELECT {pk}, {h} FROM {t} WHERE {pk} = ANY(%s::{a})").format(
+            pk=sql.Identifier(self.pk_column), h=self.t_hash, t=self.t_table, a=self.t_array_type)
+        with self.target.cursor() as cursor:
+            for chunk in _chunks(pks, FETCH_ROWS):
+                cursor.execute(self.t_sql(query), [list(chunk)])
+                found.update(cursor.fetchall())
+        return found
+
+    def target_rows_of(self, pks: Sequence[Any]) -> dict[Any, tuple[list[Any], list[str]]]:
+        """Values (as the fields read them) and canonical parts by primary key, for the given target rows."""
+        columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in self.fields)
+        parts = sql.SQL(", ").join(canonical.sql_part(k, f.column) for k, f in zip(self.kinds, self.fields))
+        query = sql.SQL("SELECT {c}, {p} FROM {t} WHERE {pk} = ANY(%s::{a})").format(
+            c=columns, p=parts, t=self.t_table, pk=sql.Identifier(self.pk_column), a=self.t_array_type)
+        readers = inventory.column_readers(self.model, self.target)
+        width = len(self.fields)
+        found = {}
+        with self.target.cursor() as cursor:
+            for chunk in _chunks(pks, FETCH_ROWS):
+                cursor.execute(self.t_sql(query), [list(chunk)])
+                for raw in cursor.fetchall():
+                    values = inventory.read_row(self.model, raw[:width], readers, self.target)
+                    found[values[self.pk_index]] = (values, list(raw[width:]))
+        return found
+
+    # Source (SQLite): plain SQL with quoted metadata names; values bound as parameters.
+
+    def source_present(self) -> bool:
+        return self.name in self.source.introspection.table_names()
+
+    def source_count(self) -> int:
+        with self.source.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {_sqlite_name(self.name)}")
+            return int(cursor.fetchone()[0])
+
+    def _source_select(self) -> str:
+        columns = ", ".join(_sqlite_name(f.column) for f in self.fields)
+        return f"SELECT {columns} FROM {_sqlite_name(self.name)}"
+
+    def source_raw(self) -> Iterator[tuple[Any, ...]]:
+        """Every source row, raw, in primary-key order."""
+        with self.source.cursor() as cursor:
+            cursor.execute(f"{self._source_select()} ORDER BY {_sqlite_name(self.pk_column)}")
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                yield from batch
+
+    def source_raw_of(self, pks: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The raw source rows with the given primary keys."""
+        with self.source.cursor() as cursor:
+            for chunk in _chunks(pks, IN_CHUNK):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"{self._source_select()} WHERE {_sqlite_name(self.pk_column)} IN ({marks})",
+                               list(chunk))
+                yield from cursor.fetchall()
+
+    def hasher(self) -> Callable[[tuple[Any, ...]], tuple[Any, list[str]]]:
+        """A function from a raw source row to (pk, canonical parts); raises ConversionError."""
+        readers = inventory.column_readers(self.model, self.source)
+        source = self.source
+        plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, self.target))
+                for r, k in zip(readers, self.kinds)]
+        pk_index = self.pk_index
+        model = self.model
+
+        def parts_of(raw: tuple[Any, ...]) -> tuple[Any, list[str]]:
+            try:
+                values = [reader(value, source) if reader else value
+                          for (reader, _), value in zip(plan, raw)]
+            except _READ_ERRORS:
+                inventory.read_row(model, raw, readers, source)  # raises the named error
+                raise
+            parts = []
+            for (_, canon), value, field in zip(plan, values, readers):
+                try:
+                    parts.append("N" if value is None else "v" + canon(value))
+                except _READ_ERRORS as exc:
+                    raise ConversionError(model._meta.db_table, raw[pk_index], field.field.column, value,
+                                          f"the target column cannot hold it ({exc})") from exc
+            return values[pk_index], parts
+        return parts_of
+
+    def source_hashes_of(self, pks: Sequence[Any]) -> dict[Any, int]:
+        """Row hash by primary key for the given source rows (absent or unreadable rows are left out)."""
+        parts_of = self.hasher()
+        found = {}
+        for raw in self.source_raw_of(pks):
+            try:
+                pk, parts = parts_of(raw)
+            except ConversionError:
+                continue
+            found[pk] = canonical.row_hash(parts)
+        return found
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- Row-level comparison -------------------------------------------------------------------
+
+@dataclass
+class _SourceScan:
+    """Every readable source row's primary key and hash, in key order, plus the unreadable ones."""
+
+    keys: Any
+    hashes: array
+    unreadable: list[dict[str, Any]]
+    unreadable_pks: set[Any]
+
+
+def _scan_source(table: _Table, progress: Progress) -> _SourceScan:
+    keys: Any = list() if table.text_pk else array("q")
+    hashes = array("q")
+    unreadable: list[dict[str, Any]] = []
+    unreadable_pks: set[Any] = set()
+    parts_of = table.hasher()
+    row_hash = canonical.row_hash
+    for count, raw in enumerate(table.source_raw(), 1):
+        try:
+            pk, parts = parts_of(raw)
+            if pk is None:
+                raise ConversionError(table.name, None, table.pk_column, None,
+                                      "a NULL primary key cannot be copied")
+        except ConversionError as exc:
+            unreadable.append(exc.as_record())
+            unreadable_pks.add(raw[table.pk_index])
+            continue
+        keys.append(pk)
+        hashes.append(row_hash(parts))
+        if count % 100_000 == 0:
+            progress("source_rows", {"table": table.name, "rows": count})
+    if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
+        # SQLite's BINARY order is code-point order, like Python's; resort only if a type mix broke it.
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keys = type(keys)([keys[i] for i in order]) if table.text_pk else array("q", (keys[i] for i in order))
+        hashes = array("q", (hashes[i] for i in order))
+    return _SourceScan(keys, hashes, unreadable, unreadable_pks)
+
+
+@dataclass
+class _RowDiff:
+    """Differing rows by kind, with both sides' hashes at first sight (None = absent)."""
+
+    missing: dict[Any, tuple[int | None, int | None]] = dataclass_field(default_factory=dict)
+    extra: dict[Any, tuple[int | None, int | None]] = dataclass_field(default_factory=dict)
+    changed: dict[Any, tuple[int | None, int | None]] = dataclass_field(default_factory=dict)
+
+
+class _Bisector:
+    """Compare key-range segments by (count, sum of hashes) and split the differing ones."""
+
+    def __init__(self, table: _Table, scan: _SourceScan, progress: Progress) -> None:
+        self.table = table
+        self.keys = scan.keys
+        self.hashes = scan.hashes
+        self.skip = scan.unreadable_pks
+        self.progress = progress
+        self.diff = _RowDiff()
+        self.target_count = 0
+
+    def run(self) -> _RowDiff:
+        keys = self.keys
+        boundaries = [keys[i] for i in range(SEGMENT_ROWS, len(keys), SEGMENT_ROWS)]
+        segments = self.table.target_segments(None, None, boundaries)
+        self.target_count = sum(count for count, _ in segments.values())
+        self._compare_segments(None, None, boundaries, segments, depth=0)
+        return self.diff
+
+    def _index(self, key: Any, default: int) -> int:
+        return default if key is None else bisect.bisect_left(self.keys, key)
+
+    def _compare_segments(self, lower: Any, upper: Any, boundaries: list[Any],
+                          segments: dict[int, tuple[int, int]], depth: int) -> None:
+        edges = [lower, *boundaries, upper]
+        for bucket in range(len(edges) - 1):
+            self._compare(edges[bucket], edges[bucket + 1], *segments.get(bucket, (0, 0)), depth=depth)
+
+    def _compare(self, lower: Any, upper: Any, target_count: int, target_sum: int, depth: int) -> None:
+        lo = self._index(lower, 0)
+        hi = self._index(upper, len(self.keys))
+        if (hi - lo, sum(self.hashes[lo:hi])) == (target_count, target_sum):
+            return
+        self.progress("segment", {"table": self.table.name, "depth": depth, "lower": lower, "upper": upper,
+                                  "source_rows": hi - lo, "target_rows": target_count})
+        if target_count == 0:
+            for i in range(lo, hi):
+                self.diff.missing[self.keys[i]] = (self.hashes[i], None)
+            return
+        if hi - lo <= max(1, LEAF_ROWS) or (target_count <= LEAF_ROWS and hi - lo <= LEAF_ROWS):
+            self._compare_rows(lo, hi, self.table.target_hashes(lower, upper))
+            return
+        step = -(-(hi - lo) // FANOUT)
+        boundaries = [self.keys[i] for i in range(lo + step, hi, step)]
+        segments = self.table.target_segments(lower, upper, boundaries)
+        self._compare_segments(lower, upper, boundaries, segments, depth + 1)
+
+    def _compare_rows(self, lo: int, hi: int, target: dict[Any, int]) -> None:
+        for i in range(lo, hi):
+            key, source_hash = self.keys[i], self.hashes[i]
+            target_hash = target.pop(key, None)
+            if target_hash is None:
+                self.diff.missing[key] = (source_hash, None)
+            elif target_hash != source_hash:
+                self.diff.changed[key] = (source_hash, target_hash)
+        for key, target_hash in target.items():
+            if key not in self.skip:
+                self.diff.extra[key] = (None, target_hash)
+
+
+def pending_pks(model: type[models.Model]) -> set[str]:
+    """Primary keys (as text) of ``model`` rows waiting in the dual-write outbox; empty without one."""
+    try:
+        from migration import dualwrite
+    except ImportError:
+        return set()
+    pending = getattr(dualwrite, "pending_pks", None)
+    return set() if pending is None else {str(pk) for pk in pending(model)}
+
+
+def _recheck(table: _Table, diff: _RowDiff, pending: set[str]) -> tuple[_RowDiff, list[Any]]:
+    """Re-hash the differing rows; rows that moved since first sight or wait in the outbox are in flight."""
+    kinds = (diff.missing, diff.extra, diff.changed)
+    pks = [pk for kind in kinds for pk in kind]
+    source_now = table.source_hashes_of(pks)
+    target_now = table.target_hashes_of(pks)
+    confirmed = _RowDiff()
+    in_flight = []
+    for kind, kept in zip(kinds, (confirmed.missing, confirmed.extra, confirmed.changed)):
+        for pk, first in kind.items():
+            now = (source_now.get(pk), target_now.get(pk))
+            if now != first or str(pk) in pending:
+                in_flight.append(pk)
+            else:
+                kept[pk] = first
+    return confirmed, in_flight
+
+
+def _column_differences(table: _Table, pks: Sequence[Any]) -> list[ChangedRow]:
+    """Name the differing columns of changed rows, with both values as the fields read them."""
+    parts_of = table.hasher()
+    readers = inventory.column_readers(table.model, table.source)
+    source = {}
+    for raw in table.source_raw_of(pks):
+        values = inventory.read_row(table.model, raw, readers, table.source)
+        source[values[table.pk_index]] = (values, parts_of(raw)[1])
+    target = table.target_rows_of(pks)
+    rows = []
+    for pk in pks:
+        if pk not in source or pk not in target:
+            continue
+        (s_values, s_parts), (t_values, t_parts) = source[pk], target[pk]
+        columns = [ColumnDifference(f.column, s_values[i], t_values[i])
+                   for i, f in enumerate(table.fields) if s_parts[i] != t_parts[i]]
+        rows.append(ChangedRow(pk, columns))
+    return rows
+
+
+def _sequence_check(table: _Table) -> SequenceCheck | None:
+    """The target sequence of an auto-increment key, or None when the key has none."""
+    pk = table.fields[table.pk_index]
+    if not isinstance(pk, AutoFieldMixin):
+        return None
+    with table.target.cursor() as cursor:
+        quoted_table = table.t_sql(table.t_table)
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [quoted_table, pk.column])
+        sequence = cursor.fetchone()[0]
+        if sequence is None:
+            return None
+        cursor.execute(
+            "SELECT s.last_value, s.start_value, s.increment_by FROM pg_sequences s"
+            " WHERE format('%%I.%%I', s.schemaname, s.sequencename)::regclass = %s::regclass",
+            [sequence],
+        )
+        last_value, start_value, increment = cursor.fetchone()
+        cursor.execute(table.t_sql(sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(pk.column),
+                                                                          table.t_table)))
+        max_pk = cursor.fetchone()[0]
+    next_value = start_value if last_value is None else last_value + increment
+    return SequenceCheck(sequence, int(next_value), None if max_pk is None else int(max_pk))
+
+
+def _reset_sequence(table: _Table, check: SequenceCheck) -> None:
+    with table.target.cursor() as cursor:
+        cursor.execute("SELECT setval(%s::regclass, %s)", [check.sequence, check.max_pk])
+
+
+def validate_table(
+    model: type[models.Model],
+    *,
+    source: BaseDatabaseWrapper,
+    target: BaseDatabaseWrapper,
+    row_level: bool = True,
+    limit: int = 10,
+    progress: Progress | None = None,
+) -> TableResult:
+    """Compare one model's table on both connections (first pass; see :func:`recheck_table`)."""
+    progress = progress or _silent
+    started = time.monotonic()
+    table = _Table.of(model, source, target)
+    present = table.source_present()
+    progress("table_start", {"table": table.name})
+    if not row_level:
+        result = TableResult(model, present, table.source_count() if present else 0,
+                             table.target_count(), row_level=False)
+    else:
+        scan = _scan_source(table, progress) if present else _SourceScan([], array("q"), [], set())
+        bisector = _Bisector(table, scan, progress)
+        diff = bisector.run()
+        result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
+                             row_level=True, unreadable=scan.unreadable, first_pass=diff)
+    result.sequence = _sequence_check(table)
+    result.elapsed = time.monotonic() - started
+    progress("table_done", {"table": table.name, "result": result})
+    return result
+
+
+def recheck_table(result: TableResult, *, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper,
+                  limit: int = 10) -> TableResult:
+    """Second pass: confirm the first pass's differences, set rows in flight aside, name changed columns."""
+    diff = result.first_pass
+    if diff is None:
+        return result
+    table = _Table.of(result.model, source, target)
+    if diff.missing or diff.extra or diff.changed:
+        diff, result.in_flight = _recheck(table, diff, pending_pks(result.model))
+    result.missing, result.extra, result.changed = list(diff.missing), list(diff.extra), list(diff.changed)
+    result.changed_rows = _column_differences(table, result.changed[:limit]) if result.changed else []
+    result.first_pass = None
+    return result
+
+
+def _silent(event: str, data: dict[str, Any]) -> None:
+    """The default progress callback: report nothing."""
+
+
+# --- Repair ---------------------------------------------------------------------------------
+
+def repair_rows(
+    model: type[models.Model],
+    pks: Iterable[Any],
+    *,
+    source: str | None = None,
+    target: str | None = None,
+    run: ValidationRun | None = None,
+) -> RepairResult:
+    """Make the target's rows ``pks`` of ``model`` equal to the source's, then check them again.
+
+    Rows present in the source are written to the target (inserted or updated, through the same
+    field conversion as the copy); rows absent from the source are deleted from the target. The
+    writes and their :class:`ValidationRepair` records commit together. Raises ConversionError
+    when a source row cannot be read (nothing is written then).
+    """
+    source_db = connections[source or conf.source_alias()]
+    target_db = connections[target or conf.target_alias()]
+    table = _Table.of(model, source_db, target_db)
+    pk_field = table.fields[table.pk_index]
+    wanted = list(dict.fromkeys(pk_field.to_python(pk) for pk in pks))
+    readers = inventory.column_readers(model, source_db)
+    source_rows = {}
+    if table.source_present():
+        for raw in table.source_raw_of(wanted):
+            values = inventory.read_row(model, raw, readers, source_db)
+            source_rows[values[table.pk_index]] = values
+    before = table.target_rows_of(wanted)
+    result = RepairResult(table.name)
+    records = []
+    with transaction.atomic(using=target_db.alias):
+        _upsert(table, list(source_rows.values()))
+        gone = [pk for pk in wanted if pk not in source_rows and pk in before]
+        _delete(table, gone)
+        source_hashes = table.source_hashes_of(wanted)
+        target_hashes = table.target_hashes_of(wanted)
+        for pk in wanted:
+            if pk in source_rows:
+                action = ValidationRepair.Action.UPDATE if pk in before else ValidationRepair.Action.INSERT
+                (result.updated if pk in before else result.inserted).append(pk)
+                columns = _changed_columns(table, before.get(pk), source_rows[pk])
+            elif pk in before:
+                action = ValidationRepair.Action.DELETE
+                result.deleted.append(pk)
+                columns = []
+            else:
+                continue
+            verified = source_hashes.get(pk) == target_hashes.get(pk)
+            if not verified:
+                result.unverified.append(pk)
+            records.append(ValidationRepair(run=run, table=table.name, pk_value=str(pk), action=action,
+                                            columns=columns, verified=verified))
+        check = _sequence_check(table)
+        if check is not None and not check.ok:
+            _reset_sequence(table, check)
+            result.sequence_reset = True
+            records.append(ValidationRepair(run=run, table=table.name, pk_value=str(check.max_pk),
+                                            action=ValidationRepair.Action.SEQUENCE,
+                                            columns=[[check.sequence, check.next_value, check.max_pk + 1]],
+                                            verified=True))
+        ValidationRepair.objects.bulk_create(records)
+    return result
+
+
+def _changed_columns(table: _Table, before: tuple[list[Any], list[str]] | None,
+                     values: list[Any]) -> list[list[Any]]:
+    """[column, target value before, source value] for each column the repair changes."""
+    canons = [canonical.python_canonical(k, f, table.target) for k, f in zip(table.kinds, table.fields)]
+    changed = []
+    for i, f in enumerate(table.fields):
+        new_part = canonical.python_part(canons[i], values[i])
+        if before is None or before[1][i] != new_part:
+            changed.append([f.column, None if before is None else _jsonable(before[0][i]), _jsonable(values[i])])
+    return changed
+
+
+def _upsert(table: _Table, rows: list[list[Any]]) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE for a handful of rows, values prepared by each field."""
+    if not rows:
+        return
+    columns = [sql.Identifier(f.column) for f in table.fields]
+    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i != table.pk_index]
+    statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
+        t=table.t_table, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        pk=sql.Identifier(table.pk_column),
+        action=sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(updates)) if updates else sql.SQL("NOTHING"),
+    )
+    prepared = [[f.get_db_prep_save(v, table.target) for f, v in zip(table.fields, row)] for row in rows]
+    with table.target.cursor() as cursor:
+        cursor.executemany(table.t_sql(statement), prepared)
+
+
+def _delete(table: _Table, pks: list[Any]) -> None:
+    if not pks:
+        return
+    statement = sql.SQL("DELETE FROM {t} WHERE {pk} = ANY(%s::{a})").format(
+        t=table.t_table, pk=sql.Identifier(table.pk_column), a=table.t_array_type)
+    with table.target.cursor() as cursor:
+        cursor.execute(table.t_sql(statement), [pks])
+
+
+# --- The whole run --------------------------------------------------------------------------
+
+def resolve_models(names: Iterable[str] | None) -> list[type[models.Model]]:
+    """Migrated models named by table or label (all when ``names`` is None); unknown names raise."""
+    if names is None:
+        return inventory.migrated_models()
+    wanted = [n for n in names if n]
+    found = inventory.migrated_models(wanted)
+    known = {name for m in found for name in (m._meta.label_lower, m._meta.model_name, m._meta.db_table.lower())}
+    unknown = [n for n in wanted if n.lower() not in known]
+    if unknown:
+        raise UnknownTablesError(unknown, sorted(m._meta.db_table for m in inventory.migrated_models()))
+    return found
+
+
+def validate(
+    tables: Iterable[str] | None = None,
+    *,
+    source: str | None = None,
+    target: str | None = None,
+    row_level: bool = True,
+    limit: int = 10,
+    recheck_delay: float = 1.0,
+    repair: bool = False,
+    confirm: Callable[[ValidationReport], bool] | None = None,
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Compare every migrated table (or ``tables``) on both databases, optionally repair, and store the run.
+
+    Row level (the default): counts, missing, extra and changed rows with their columns, after a
+    re-check ``recheck_delay`` seconds later that sets rows in flight aside. ``row_level=False``
+    compares counts only. With ``repair``, differing rows are re-copied or deleted once
+    ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes.
+    """
+    progress = progress or _silent
+    source_alias, target_alias = source or conf.source_alias(), target or conf.target_alias()
+    for alias in (source_alias, target_alias):
+        if alias not in connections:
+            raise ValidationSetupError(f"no database alias {alias!r}; check --source/--target and DATABASES")
+    if connections[target_alias].vendor != "postgresql":
+        raise ValidationSetupError(f"the target {target_alias!r} must be PostgreSQL, not "
+                                   f"{connections[target_alias].vendor}")
+    models_ = resolve_models(tables)
+    source_db, target_db = connections[source_alias], connections[target_alias]
+    started_at, started = timezone.now(), time.monotonic()
+    run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
+                                       target_alias=target_alias,
+                                       mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
+    results = [validate_table(m, source=source_db, target=target_db, row_level=row_level, limit=limit,
+                              progress=progress) for m in models_]
+    if row_level:
+        if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
+               for r in results):
+            progress("recheck", {"delay": recheck_delay})
+            time.sleep(recheck_delay)
+        for result in results:
+            recheck_table(result, source=source_db, target=target_db, limit=limit)
+    report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk)
+    if repair and not report.found_clean and (confirm is None or confirm(report)):
+        _repair_report(report, run, source_alias, target_alias, progress)
+    report.elapsed = time.monotonic() - started
+    _store(run, report)
+    return report
+
+
+def _repair_report(report: ValidationReport, run: ValidationRun, source: str, target: str,
+                   progress: Progress) -> None:
+    """Repair every table's differences in one target transaction (deferred FKs hold at commit)."""
+    with transaction.atomic(using=target):
+        for result in report.tables:
+            if result.found_clean:
+                continue
+            pks = [*result.missing, *result.changed, *result.extra]
+            progress("repair", {"table": result.table, "rows": len(pks)})
+            result.repair = repair_rows(result.model, pks, source=source, target=target, run=run)
+            if result.repair.changed and not result.row_level:
+                result.target_count = _Table.of(result.model, connections[source], connections[target]).target_count()
+    report.repaired = True
+
+
+def _store(run: ValidationRun, report: ValidationReport) -> None:
+    """Record the finished run and its per-table results together."""
+    with transaction.atomic(using=run._state.db):
+        run.finished_at = timezone.now()
+        run.clean = report.clean
+        run.source_rows, run.target_rows = report.source_rows, report.target_rows
+        run.differences = report.differences
+        run.repaired = sum(t.repair.changed for t in report.tables if t.repair)
+        run.elapsed_seconds = report.elapsed
+        run.save()
+        ValidationTable.objects.using(run._state.db).bulk_create(
+            ValidationTable(
+                run=run, table=t.table, model_label=t.label, source_count=t.source_count,
+                target_count=t.target_count, missing=len(t.missing), extra=len(t.extra),
+                changed=len(t.changed), unreadable=len(t.unreadable), in_flight=len(t.in_flight),
+                sequence_ok=None if t.sequence is None else t.sequence.ok, clean=t.clean,
+                details=t.as_dict(report.limit),
+            )
+            for t in report.tables
+        )
+
+
+def latest_run(*, finished: bool = True) -> ValidationRun | None:
+    """The latest stored run (finished ones only by default), with ``clean`` and ``tables``, or None."""
+    runs = ValidationRun.objects.all()
+    if finished:
+        runs = runs.filter(finished_at__isnull=False)
+    return runs.order_by("-started_at", "-pk").prefetch_related("tables").first()

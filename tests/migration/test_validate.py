@@ -1,0 +1,332 @@
+"""Row-level validation finds and names every kind of difference, repairs it, and raises no false alarm."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+from django.core.management.color import no_style
+from django.db import connections
+
+from core.models import MarketPrice, QueueJob, Tender, User
+from migration import validate
+from migration.exceptions import UnknownTablesError
+from migration.models import ValidationRepair, ValidationRun
+
+pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
+
+UTC = dt.timezone.utc
+MODELS = [User, Tender, QueueJob, MarketPrice]
+TABLES = [m._meta.db_table for m in MODELS]
+
+# --- Factories: rows exactly as the legacy app writes them -----------------------------------
+
+LEGACY_ROWS: dict[str, list[dict[str, Any]]] = {
+    "users": [
+        {"id": "u1", "email": "Ayse.Yilmaz@Example.com", "name": "Ayşe Yılmaz", "password_hash": "x",
+         "created_at": "2024-01-01 10:00:00"},
+        {"id": "u2", "email": "mehmet@example.com", "name": "", "password_hash": "x",
+         "created_at": "2024-01-01T10:00:00.123Z"},
+        {"id": "u3", "email": "ipek@example.com", "name": None, "password_hash": "x", "created_at": None},
+    ],
+    "tenders": [
+        {"id": "t1", "title": "Yemek hizmeti alımı — İstanbul", "partial_bid_allowed": 1,
+         "publish_date": "01.02.2024", "tender_date": "-", "days_remaining": 12,
+         "created_at": "2024-01-01 10:00:00", "updated_at": "2024-01-01 10:00:00"},
+        {"id": "t2", "title": "Kahvaltı \\n malzemesi 'çeşitli' \"özel\"", "partial_bid_allowed": 0,
+         "publish_date": "5/3/2024", "tender_date": "15.03.2024", "days_remaining": 2 ** 53 + 1,
+         "created_at": "2023-12-31 23:59:59", "updated_at": "2024-02-29 12:00:00"},
+    ],
+    "queue_jobs": [
+        {"id": "j1", "queue": "scrape", "status": "pending", "created_at": 1704103200123,
+         "data": '{"b":1.0,"a":1e2,"ü":"\\u00e7\\n\\"x\\"","n":[0.30000000000000004,1e-300,12345678901234567890]}',
+         "result": None},
+        {"id": "j2", "queue": "scrape", "status": "completed", "created_at": 1704103200000,
+         "data": '{"nested":{"deep":[{"x":null},true,false,-0.0]},"tr":"Şeker ğ"}', "result": "null"},
+    ],
+    "market_prices": [
+        {"id": i, "product_key": f"urun-{i}", "unit": "kg", "unit_price": price, "source": "tuik",
+         "created_at": created, "meta": meta}
+        for i, price, created, meta in [
+            (1, 0.1 + 0.2, "2024-01-01", '{"kaynak":"TÜİK","oran":1.0}'),
+            (2, 1e-300, "2024-01-01 10:00:00", None),
+            (3, 12.5, "2024-01-02", '[1,2,3]'),
+            (4, 7.25, "2024-01-03", '{}'),
+        ]
+    ],
+}
+
+
+def insert_legacy(table: str, rows: list[dict[str, Any]]) -> None:
+    """Write rows into the legacy SQLite file with raw SQL, in the legacy shapes."""
+    with connections["sqlite"].cursor() as cursor:
+        columns = ", ".join(f'"{c}"' for c in rows[0])
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join(["%s"] * len(rows[0]))})',
+                           [list(row.values()) for row in rows])
+
+
+def legacy_sql(statement: str, params: list[Any]) -> None:
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def target_sql(statement: str, params: list[Any]) -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def copy_with_orm(models: list[Any], *, reset_sequences: bool = True) -> None:
+    """A clean copy: read with the legacy fields, write each value as the field prepares it for PostgreSQL.
+
+    Not ``bulk_create``: its ``pre_save`` trims milliseconds in whole-second columns, which a copy
+    must not do (validation reports exactly that as a changed value).
+    """
+    target = connections["default"]
+    with target.cursor() as cursor:
+        for model in models:
+            fields = [f for f in model._meta.concrete_fields if not f.generated]
+            columns = ", ".join(f'"{f.column}"' for f in fields)
+            cursor.executemany(
+                f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({", ".join(["%s"] * len(fields))})',
+                [[f.get_db_prep_save(getattr(obj, f.attname), target) for f in fields]
+                 for obj in model.objects.using("sqlite").all()],
+            )
+        if reset_sequences:
+            for statement in target.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def empty_legacy_tables() -> Any:
+    """Django's flush leaves the legacy file alone (no migrations run there), so empty it here."""
+    def empty() -> None:
+        with connections["sqlite"].cursor() as cursor:
+            for table in TABLES:
+                cursor.execute(f'DELETE FROM "{table}"')
+    empty()
+    yield
+    empty()
+
+
+@pytest.fixture
+def legacy() -> None:
+    for table, rows in LEGACY_ROWS.items():
+        insert_legacy(table, rows)
+
+
+@pytest.fixture
+def copied(legacy: None) -> None:
+    copy_with_orm(MODELS)
+
+
+def run(**kwargs: Any) -> validate.ValidationReport:
+    kwargs.setdefault("tables", TABLES)
+    kwargs.setdefault("recheck_delay", 0)
+    return validate.validate(**kwargs)
+
+
+def table_result(report: validate.ValidationReport, table: str) -> validate.TableResult:
+    return next(t for t in report.tables if t.table == table)
+
+
+def changed_columns(result: validate.TableResult) -> dict[Any, dict[str, tuple[Any, Any]]]:
+    return {row.pk: {c.column: (c.source, c.target) for c in row.columns} for row in result.changed_rows}
+
+
+# --- No false positives -----------------------------------------------------------------------
+
+def test_validate_clean_copy_of_awkward_values_is_clean(copied: None) -> None:
+    report = run()
+    assert {t.table: (t.source_count, t.target_count, t.clean) for t in report.tables} == {
+        t: (len(LEGACY_ROWS[t]), len(LEGACY_ROWS[t]), True) for t in TABLES
+    }
+    assert report.clean and report.differences == 0
+
+
+def test_validate_all_migrated_models_on_a_clean_copy_is_clean(copied: None) -> None:
+    report = validate.validate(recheck_delay=0)
+    assert len(report.tables) == len(validate.resolve_models(None)) > 60
+    assert report.clean, [t.as_dict(3) for t in report.tables if not t.clean]
+    assert report.source_rows == report.target_rows == sum(len(rows) for rows in LEGACY_ROWS.values())
+
+
+def test_validate_counts_only_compares_counts(copied: None) -> None:
+    target_sql('DELETE FROM "tenders" WHERE id = %s', ["t1"])
+    report = run(row_level=False)
+    tenders = table_result(report, "tenders")
+    assert (tenders.source_count, tenders.target_count, tenders.clean) == (2, 1, False)
+    assert table_result(report, "users").clean
+
+
+# --- Each planted difference is found and named -----------------------------------------------
+
+def test_validate_finds_missing_and_extra_rows(copied: None) -> None:
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+    target_sql('INSERT INTO "users" (id, email, password_hash) VALUES (%s, %s, %s)', ["u9", "x@y.z", "x"])
+    users = table_result(run(), "users")
+    assert (users.missing, users.extra, users.changed) == (["u2"], ["u9"], [])
+    assert not users.clean
+
+
+PLANTED = [
+    # (table, pk, target SQL setting one column, column, source value, target value)
+    ("tenders", "t1", "created_at = created_at + interval '3 hours'", "created_at",
+     dt.datetime(2024, 1, 1, 10, tzinfo=UTC), dt.datetime(2024, 1, 1, 13, tzinfo=UTC)),
+    ("queue_jobs", "j1", "created_at = created_at + interval '1 millisecond'", "created_at",
+     dt.datetime(2024, 1, 1, 10, 0, 0, 123000, tzinfo=UTC), dt.datetime(2024, 1, 1, 10, 0, 0, 124000, tzinfo=UTC)),
+    ("tenders", "t2", "partial_bid_allowed = true", "partial_bid_allowed", False, True),
+    ("queue_jobs", "j2", """data = jsonb_set(data, '{tr}', '"Seker g"')""", "data",
+     {"nested": {"deep": [{"x": None}, True, False, -0.0]}, "tr": "Şeker ğ"},
+     {"nested": {"deep": [{"x": None}, True, False, 0.0]}, "tr": "Seker g"}),
+    ("tenders", "t1", "publish_date = DATE '2024-02-02'", "publish_date", dt.date(2024, 2, 1), dt.date(2024, 2, 2)),
+    ("tenders", "t1", "tender_date = DATE '2024-02-02'", "tender_date", None, dt.date(2024, 2, 2)),
+    ("market_prices", 3, "unit_price = 12.51", "unit_price", 12.5, 12.51),
+    ("tenders", "t2", "days_remaining = 9007199254740992", "days_remaining", 2 ** 53 + 1, 2 ** 53),
+    ("tenders", "t1", "title = 'Yemek hizmeti alimi — Istanbul'", "title",
+     "Yemek hizmeti alımı — İstanbul", "Yemek hizmeti alimi — Istanbul"),
+    ("users", "u2", "name = NULL", "name", "", None),
+    ("users", "u3", "name = ''", "name", None, ""),
+    ("users", "u1", "email = lower(email)", "email", "Ayse.Yilmaz@Example.com", "ayse.yilmaz@example.com"),
+]
+
+
+@pytest.mark.parametrize(("table", "pk", "assignment", "column", "source", "target"), PLANTED,
+                         ids=[f"{p[0]}.{p[3]}:{p[2][:30]}" for p in PLANTED])
+def test_validate_names_the_changed_column_and_both_values(
+    copied: None, table: str, pk: Any, assignment: str, column: str, source: Any, target: Any,
+) -> None:
+    target_sql(f'UPDATE "{table}" SET {assignment} WHERE id = %s', [pk])
+    result = table_result(run(), table)
+    assert (result.missing, result.extra, result.changed) == ([], [], [pk])
+    assert changed_columns(result) == {pk: {column: (source, target)}}
+
+
+def test_validate_finds_the_last_bit_of_a_float(copied: None) -> None:
+    nudged = math.nextafter(0.1 + 0.2, 1.0)
+    target_sql('UPDATE "market_prices" SET unit_price = %s WHERE id = 1', [nudged])
+    result = table_result(run(), "market_prices")
+    assert changed_columns(result) == {1: {"unit_price": (0.1 + 0.2, nudged)}}
+
+
+def test_validate_finds_a_changed_json_float_representation(copied: None) -> None:
+    target_sql("""UPDATE "market_prices" SET meta = '{"kaynak": "TÜİK", "oran": 1}' WHERE id = 1""", [])
+    result = table_result(run(), "market_prices")
+    assert list(changed_columns(result)[1]) == ["meta"]
+
+
+def test_validate_reports_an_unreadable_source_row(copied: None) -> None:
+    insert_legacy("tenders", [{"id": "t3", "publish_date": "yarın"}])
+    result = table_result(run(), "tenders")
+    assert [(r["pk"], r["column"], r["value"]) for r in result.unreadable] == [("t3", "publish_date", "'yarın'")]
+    assert result.missing == [] and not result.clean
+
+
+def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    insert_legacy("market_prices", [
+        {"id": i, "product_key": f"p{i}", "unit": "kg", "unit_price": i / 7, "source": "s",
+         "created_at": "2024-01-01 10:00:00"} for i in range(10, 3010)
+    ])
+    copy_with_orm([MarketPrice])
+    target_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["g", 1777])
+    target_sql('DELETE FROM "market_prices" WHERE id IN (10, 3009)', [])
+    target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
+               "VALUES (5000, 'x', 'kg', 1, 's', now()), (0, 'y', 'kg', 1, 's', now())", [])
+    monkeypatch.setattr(validate, "SEGMENT_ROWS", 200)
+    monkeypatch.setattr(validate, "FANOUT", 4)
+    monkeypatch.setattr(validate, "LEAF_ROWS", 8)
+    depths: list[int] = []
+    report = run(tables=["market_prices"],
+                 progress=lambda event, data: depths.append(data["depth"]) if event == "segment" else None)
+    result = report.tables[0]
+    assert (sorted(result.missing), sorted(result.extra), result.changed) == ([10, 3009], [0, 5000], [1777])
+    assert changed_columns(result) == {1777: {"unit": ("kg", "g")}}
+    assert max(depths) >= 2  # the changed row was reached by splitting, not by a full fetch
+
+
+# --- Rows in flight ---------------------------------------------------------------------------
+
+def test_validate_sets_rows_changing_during_the_run_aside_as_in_flight(copied: None) -> None:
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u1"])
+    target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
+
+    def dual_write_lands(event: str, data: dict[str, Any]) -> None:
+        if event == "recheck":  # between the first pass and the re-check, the mirrored write arrives
+            target_sql('INSERT INTO "users" (id, email, name, password_hash, created_at) '
+                       "VALUES ('u1', 'Ayse.Yilmaz@Example.com', 'Ayşe Yılmaz', 'x', '2024-01-01 10:00:00+00')", [])
+
+    users = table_result(run(progress=dual_write_lands), "users")
+    assert users.in_flight == ["u1"]
+    assert (users.missing, users.changed) == ([], ["u2"])
+
+
+def test_validate_treats_rows_pending_in_the_outbox_as_in_flight(copied: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
+    monkeypatch.setattr(validate, "pending_pks", lambda model: {"u2"} if model is User else set())
+    users = table_result(run(), "users")
+    assert (users.in_flight, users.changed, users.clean) == (["u2"], [], True)
+
+
+# --- Sequences --------------------------------------------------------------------------------
+
+def test_validate_flags_a_sequence_behind_max_id(legacy: None) -> None:
+    copy_with_orm([MarketPrice], reset_sequences=False)
+    target_sql("SELECT setval(pg_get_serial_sequence('market_prices', 'id'), 1)", [])
+    result = table_result(run(), "market_prices")
+    assert result.sequence is not None and (result.sequence.max_pk, result.sequence.ok) == (4, False)
+    assert result.differences == 0 and not result.clean
+
+
+# --- Repair -----------------------------------------------------------------------------------
+
+def test_validate_repair_fixes_every_planted_difference(copied: None) -> None:
+    for table, pk, assignment, *_ in PLANTED:
+        target_sql(f'UPDATE "{table}" SET {assignment} WHERE id = %s', [pk])
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+    target_sql('INSERT INTO "users" (id, email, password_hash) VALUES (%s, %s, %s)', ["u9", "x@y.z", "x"])
+    target_sql("SELECT setval(pg_get_serial_sequence('market_prices', 'id'), 1)", [])
+    asked: list[validate.ValidationReport] = []
+    report = run(repair=True, confirm=lambda r: asked.append(r) or True)
+    assert len(asked) == 1 and not report.found_clean and report.clean
+    users = table_result(report, "users")
+    assert users.repair is not None
+    assert (users.repair.inserted, sorted(users.repair.updated), users.repair.deleted) == (["u2"], ["u1", "u3"], ["u9"])
+    assert table_result(report, "market_prices").repair.sequence_reset
+    assert run().clean
+    deleted = ValidationRepair.objects.get(table="users", pk_value="u9")
+    assert (deleted.action, deleted.verified, deleted.run_id) == ("delete", True, report.run_id)
+    email = ValidationRepair.objects.get(table="users", pk_value="u1")
+    assert email.columns == [["email", "ayse.yilmaz@example.com", "Ayse.Yilmaz@Example.com"]]
+
+
+def test_validate_repair_declined_changes_nothing(copied: None) -> None:
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+    report = run(repair=True, confirm=lambda r: False)
+    assert not report.clean and not report.repaired
+    assert not run().clean
+
+
+def test_repair_rows_rewrites_given_rows_from_the_source(copied: None) -> None:
+    target_sql('UPDATE "queue_jobs" SET data = %s WHERE id = %s', ['{"x": 1}', "j1"])
+    result = validate.repair_rows(QueueJob, ["j1", "j404"])
+    assert (result.updated, result.inserted, result.deleted, result.verified) == (["j1"], [], [], True)
+    assert run().clean
+
+
+# --- Stored runs and names --------------------------------------------------------------------
+
+def test_latest_run_returns_the_stored_result(copied: None) -> None:
+    target_sql('DELETE FROM "tenders" WHERE id = %s', ["t1"])
+    report = run()
+    latest = validate.latest_run()
+    assert latest is not None and latest.pk == report.run_id
+    assert latest.finished_at is not None and latest.clean is False
+    tenders = latest.tables.get(table="tenders")
+    assert (tenders.source_count, tenders.target_count, tenders.missing) == (2, 1, 1)
+    assert tenders.details["missing_pks"] == ["t1"]
+    assert ValidationRun.objects.count() == 1
+
+
+def test_validate_rejects_unknown_tables() -> None:
+    with pytest.raises(UnknownTablesError, match="no_such_table"):
+        validate.validate(tables=["users", "no_such_table"])
