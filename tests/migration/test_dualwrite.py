@@ -1,0 +1,269 @@
+"""Dual writes: every ORM write path of a migrated model is mirrored, failures stay pending, replay drains."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections, transaction
+
+from core.models.auth import User
+from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
+from migration import dualwrite
+from migration.models import OutboxRecord, Tombstone
+from migration.phase import Phase
+from tests.migration.cutover_support import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
+
+MIRRORED_PHASES = [Phase.DUAL_WRITE, Phase.POSTGRES_PRIMARY]
+
+
+def _category(name: str = "Çorbalar") -> MenuCategory:
+    return MenuCategory.objects.create(name=name, name_tr=name, display_order=1)
+
+
+def _save_create() -> None:
+    _category()
+
+
+def _save_update() -> None:
+    category = _category()
+    category.name = "Ana yemek"
+    category.save()
+
+
+def _model_delete() -> None:
+    keep, gone = _category("keep"), _category("gone")
+    gone.delete()
+
+
+def _queryset_update() -> None:
+    _category("a"), _category("b")
+    MenuCategory.objects.filter(name="a").update(display_order=7)
+
+
+def _queryset_delete() -> None:
+    _category("a"), _category("b")
+    MenuCategory.objects.filter(name="a").delete()
+
+
+def _bulk_create() -> None:
+    MenuCategory.objects.bulk_create([MenuCategory(name=f"c{i}", name_tr=f"c{i}") for i in range(5)])
+
+
+def _bulk_update() -> None:
+    made = [_category(f"c{i}") for i in range(3)]
+    for category in made:
+        category.display_order = 42
+    MenuCategory.objects.bulk_update(made, ["display_order"])
+
+
+def _get_or_create() -> None:
+    MenuCategory.objects.get_or_create(name="x", defaults={"name_tr": "x"})
+    MenuCategory.objects.get_or_create(name="x", defaults={"name_tr": "y"})
+
+
+def _update_or_create() -> None:
+    MenuCategory.objects.update_or_create(name="x", defaults={"name_tr": "first"})
+    MenuCategory.objects.update_or_create(name="x", defaults={"name_tr": "second"})
+
+
+def _text_pk_create_update() -> None:
+    User.objects.create(id="u-1", email="a@example.com", password_hash="h")
+    User.objects.filter(pk="u-1").update(name="Ayşe")
+
+
+def _cascade_delete() -> None:
+    item = MenuItem.objects.create(name="Mercimek", meal_type="lunch", default_gramaj=250, unit_cost=3.5)
+    recipe = Recipe.objects.create(menu_item=item, instructions="boil")
+    recipe.recipeingredient_set.create(ingredient_name="lentil", quantity=1.5, unit="kg")
+    RecipeIngredient.objects.create(recipe=recipe, ingredient_name="salt", quantity=0.01, unit="kg")
+    item.delete()  # cascades to the recipe and its ingredients
+
+
+def _atomic_batch() -> None:
+    with transaction.atomic(using=dualwrite.active_pair()[0]):  # type: ignore[index]
+        _category("one")
+        _category("two").delete()
+
+
+WRITE_PATHS: dict[str, Callable[[], None]] = {
+    "save-create": _save_create,
+    "save-update": _save_update,
+    "model-delete": _model_delete,
+    "queryset-update": _queryset_update,
+    "queryset-delete": _queryset_delete,
+    "bulk_create": _bulk_create,
+    "bulk_update": _bulk_update,
+    "get_or_create": _get_or_create,
+    "update_or_create": _update_or_create,
+    "text-pk": _text_pk_create_update,
+    "cascade-delete": _cascade_delete,
+    "atomic-batch": _atomic_batch,
+}
+
+
+@pytest.mark.parametrize("target", MIRRORED_PHASES, ids=lambda p: p.label)
+@pytest.mark.parametrize("path", list(WRITE_PATHS))
+def test_dualwrite_mirrors_every_write_path(path: str, target: Phase) -> None:
+    set_phase(target)
+    WRITE_PATHS[path]()
+    assert dualwrite.outbox_depth() == 0
+    assert_same_rows(MenuCategory, User, MenuItem, Recipe, RecipeIngredient)
+    primary = dualwrite.active_pair()[0]  # type: ignore[index]
+    assert MenuCategory.objects.using(primary).exists() or User.objects.using(primary).exists() \
+        or path in ("cascade-delete",)
+
+
+def test_dualwrite_phase_zero_writes_sqlite_only() -> None:
+    set_phase(Phase.SQLITE)
+    created = _category()
+    assert MenuCategory.objects.using("sqlite").filter(pk=created.pk).exists()
+    assert not MenuCategory.objects.using("default").filter(pk=created.pk).exists()
+    assert dualwrite.outbox_depth() == 0
+
+
+def test_dualwrite_delete_mirrored_into_postgres_leaves_tombstone() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    category = _category()
+    pk = category.pk
+    category.delete()
+    assert Tombstone.objects.using("default").filter(table="menu_categories", pk_value=str(pk)).exists()
+
+
+def test_dualwrite_failed_mirror_stays_pending_is_logged_and_replays(caplog: pytest.LogCaptureFixture) -> None:
+    set_phase(Phase.DUAL_WRITE)
+    # A row only PostgreSQL has takes the e-mail: the mirror of the new user violates users_email_key.
+    User.objects.using("default").create(id="squatter", email="taken@example.com", password_hash="h")
+    with caplog.at_level(logging.ERROR, logger="migration.dualwrite"):
+        user = User.objects.create(id="u-1", email="taken@example.com", password_hash="h")
+    assert User.objects.using("sqlite").filter(pk=user.pk).exists()
+    record = OutboxRecord.objects.using("sqlite").get()
+    assert (record.model_label, record.pk_value, record.attempts) == ("core.User", "u-1", 1)
+    assert "IntegrityError" in record.last_error
+    assert any("model=core.User pk=u-1" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert dualwrite.pending_pks(User) == {"u-1"}
+    assert dualwrite.outbox_depth() == 1
+
+    User.objects.using("default").filter(pk="squatter").delete()
+    result = dualwrite.replay()
+    assert result.clean and result.applied == 1
+    assert dualwrite.pending_pks(User) == set()
+    assert User.objects.using("default").get(pk="u-1").email == "taken@example.com"
+
+
+def test_dualwrite_replay_is_idempotent_and_order_free() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    category = _category()
+    category.name = "changed"
+    category.save()
+    # Duplicates, out of order, for a live row and a row that no longer exists.
+    for pk in (category.pk, 999_999, category.pk):
+        OutboxRecord.objects.using("sqlite").create(model_label="core.MenuCategory", pk_value=str(pk), operation="save")
+    assert dualwrite.replay().clean
+    assert dualwrite.replay().applied == 0
+    assert_same_rows(MenuCategory)
+
+
+def test_dualwrite_raw_sql_needs_mark_dirty() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    category = _category()
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute("UPDATE menu_categories SET name = 'raw' WHERE id = %s", [category.pk])
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name != "raw"
+    assert dualwrite.mark_dirty(MenuCategory, [category.pk]) == 1
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name == "raw"
+    assert dualwrite.outbox_depth() == 0
+
+
+def test_dualwrite_mark_dirty_is_a_noop_when_not_mirroring() -> None:
+    set_phase(Phase.SQLITE)
+    assert dualwrite.mark_dirty(MenuCategory, [1, 2]) == 0
+    assert dualwrite.outbox_depth() == 0
+
+
+def test_dualwrite_rolled_back_write_leaves_no_record() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    with pytest.raises(RuntimeError):
+        with transaction.atomic(using="sqlite"):
+            _category("never")
+            raise RuntimeError("abort")
+    assert dualwrite.outbox_depth() == 0
+    assert not MenuCategory.objects.using("default").filter(name="never").exists()
+    assert not MenuCategory.objects.using("sqlite").filter(name="never").exists()
+
+
+def test_dualwrite_mirrored_manager_composes_with_a_plain_queryset() -> None:
+    from django.db import models
+
+    class TouchingQuerySet(models.QuerySet):
+        def touch(self) -> int:
+            return self.update(display_order=99)
+
+    manager = dualwrite.mirrored_manager(TouchingQuerySet)
+    manager.model = MenuCategory
+    set_phase(Phase.DUAL_WRITE)
+    _category("t")
+    assert isinstance(manager.get_queryset(), dualwrite.MirroredQuerySetMixin)
+    manager.get_queryset().filter(name="t").touch()
+    assert MenuCategory.objects.using("default").get(name="t").display_order == 99
+
+
+WORKER = """
+import json, os, sys
+import django
+django.setup()
+from core.models.menu import MenuCategory
+tag = sys.argv[1]
+made = []
+for i in range(int(sys.argv[2])):
+    c = MenuCategory.objects.create(name=f"{tag}-{i}", name_tr="x", display_order=i)
+    made.append(c.pk)
+    if i % 3 == 0:
+        MenuCategory.objects.filter(pk=c.pk).update(display_order=-i)
+    if i % 5 == 4:
+        c.delete()
+MenuCategory.objects.filter(name__startswith=tag, display_order__gt=10).update(icon="bulk")
+print(json.dumps({"tag": tag, "made": len(made)}))
+"""
+
+
+def test_dualwrite_two_processes_writing_concurrently(tmp_path: Path) -> None:
+    set_phase(Phase.DUAL_WRITE)
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "procheff.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
+        "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
+        "PROCHEFF_QUIET": "1",
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    workers = [
+        subprocess.Popen([sys.executable, str(script), tag, "30"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=settings.BASE_DIR)
+        for tag in ("p1", "p2")
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["made"] == 30
+    dualwrite.replay()  # anything a failed mirror left behind (there should be nothing)
+    assert MenuCategory.objects.using("sqlite").count() == 2 * 24
+    assert_same_rows(MenuCategory)
+    assert dualwrite.outbox_depth() == 0
+
+
+def _nothing(*args: Any) -> None:
+    return None
