@@ -249,6 +249,8 @@ def prepare_databases(env: dict[str, str], workdir: Path, rows: int) -> dict[str
     with sqlite3.connect(sqlite_path) as connection:
         # better-sqlite3 deployments run in WAL mode; without it every write blocks every read.
         connection.execute("PRAGMA journal_mode=WAL")
+    # The engine's outbox lives on both databases (the primary's copy records each write).
+    manage(env, "migrate", "--no-input", "--database", "sqlite")
     from core.models import Log, MarketPrice, Tender
 
     seeded["rows"] = {model._meta.db_table: model.objects.using("sqlite").count() for model in (Log, Tender, MarketPrice)}

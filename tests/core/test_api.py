@@ -12,6 +12,7 @@ from django.test import Client
 
 from core import ids
 from core.models import AnalysisHistory, Log, SemanticCacheEntry
+from migration.phase import Phase
 from tests.core.api_factories import (
     AnalysisHistoryFactory,
     LogFactory,
@@ -20,6 +21,7 @@ from tests.core.api_factories import (
     TenderFactory,
     prompt_hash,
 )
+from tests.migration.cutover_support import cutover_state, set_phase  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
@@ -401,3 +403,58 @@ def test_analysis_collection_rejects_get_with_405(api: Client, served_by: str) -
 
     assert response.status_code == 405
     assert response["Allow"] == "POST, OPTIONS"
+
+
+# --- Through the real cutover router --------------------------------------------------------
+
+
+@pytest.fixture
+def real_router(cutover_state: None) -> None:
+    """The project's CutoverRouter (not the pinned one), with clean switches, caches and outbox."""
+
+
+def write_everything(api: Client) -> dict[str, str]:
+    """One write of each kind through the API; returns the primary keys it acknowledged."""
+    log = post(api, "/api/logs", {"level": "info", "message": "through the router"})
+    entry = put(api, f"/api/semantic-cache/{prompt_hash('routed')}", CACHE_BODY)
+    analysis = post(api, "/api/analysis", {"file_name": "routed.pdf"})
+    assert (log.status_code, entry.status_code, analysis.status_code) == (201, 201, 201)
+    assert patch(api, f"/api/analysis/{analysis.json()['id']}", {"status": "processing", "progress": 5}).status_code == 200
+    assert api.get(f"/api/semantic-cache/{prompt_hash('routed')}").status_code == 200
+    return {"log": log.json()["id"], "entry": entry.json()["id"], "analysis": analysis.json()["id"]}
+
+
+@pytest.mark.usefixtures("real_router")
+def test_api_in_phase_0_serves_from_sqlite_alone(api: Client) -> None:
+    set_phase(Phase.SQLITE)
+
+    keys = write_everything(api)
+
+    assert Log.objects.using("sqlite").filter(pk=keys["log"]).exists()
+    assert not Log.objects.using("default").filter(pk=keys["log"]).exists()
+    assert AnalysisHistory.objects.using("sqlite").get(pk=keys["analysis"]).status == "processing"
+    assert not AnalysisHistory.objects.using("default").filter(pk=keys["analysis"]).exists()
+
+
+@pytest.mark.usefixtures("real_router")
+@pytest.mark.parametrize(
+    ("target", "primary"),
+    [(Phase.DUAL_WRITE, "sqlite"), (Phase.READ_ROLLOUT, "sqlite"), (Phase.POSTGRES_PRIMARY, "default")],
+)
+def test_api_writes_land_on_both_databases_while_dual_writing(
+    api: Client, django_capture_on_commit_callbacks: Any, target: Phase, primary: str
+) -> None:
+    set_phase(target, 100.0 if target == Phase.READ_ROLLOUT else None)
+
+    # The mirror runs when the primary's transaction commits; the test's transaction never does.
+    with django_capture_on_commit_callbacks(using=primary, execute=True):
+        keys = write_everything(api)
+
+    for alias in ("sqlite", "default"):
+        assert Log.objects.using(alias).get(pk=keys["log"]).message == "through the router"
+        entry = SemanticCacheEntry.objects.using(alias).get(pk=keys["entry"])
+        assert (entry.prompt_hash, entry.hit_count) == (prompt_hash("routed"), 1)
+        analysis = AnalysisHistory.objects.using(alias).get(pk=keys["analysis"])
+        assert (analysis.status, analysis.progress) == ("processing", 5)
+    (data, created_at) = raw("sqlite", "SELECT data, CAST(created_at AS TEXT) FROM logs WHERE id = %s", keys["log"])
+    assert data == "{}" and SQLITE_TS.match(created_at)
