@@ -438,7 +438,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     django.setup()
 
     seeded = prepare_databases(env, workdir, args.rows)
-    steps = SCHEDULE if args.cutover else ()
+    steps = SCHEDULE[: args.steps] if args.cutover else ()
     if args.cutover and not has_command(env, "cutover"):
         raise SetupError("manage.py cutover is not available; run with --phase-0-only or merge the cutover engine")
     port = free_port()
@@ -517,6 +517,24 @@ def verdict(result: dict[str, Any]) -> dict[str, bool]:
     }
 
 
+def unclean_tables(validated: dict[str, Any]) -> list[str]:
+    """One line per table validate_counts did not find clean: what differs, and the first row."""
+    report = validated.get("report")
+    if not isinstance(report, dict):
+        return [] if validated["clean"] else [str(report or validated)[:500]]
+    lines = []
+    for table in report.get("tables", []):
+        if table.get("clean"):
+            continue
+        sequence = table.get("sequence") or {}
+        example = (table.get("changed_rows") or table.get("missing_pks") or table.get("extra_pks") or [None])[0]
+        lines.append(
+            f"{table['table']}: missing {table.get('missing')}, extra {table.get('extra')}, changed {table.get('changed')}, "
+            f"unreadable {table.get('unreadable')}, sequence ok {sequence.get('ok', '-')}; first: {json.dumps(example)[:300]}"
+        )
+    return lines
+
+
 def render(result: dict[str, Any]) -> str:
     lines = [
         f"machine: {result['machine']['cpus']} CPUs (1-min load {result['machine']['load_before']:.1f} before, "
@@ -549,6 +567,8 @@ def render(result: dict[str, Any]) -> str:
         f"acknowledged writes: {acked['acknowledged']}, missing or different in a database: {acked['missing_or_different']}",
         f"counts ({result['validate_counts']['tool']}): {'clean' if result['validate_counts']['clean'] else 'MISMATCH'}",
     ]
+    for line in unclean_tables(result["validate_counts"]):
+        lines.append(f"  {line}")
     for change in result["changes"]:
         if not change["ok"]:
             lines.append(f"phase change failed: {change['command']}\n{change['output']}")
@@ -570,6 +590,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=20000, help="rows make_legacy_db seeds (default 20000)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench", help="scratch directory, recreated (default var/bench)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="PostgreSQL for the run (default $DATABASE_URL); it is flushed")
+    parser.add_argument("--steps", type=int, default=len(SCHEDULE), help=f"stop after this many phase changes (default all {len(SCHEDULE)})")
     parser.add_argument("--phase-0-only", dest="cutover", action="store_false", help="no phase changes: serve from SQLite only")
     parser.add_argument("--json", type=Path, help="also write the full result as JSON here")
     return parser.parse_args(argv)

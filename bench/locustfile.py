@@ -8,6 +8,9 @@ Run by bench/cutover_load.py (headless). Environment:
 * ``BENCH_RATE``: requests per second per user (default 4).
 * ``BENCH_CITIES`` / ``BENCH_PRODUCTS``: JSON lists of filter values that exist in the seed data.
 
+The mix is read-heavy like the legacy app's traffic: 15 reads to 5 writes by task weight. A cache
+read is a write underneath too: like the legacy cache, a hit bumps hit_count and last_accessed.
+
 A request counts as failed when its status is not the one the API promises for it; a read of a row
 this user wrote and saw acknowledged must succeed, so a lost or late write shows up as a failure.
 """
@@ -107,12 +110,12 @@ class ApiClient(FastHttpUser):
 
     # --- reads ----------------------------------------------------------------------------
 
-    @task(3)
+    @task(4)
     def list_tenders(self) -> None:
         query = urlencode({"city": random.choice(CITIES), "status": "active", "limit": 20})
         self.call(READ, "GET", f"/api/tenders?{query}", 200, "GET /api/tenders")
 
-    @task(3)
+    @task(4)
     def list_market_prices(self) -> None:
         query = urlencode({"product_key": random.choice(PRODUCTS), "limit": 30})
         self.call(READ, "GET", f"/api/market-prices?{query}", 200, "GET /api/market-prices")
@@ -121,13 +124,13 @@ class ApiClient(FastHttpUser):
     def list_logs(self) -> None:
         self.call(READ, "GET", f"/api/logs?level={random.choice(LEVELS)}&limit=20", 200, "GET /api/logs")
 
-    @task(2)
+    @task(3)
     def read_cache(self) -> None:
         if not self.cache_hashes:
             return self.write_cache()
         self.call(READ, "GET", f"/api/semantic-cache/{random.choice(self.cache_hashes)}", 200, "GET /api/semantic-cache/[hash]")
 
-    @task(1)
+    @task(2)
     def read_analysis(self) -> None:
         if not self.analyses:
             return self.create_analysis()
@@ -135,7 +138,7 @@ class ApiClient(FastHttpUser):
 
     # --- writes ---------------------------------------------------------------------------
 
-    @task(3)
+    @task(2)
     def write_log(self) -> None:
         level = random.choice(LEVELS)
         message = f"bench {self.client_id} #{next(self.serial)}"
@@ -162,7 +165,7 @@ class ApiClient(FastHttpUser):
             ACKS["analyses"][body["id"]] = {"file_name": file_name, "status": "pending", "progress": 0}
             self.analyses.append(body["id"])
 
-    @task(2)
+    @task(1)
     def patch_analysis(self) -> None:
         if not self.analyses:
             return self.create_analysis()
