@@ -533,14 +533,22 @@ def reset_sequences() -> None:
     target = connections[conf.target_alias()]
     if target.vendor != "postgresql":
         return
+    aliases = [a for a in (conf.source_alias(), conf.target_alias()) if a in settings.DATABASES]
+    existing = {alias: set(connections[alias].introspection.table_names()) for alias in aliases}
+    high_water: dict[str, int] = {}
+    source = conf.source_alias()
+    if source in existing and "sqlite_sequence" in existing[source]:
+        with connections[source].cursor() as cursor:
+            cursor.execute("SELECT name, seq FROM sqlite_sequence")
+            high_water = {name: int(seq or 0) for name, seq in cursor.fetchall()}
     for model in inventory.migrated_models():
         pk = model._meta.pk
         if not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
             continue
-        highest = 0
-        for alias in (conf.source_alias(), conf.target_alias()):
-            if alias not in settings.DATABASES:
-                continue
+        highest = high_water.get(model._meta.db_table, 0)
+        for alias in aliases:
+            if model._meta.db_table not in existing[alias]:
+                continue  # a legacy table the old app never created
             value = model._base_manager.using(alias).aggregate(m=models.Max("pk"))["m"]
             highest = max(highest, value or 0)
         table = target.ops.quote_name(model._meta.db_table)
@@ -556,9 +564,13 @@ def queue_reverse_copy() -> int:
     from migration import dualwrite, inventory
 
     queued = 0
+    aliases = (conf.target_alias(), conf.source_alias())
+    existing = {alias: set(connections[alias].introspection.table_names()) for alias in aliases}
     for model in inventory.migrated_models():
+        if model._meta.db_table not in existing[conf.source_alias()]:
+            continue  # a legacy table the old app never created: nothing to give back
         pks: set[Any] = set()
-        for alias in (conf.target_alias(), conf.source_alias()):
+        for alias in aliases:
             pks.update(model._base_manager.using(alias).values_list("pk", flat=True))
         with transaction.atomic(using=conf.target_alias()):
             dualwrite.enqueue(model, sorted(pks, key=str), conf.target_alias(), dualwrite.OperationKind.DIRTY)

@@ -1,0 +1,213 @@
+"""The phase: derived from switches, advanced through gates, rolled back without loss, audited with backups."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from waffle import get_waffle_switch_model
+
+import migration
+from core.models.auth import User
+from core.models.menu import MenuCategory
+from migration import dualwrite, flags, gates, phase
+from migration.exceptions import GateRefused, InvalidTransition
+from migration.models import OutboxRecord, PhaseChange
+from migration.phase import Phase, PhaseState
+from tests.migration.cutover_support import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "expected"),
+    [
+        (flags.FlagState(), PhaseState(Phase.SQLITE)),
+        (flags.FlagState(read_percent=50), PhaseState(Phase.SQLITE)),  # no reads from PG without dual writes
+        (flags.FlagState(dual_write=True), PhaseState(Phase.DUAL_WRITE)),
+        (flags.FlagState(dual_write=True, read_percent=10), PhaseState(Phase.READ_ROLLOUT, 10)),
+        (flags.FlagState(dual_write=True, read_percent=100), PhaseState(Phase.READ_ROLLOUT, 100)),
+        (flags.FlagState(dual_write=True, postgres_primary=True), PhaseState(Phase.POSTGRES_PRIMARY, 100)),
+        (flags.FlagState(postgres_primary=True, finalized=True), PhaseState(Phase.FINALIZED, 100)),
+    ],
+)
+def test_phase_is_derived_from_switches(snapshot: flags.FlagState, expected: PhaseState) -> None:
+    assert phase.state_from(snapshot) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "percent", "after"),
+    [
+        (PhaseState(Phase.SQLITE), None, PhaseState(Phase.DUAL_WRITE)),
+        (PhaseState(Phase.DUAL_WRITE), None, PhaseState(Phase.READ_ROLLOUT, 10)),
+        (PhaseState(Phase.READ_ROLLOUT, 10), None, PhaseState(Phase.READ_ROLLOUT, 50)),
+        (PhaseState(Phase.READ_ROLLOUT, 50), None, PhaseState(Phase.READ_ROLLOUT, 100)),
+        (PhaseState(Phase.READ_ROLLOUT, 100), None, PhaseState(Phase.POSTGRES_PRIMARY, 100)),
+        (PhaseState(Phase.POSTGRES_PRIMARY, 100), None, PhaseState(Phase.FINALIZED, 100)),
+        (PhaseState(Phase.READ_ROLLOUT, 10), 25.0, PhaseState(Phase.READ_ROLLOUT, 25)),
+    ],
+)
+def test_phase_next_state(before: PhaseState, percent: float | None, after: PhaseState) -> None:
+    assert phase.next_state(before, percent) == after
+
+
+@pytest.mark.parametrize(
+    ("before", "percent"),
+    [(PhaseState(Phase.FINALIZED, 100), None), (PhaseState(Phase.READ_ROLLOUT, 50), 10.0), (PhaseState(Phase.SQLITE), 10.0)],
+)
+def test_phase_next_state_refuses_impossible_moves(before: PhaseState, percent: float | None) -> None:
+    with pytest.raises(InvalidTransition):
+        phase.next_state(before, percent)
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, name: str, **functions: Any) -> None:
+    module = types.ModuleType(f"migration.{name}")
+    module.__dict__.update(functions)
+    monkeypatch.setitem(sys.modules, f"migration.{name}", module)
+    monkeypatch.setattr(migration, name, module, raising=False)
+
+
+def _clean_validation(monkeypatch: pytest.MonkeyPatch, *, clean: bool = True, age: dt.timedelta = dt.timedelta(0)) -> None:
+    run = {"finished_at": timezone.now() - age, "clean": clean}
+    _install(monkeypatch, "validate", latest_run=lambda: run)
+
+
+def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> None:
+    _install(monkeypatch, "copy", progress=lambda: {"complete": complete, "tables": 75})
+
+
+def test_phase_advance_refused_by_outbox_gate() -> None:
+    OutboxRecord.objects.using("sqlite").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
+    with pytest.raises(GateRefused, match="outbox: 1 pending records"):
+        phase.advance()
+    assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
+
+
+def test_phase_advance_refused_without_copy_and_validation_engines() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    with pytest.raises(GateRefused) as refused:
+        phase.advance()
+    failed = {g.name: g.detail for g in refused.value.results if not g.ok}
+    assert set(failed) >= {"copy", "validation"} or set(failed) == {"copy", "validation"}
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
+
+
+@pytest.mark.parametrize(
+    ("copy_complete", "clean", "age_minutes", "refused_by"),
+    [
+        (False, True, 1, "copy"),
+        (True, False, 1, "validation"),
+        (True, True, 120, "validation"),
+    ],
+)
+def test_phase_advance_refused_by_copy_or_validation_gate(
+    monkeypatch: pytest.MonkeyPatch, copy_complete: bool, clean: bool, age_minutes: int, refused_by: str
+) -> None:
+    set_phase(Phase.DUAL_WRITE)
+    _complete_copy(monkeypatch, copy_complete)
+    _clean_validation(monkeypatch, clean=clean, age=dt.timedelta(minutes=age_minutes))
+    with pytest.raises(GateRefused) as refused:
+        phase.advance()
+    assert [g.name for g in refused.value.results if not g.ok] == [refused_by]
+
+
+def test_phase_advance_through_every_phase_with_gates_audit_and_backups(monkeypatch: pytest.MonkeyPatch) -> None:
+    _complete_copy(monkeypatch)
+    _clean_validation(monkeypatch)
+    seen = []
+    while phase.current_state_fresh().phase != Phase.FINALIZED:
+        transition = phase.advance(actor="operator@test")
+        assert not transition.forced and all(g.ok for g in transition.gates)
+        seen.append(str(transition.after))
+        MenuCategory.objects.create(name=f"during {transition.after}", name_tr="x")
+    assert seen == ["1 dual-write", "2 read-rollout 10%", "2 read-rollout 50%", "2 read-rollout 100%",
+                    "3 postgres-primary", "4 finalized"]
+    changes = list(PhaseChange.objects.order_by("at", "id"))
+    assert [(c.from_phase, c.to_phase) for c in changes] == [(0, 1), (1, 2), (2, 2), (2, 2), (2, 3), (3, 4)]
+    for change in changes:
+        assert change.actor == "operator@test" and change.via == "cutover command"
+        assert hashlib.sha256(Path(change.backup_path).read_bytes()).hexdigest() == change.backup_sha256
+    assert all(c.dump_path and Path(c.dump_path).stat().st_size > 0 for c in changes if c.to_phase >= 3)
+    assert "final SQLite archive" in changes[-1].note
+    archive = Path(changes[-1].note.split()[3])
+    assert archive.exists() and not archive.stat().st_mode & 0o222
+
+
+def test_phase_force_moves_past_failed_gates_with_a_warning() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    transition = phase.advance(force=True, actor="operator@test")
+    assert transition.forced and transition.after == PhaseState(Phase.READ_ROLLOUT, 10)
+    assert any("forced past failed gates" in w for w in transition.warnings)
+    assert PhaseChange.objects.get(via="cutover command").forced
+
+
+def _write_everything(tag: str) -> None:
+    MenuCategory.objects.create(name=f"{tag}-new", name_tr="x")
+    User.objects.create(id=f"{tag}-user", email=f"{tag}@example.com", password_hash="h")
+    MenuCategory.objects.filter(name__endswith="-new").update(display_order=3)
+
+
+@pytest.mark.parametrize(
+    ("start", "to"),
+    [
+        (PhaseState(Phase.DUAL_WRITE), Phase.SQLITE),
+        (PhaseState(Phase.READ_ROLLOUT, 50), Phase.DUAL_WRITE),
+        (PhaseState(Phase.POSTGRES_PRIMARY, 100), Phase.READ_ROLLOUT),
+        (PhaseState(Phase.POSTGRES_PRIMARY, 100), Phase.SQLITE),
+    ],
+)
+def test_phase_rollback_loses_no_write(start: PhaseState, to: Phase) -> None:
+    set_phase(start)
+    _write_everything("before")
+    expected = {name for name in MenuCategory.objects.values_list("name", flat=True)}
+    transition = phase.rollback(to=int(to), actor="operator@test")
+    assert transition.after.phase == to
+    primary = phase.primary_alias()
+    assert set(MenuCategory.objects.using(primary).values_list("name", flat=True)) == expected
+    assert User.objects.using(primary).filter(pk="before-user").exists()
+    _write_everything("after")
+    if to != Phase.SQLITE:
+        assert_same_rows(MenuCategory, User)
+    assert dualwrite.outbox_depth() == 0
+    assert PhaseChange.objects.get(via="cutover command").to_phase == int(to)
+
+
+def test_phase_rollback_from_finalized_needs_reverse_copy() -> None:
+    set_phase(Phase.FINALIZED)
+    only_postgres = MenuCategory.objects.create(name="after finalization", name_tr="x")
+    assert not MenuCategory.objects.using("sqlite").filter(pk=only_postgres.pk).exists()
+    with pytest.raises(InvalidTransition, match="reverse copy"):
+        phase.rollback()
+    transition = phase.rollback(reverse_copy=True, actor="operator@test")
+    assert transition.after.phase == Phase.POSTGRES_PRIMARY
+    assert_same_rows(MenuCategory)
+
+
+def test_phase_rollback_lowers_the_read_percent() -> None:
+    set_phase(Phase.READ_ROLLOUT, 50)
+    assert phase.rollback(to=2).after == PhaseState(Phase.READ_ROLLOUT, 10)
+    assert phase.rollback(to=2, percent=5).after == PhaseState(Phase.READ_ROLLOUT, 5)
+
+
+def test_phase_waffle_admin_toggle_has_the_same_effect_and_is_audited() -> None:
+    switch = get_waffle_switch_model().objects.create(name=flags.SWITCH_DUAL_WRITE, active=True)
+    switch.flush()
+    assert phase.current() == Phase.DUAL_WRITE
+    created = MenuCategory.objects.create(name="mirrored", name_tr="x")
+    assert MenuCategory.objects.using("default").filter(pk=created.pk).exists()
+    change = PhaseChange.objects.get()
+    assert (change.via, change.from_phase, change.to_phase, change.forced) == ("waffle", 0, 1, True)
+    switch.active = False
+    switch.save()
+    assert phase.current() == Phase.SQLITE
+    assert PhaseChange.objects.count() == 2
+
+
+def test_phase_gates_report_every_gate_in_one_place() -> None:
+    results = gates.check(PhaseState(Phase.DUAL_WRITE), PhaseState(Phase.READ_ROLLOUT, 10))
+    assert [g.name for g in results] == ["outbox", "databases", "copy", "validation"]
