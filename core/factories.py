@@ -617,9 +617,7 @@ class AnalysisHistoryFactory(LegacyRowFactory):
             else None
         )
     )
-    input_files = L(
-        lambda o: dumps([{"name": o.file_name, "size": o.file_size, "type": o.mime_type}])
-    )
+    input_files = L(lambda o: dumps([{"name": o.file_name, "size": o.file_size}]))
 
 
 @legacy_table("data_pools")

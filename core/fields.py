@@ -128,9 +128,17 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
 
     ``shapes`` lists what the legacy app writes in this column. On SQLite a value is written in the
     first listed shape that holds it exactly, so ``("sqlite_ts", "iso_z")`` keeps whole seconds as
-    ``'YYYY-MM-DD HH:MM:SS'`` and milliseconds as ISO-Z. Values are kept at the finest precision the
-    shapes allow (seconds or milliseconds) when the application sets them, so dual-written rows
-    compare equal; values read from the legacy file are never truncated.
+    ``'YYYY-MM-DD HH:MM:SS'`` and milliseconds as ISO-Z. Defaults (``timezone.now``) are cut to the
+    finest precision the shapes hold (seconds or milliseconds), so dual-written rows compare equal;
+    values read from the legacy file or set explicitly are never truncated.
+
+    Canonical shapes (what a round trip through PostgreSQL writes back to SQLite): the first listed
+    shape that holds the instant exactly, in UTC. So in a ``sqlite_ts``/``iso_z`` column
+    ``'2024-01-01T10:00:00.000Z'`` comes back as ``'2024-01-01 10:00:00'``; ``'...T13:00:00+03:00'``
+    as the UTC ``sqlite_ts`` text; a text timestamp in an ``epoch_ms`` column as an integer; an
+    instant no listed shape holds (milliseconds in a ``sqlite_ts`` column) as ISO-Z, or as ISO 8601
+    with microseconds and ``Z``. A Turkish ``'DD.MM.YYYY'`` date (the TUIK CSV ``Tarih`` column) reads
+    as midnight UTC and comes back as ``'YYYY-MM-DD'`` in a ``date_only`` column.
     """
 
     def __init__(self, *args: Any, shapes: Sequence[str] = (SQLITE_TS,), **kwargs: Any) -> None:
@@ -142,7 +150,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
 
     @property
     def legacy_shape_label(self) -> str:  # type: ignore[override]
-        return " or ".join(self.shapes)
+        return " or ".join(shape.upper() for shape in self.shapes)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
@@ -179,12 +187,11 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
                 pass
         return super().to_python(value)
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        value = super().pre_save(model_instance, add)
-        if isinstance(value, dt.datetime):
-            value = self.truncate(value)
-            setattr(model_instance, self.attname, value)
-        return value
+    def get_default(self) -> Any:
+        # Only values the field makes itself are truncated; a value read from the legacy file
+        # (milliseconds in a whole-second column) is saved as it is, never rounded.
+        value = super().get_default()
+        return self.truncate(value) if isinstance(value, dt.datetime) else value
 
     def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
         if value is None:
@@ -229,7 +236,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
 class LegacyDateField(LegacyFieldMixin, models.DateField):
     """A calendar date stored as ``'YYYY-MM-DD'`` text; ``date`` on PostgreSQL."""
 
-    legacy_shape_label = DATE_ONLY
+    legacy_shape_label = DATE_ONLY.upper()
 
     def get_internal_type(self) -> str:
         return "LegacyDateField"
@@ -279,6 +286,7 @@ class TurkishDateField(LegacyDateField):
 
     PostgreSQL stores a ``date``; ``'-'`` and NULL both mean "no date" and become NULL. Written back
     to SQLite, a date is ``'DD.MM.YYYY'`` and a missing date is ``'-'``, the scraper's placeholder.
+    Canonical shapes: ``'5/3/2024'`` and ``'5.3.2024'`` come back as ``'05.03.2024'``, NULL as ``'-'``.
     """
 
     legacy_shape_label = "DD.MM.YYYY or '-'"
@@ -342,6 +350,11 @@ class LegacyJSONField(LegacyFieldMixin, models.JSONField):
     Text that is not JSON (an empty string, plain text) is an error, never guessed at: the copy
     puts such a row in its rejects file. The text ``'null'`` reads as None, like SQL NULL (to the
     legacy app ``JSON.parse(null)`` is ``null`` too), and is written back as NULL.
+
+    Canonical shape written back to SQLite: ``JSON.stringify`` text (no spaces, non-ASCII kept,
+    ``\\u015f`` escapes become the character). ``jsonb`` keeps no key order, so after a trip through
+    PostgreSQL object keys come back shortest first, then in byte order:
+    ``'{"zeta":1,"a":2}'`` becomes ``'{"a":2,"zeta":1}'``. Values, arrays and their order are kept.
     """
 
     legacy_shape_label = "JSON text"

@@ -246,7 +246,7 @@ def plan_counts(rows: int) -> dict[str, int]:
     seeded = sum(seeds.values())
     if rows < seeded:
         raise GenerationError(
-            f"--rows {rows} is below the {seeded} rows the legacy seeds write; "
+            f"{rows:,} rows is below the {seeded} rows the legacy seeds write; "
             f"ask for at least {seeded}"
         )
     weights = dict(WRITTEN_WEIGHTS)
@@ -319,7 +319,8 @@ def generate_legacy_database(
     result = GenerationResult(path=path, seed=seed, rows=rows)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
-        # A new file nobody else reads: journal in memory (rollback still works), no fsync. Foreign keys on, as better-sqlite3 had them.
+        # A new file nobody else reads: journal in memory (rollback still works), no fsync.
+        # Foreign keys on, as better-sqlite3 had them.
         connection.execute("PRAGMA journal_mode = MEMORY")
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA foreign_keys = ON")
@@ -335,10 +336,13 @@ def generate_legacy_database(
                 "INSERT INTO product_catalog_fts(product_catalog_fts) VALUES ('rebuild')"
             )
         connection.execute("PRAGMA journal_mode = DELETE")
-    except sqlite3.Error as exc:
+    except BaseException as exc:
+        # Never leave a half-written file that looks like a legacy database.
         connection.close()
         path.unlink(missing_ok=True)
-        raise GenerationError(f"{path}: {exc}") from exc
+        if isinstance(exc, sqlite3.Error):
+            raise GenerationError(f"{path}: {exc}; the partial file was removed") from exc
+        raise
     connection.close()
     result.seconds = time.perf_counter() - started
     return result
@@ -366,12 +370,16 @@ def _write_table(
     try:
         for start in range(0, total, BATCH_ROWS):
             batch = [next(generated) for _ in range(min(BATCH_ROWS, total - start))]
+            # A savepoint per batch, so a refused row can be found by replaying the batch alone.
+            connection.execute("SAVEPOINT batch")
             try:
                 connection.executemany(sql, batch)
             except sqlite3.IntegrityError as exc:
+                connection.execute("ROLLBACK TO batch")
                 raise GenerationError(
                     _explain(connection, sql, table, recipe.columns, batch, exc)
                 ) from exc
+            connection.execute("RELEASE batch")
             if remember:
                 _keep(kept, recipe.columns, batch, remember[1])
             if progress:
@@ -380,7 +388,8 @@ def _write_table(
                 )
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK") if connection.in_transaction else None
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
         raise
     for column, values in kept.items():
         world.remembered[(table, column)] = values

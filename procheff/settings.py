@@ -62,13 +62,15 @@ TEMPLATES = [
 # `default` is PostgreSQL from DATABASE_URL; without it, an embedded server in .pgdata/ is used.
 # `sqlite` is the legacy file the Node.js application writes.
 
+EMBEDDED_POSTGRES_PGDATA = BASE_DIR / ".pgdata"
+
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     _database_origin = "DATABASE_URL"
 else:
-    from procheff import embedded
+    from migration import embedded
 
-    DATABASES = {"default": embedded.database_config(BASE_DIR / ".pgdata")}
+    DATABASES = {"default": embedded.database_config(EMBEDDED_POSTGRES_PGDATA, name="procheff")}
     _database_origin = "embedded server in .pgdata/"
 
 DATABASES["default"].setdefault("OPTIONS", {})
@@ -91,7 +93,16 @@ DATABASES["sqlite"] = {
     "NAME": str(SQLITE_PATH),
     # IMMEDIATE: a mirrored update reads the affected pks, then writes, in one transaction; a
     # deferred transaction could not upgrade its lock and would fail with "database is locked".
-    "OPTIONS": {"timeout": 30, "init_command": "PRAGMA busy_timeout=30000", "transaction_mode": "IMMEDIATE"},
+    # detect_types=0: Django's default (PARSE_DECLTYPES) runs sqlite3's converters on every column
+    # declared DATETIME, TIMESTAMP or DATE before any field sees the value, and those converters
+    # turn epoch-ms integers, Turkish dates and unreadable text into None: silent data loss. The
+    # legacy fields read the raw values themselves.
+    "OPTIONS": {
+        "timeout": 30,
+        "init_command": "PRAGMA busy_timeout=30000",
+        "transaction_mode": "IMMEDIATE",
+        "detect_types": 0,
+    },
     "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
 }
 

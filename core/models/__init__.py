@@ -1,6 +1,6 @@
 """The Procheff domain: one model per legacy table, grouped by domain."""
 from core.models.bookkeeping import AppliedMigration, MigrationRecord
-from core.models.intelligence import AccuracyMetric, ApiProviderHealth, BrandMapping, CacheEntry, CoverageMetric, FuzzyMatche, MarketCategoryAverage, NormalizedPrice, QueueJob, ScraperProxy, ScrapingQueueItem, UserPriceSubmission, UserTrustMetrics, WebhookSubscription
+from core.models.intelligence import AccuracyMetric, ApiProviderHealth, BrandMapping, CacheEntry, CoverageMetric, FuzzyMatch, MarketCategoryAverage, NormalizedPrice, QueueJob, ScraperProxy, ScrapingQueueItem, UserPriceSubmission, UserTrustMetrics, WebhookSubscription
 from core.models.auth import ActivityLog, Membership, Organization, SecurityAuditLog, UserTwoFactor, UserSetting, User
 from core.models.logs import AiLog, Log, NotificationChannel, NotificationQueueItem, NotificationTemplate, Notification
 from core.models.analysis import AnalysisHistory, AnalysisResult, AnalysisResultV2, ApiMetric, DataPool, MenuCache, Orchestration, SemanticCacheEntry
@@ -31,7 +31,7 @@ __all__ = [
     "CoverageMetric",
     "DataPool",
     "FeedbackPattern",
-    "FuzzyMatche",
+    "FuzzyMatch",
     "GramajStandard",
     "ImprovementAction",
     "IntegrationConfig",

@@ -51,7 +51,7 @@ class AnalysisResult(LegacyModel):
     """The legacy `analysis_results` table (declared by the legacy code but never created in its database)."""
 
     id = models.CharField(primary_key=True)
-    analysis = models.ForeignKey("AnalysisHistory", models.DO_NOTHING, db_column="analysis_id")
+    analysis = models.ForeignKey("AnalysisHistory", models.DO_NOTHING, db_column="analysis_id", db_index=False)
     stage = models.TextField()
     result_data = LegacyJSONField(legacy_type="JSON")
     created_at = LegacyDateTimeField(legacy_type="TIMESTAMP", default=timezone.now, null=True, blank=True)
@@ -189,8 +189,8 @@ class Orchestration(LegacyModel):
     progress = models.BigIntegerField(default=0, null=True, blank=True)
     status = models.TextField(default='pending', null=True, blank=True)
     current_step = models.TextField(null=True, blank=True)
-    steps_json = models.TextField(null=True, blank=True)
-    result = models.TextField(null=True, blank=True)
+    steps_json = LegacyJSONField(null=True, blank=True)
+    result = LegacyJSONField(null=True, blank=True)
     error = models.TextField(null=True, blank=True)
     warnings = models.TextField(null=True, blank=True)
     duration_ms = models.BigIntegerField(null=True, blank=True)

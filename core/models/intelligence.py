@@ -124,7 +124,7 @@ class CoverageMetric(LegacyModel):
     def __str__(self) -> str:
         return f"coverage_metrics {self.pk}"
 
-class FuzzyMatche(LegacyModel):
+class FuzzyMatch(LegacyModel):
     """The legacy `fuzzy_matches` table."""
 
     id = models.BigAutoField(primary_key=True)
@@ -169,7 +169,7 @@ class NormalizedPrice(LegacyModel):
     """The legacy `normalized_prices` table."""
 
     id = models.BigAutoField(primary_key=True)
-    raw_price = models.ForeignKey("core.MarketPriceV2", models.CASCADE, db_column="raw_price_id", null=True, blank=True)
+    raw_price = models.ForeignKey("core.MarketPriceV2", models.CASCADE, db_column="raw_price_id", db_index=False, null=True, blank=True)
     original_price = models.FloatField()
     original_weight = models.FloatField()
     original_unit = models.TextField()

@@ -1,11 +1,14 @@
 """Market prices: price lists, sources, price history, product catalog and cards."""
 from __future__ import annotations
 
-from django.utils import timezone
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 from core.fields import DATE_ONLY, ISO_Z, SQLITE_TS, LegacyBooleanField, LegacyDateField, LegacyDateTimeField, LegacyJSONField
-from core.models.base import LegacyModel
+from core.models.base import LegacyModel, TouchUpdatedAtQuerySet, touch_on_save
 from core.models.expressions import UTCDate, UTCYearMonth
 
 
@@ -129,7 +132,9 @@ class MarketPriceV2(LegacyModel):
     year_month = models.GeneratedField(
         expression=UTCYearMonth("created_at"),
         output_field=models.TextField(),
+        # VIRTUAL in the legacy file; STORED here, as PostgreSQL before 18 has no virtual columns.
         db_persist=True,
+        null=True,
     )
 
     class Meta:
@@ -167,6 +172,9 @@ class MarketSource(LegacyModel):
     created_at = LegacyDateTimeField(default=timezone.now)
     updated_at = LegacyDateTimeField(default=timezone.now)
 
+    # The legacy trigger update_market_sources_timestamp, as ORM behaviour (see save()).
+    objects = TouchUpdatedAtQuerySet.as_manager()
+
     class Meta:
         db_table = "market_sources"
         indexes = [
@@ -177,7 +185,15 @@ class MarketSource(LegacyModel):
         ]
 
     def __str__(self) -> str:
-        return f"market_sources {self.pk}"
+        return str(self.source_name)
+
+    def save(
+        self, *args: Any, force_insert: bool | Any = False, update_fields: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Save; an update refreshes ``updated_at`` to now, as the legacy trigger did."""
+        update_fields = touch_on_save(self, update_fields, force_insert)
+        super().save(*args, force_insert=force_insert, update_fields=update_fields, **kwargs)
 
 class Market(LegacyModel):
     """The legacy `markets` table."""
@@ -207,7 +223,7 @@ class PriceAlert(LegacyModel):
 
     id = models.CharField(primary_key=True)
     user_id = models.TextField()
-    product_card = models.ForeignKey("ProductCard", models.CASCADE, db_column="product_card_id")
+    product_card = models.ForeignKey("ProductCard", models.CASCADE, db_column="product_card_id", db_index=False)
     target_price = models.FloatField(null=True, blank=True)
     alert_type = models.TextField()
     notification_channels = LegacyJSONField()
@@ -239,7 +255,9 @@ class PriceHistory(LegacyModel):
     date = models.GeneratedField(
         expression=UTCDate("timestamp"),
         output_field=LegacyDateField(),
+        # VIRTUAL in the legacy file; STORED here, as PostgreSQL before 18 has no virtual columns.
         db_persist=True,
+        null=True,
     )
 
     class Meta:

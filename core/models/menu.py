@@ -55,7 +55,7 @@ class MenuItem(LegacyModel):
 
     id = models.BigAutoField(primary_key=True)
     name = models.TextField()
-    category = models.ForeignKey("MenuCategory", models.DO_NOTHING, db_column="category_id", null=True, blank=True)
+    category = models.ForeignKey("MenuCategory", models.DO_NOTHING, db_column="category_id", db_index=False, null=True, blank=True)
     meal_type = models.TextField()
     default_gramaj = models.BigIntegerField()
     unit_cost = models.FloatField()
@@ -88,7 +88,7 @@ class RecipeIngredient(LegacyModel):
     """The legacy `recipe_ingredients` table."""
 
     id = models.BigAutoField(primary_key=True)
-    recipe = models.ForeignKey("Recipe", models.CASCADE, db_column="recipe_id", null=True, blank=True)
+    recipe = models.ForeignKey("Recipe", models.CASCADE, db_column="recipe_id", db_index=False, null=True, blank=True)
     ingredient_name = models.TextField()
     quantity = models.FloatField()
     unit = models.TextField()
@@ -108,7 +108,7 @@ class Recipe(LegacyModel):
     """The legacy `recipes` table."""
 
     id = models.BigAutoField(primary_key=True)
-    menu_item = models.ForeignKey("MenuItem", models.CASCADE, db_column="menu_item_id", null=True, blank=True)
+    menu_item = models.ForeignKey("MenuItem", models.CASCADE, db_column="menu_item_id", db_index=False, null=True, blank=True)
     instructions = models.TextField(null=True, blank=True)
     prep_time = models.BigIntegerField(default=0, null=True, blank=True)
     cook_time = models.BigIntegerField(default=0, null=True, blank=True)

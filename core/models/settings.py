@@ -220,7 +220,7 @@ class WebhookLog(LegacyModel):
     """The legacy `webhook_logs` table."""
 
     id = models.BigAutoField(primary_key=True)
-    webhook = models.ForeignKey("Webhook", models.CASCADE, db_column="webhook_id")
+    webhook = models.ForeignKey("Webhook", models.CASCADE, db_column="webhook_id", db_index=False)
     event_type = models.TextField()
     payload = LegacyJSONField()
     status_code = models.BigIntegerField(null=True, blank=True)

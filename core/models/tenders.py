@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.db import models
 
-from core.fields import ISO_Z, LegacyBooleanField, LegacyDateTimeField, TurkishDateField
+from core.fields import ISO_Z, LegacyBooleanField, LegacyDateTimeField, LegacyJSONField, TurkishDateField
 from core.models.base import LegacyModel
 
 
@@ -12,9 +12,9 @@ class TenderAnalysis(LegacyModel):
     """The legacy `tender_analysis` table (declared by the legacy code but never created in its database)."""
 
     tender_id = models.CharField(primary_key=True)
-    raw_json = models.TextField(null=True, blank=True)
+    raw_json = LegacyJSONField(null=True, blank=True)
     announcement_text = models.TextField(null=True, blank=True)
-    ai_analyzed = models.BigIntegerField(default=0, null=True, blank=True)
+    ai_analyzed = LegacyBooleanField(legacy_type="INTEGER", default=False, null=True, blank=True)
     ai_analyzed_at = LegacyDateTimeField(shapes=[ISO_Z], null=True, blank=True)
     created_at = LegacyDateTimeField(default=timezone.now, null=True, blank=True)
     updated_at = LegacyDateTimeField(default=timezone.now, null=True, blank=True)
@@ -32,8 +32,8 @@ class TenderFullContent(LegacyModel):
     raw_html = models.TextField(null=True, blank=True)
     plain_text = models.TextField(null=True, blank=True)
     screenshot = models.TextField(null=True, blank=True)
-    documents = models.TextField(null=True, blank=True)
-    structured_data = models.TextField(null=True, blank=True)
+    documents = LegacyJSONField(null=True, blank=True)
+    structured_data = LegacyJSONField(null=True, blank=True)
     created_at = LegacyDateTimeField(default=timezone.now, null=True, blank=True)
     updated_at = LegacyDateTimeField(default=timezone.now, null=True, blank=True)
 

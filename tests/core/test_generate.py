@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from core import fields, generate, legacy
+from core import factories, fields, generate, legacy
 from core.factories import dumps
 from migration.inventory import column_readers, migrated_models, read_row, stored_fields
 
@@ -417,3 +417,29 @@ def test_generate_data_pools_belong_to_analyses(db: sqlite3.Connection) -> None:
     ).fetchone()[0]
 
     assert orphans == 0
+
+
+class _WarnNotificationFactory(factories.NotificationFactory):
+    """notifier.ts sends level 'warn', which the legacy CHECK refuses."""
+
+    level = "warn"
+    message = "Fiyat verisi eski: Domates"
+
+
+def test_generate_names_the_refused_row_and_removes_the_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(factories.TABLE_FACTORIES, "notifications", _WarnNotificationFactory)
+    path = tmp_path / "legacy.db"
+
+    with pytest.raises(generate.GenerationError) as excinfo:
+        make(path, rows=2_000)
+
+    message = str(excinfo.value)
+    assert message.startswith("notifications: the factory wrote a row the legacy schema rejects")
+    assert (
+        "CHECK constraint failed" in message
+        and "'level': 'warn'" in message
+        and "'id': 1" in message
+    )
+    assert not path.exists()
