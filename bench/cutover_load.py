@@ -132,9 +132,11 @@ def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Co
     return result
 
 
-def has_command(env: dict[str, str], name: str) -> bool:
-    """True when ``manage.py help`` lists ``name`` (commands arrive from other branches)."""
-    return name in manage(env, "help", "--commands").stdout.split()
+def has_command(name: str) -> bool:
+    """True when this project has the management command ``name`` (they arrive from other branches)."""
+    from django.core.management import get_commands
+
+    return name in get_commands()
 
 
 def start_server(env: dict[str, str], port: int, workers: int, threads: int, logdir: Path) -> subprocess.Popen[bytes]:
@@ -236,7 +238,7 @@ def prepare_databases(env: dict[str, str], workdir: Path, rows: int) -> dict[str
     manage(env, "flush", "--no-input", "--database", "default")
 
     sqlite_path = Path(env["SQLITE_PATH"])
-    if has_command(env, "make_legacy_db"):
+    if has_command("make_legacy_db"):
         manage(env, "make_legacy_db", str(sqlite_path), "--rows", str(rows), "--seed", "1", "--force")
         seeded: dict[str, Any] = {"by": f"make_legacy_db --rows {rows} --seed 1"}
     else:
@@ -439,7 +441,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     seeded = prepare_databases(env, workdir, args.rows)
     steps = SCHEDULE[: args.steps] if args.cutover else ()
-    if args.cutover and not has_command(env, "cutover"):
+    if args.cutover and not has_command("cutover"):
         raise SetupError("manage.py cutover is not available; run with --phase-0-only or merge the cutover engine")
     port = free_port()
     server = start_server(env, port, args.workers, args.threads, workdir)
@@ -464,7 +466,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stop(server)
 
     drained = None
-    if args.cutover and has_command(env, "replay_outbox"):
+    if args.cutover and has_command("replay_outbox"):
         # Mirrors that failed during the run wait in the outbox; replaying them is part of the
         # engine's promise, so the checks below run after it (its output says how many there were).
         replay = manage(env, "replay_outbox", check=False)
@@ -477,7 +479,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         aliases: tuple[str, ...] = (router.db_for_write(Log),)
         validated: dict[str, Any] = {"clean": True, "tool": "not applicable (one database, no cutover)"}
-    elif has_command(env, "validate_counts"):
+    elif has_command("validate_counts"):
         aliases = ("sqlite", "default")
         validation = manage(env, "validate_counts", "--json", check=False)
         try:

@@ -91,13 +91,19 @@ def write_manager(model: type[models.Model]) -> models.Manager[Any]:
     return model._default_manager.db_manager(router.db_for_write(model))
 
 
-def truncated_now(model: type[models.Model], field: str) -> dt.datetime:
-    """Now, at the precision the legacy column holds.
+def at_column_precision(model: type[models.Model], field: str, value: dt.datetime) -> dt.datetime:
+    """``value`` at the precision the legacy column holds (whole seconds or milliseconds).
 
-    ``QuerySet.update()`` skips ``pre_save``, which is where the legacy field drops the precision
-    its shape cannot hold; without this a whole-second column would get an ISO-Z string on SQLite.
+    Legacy fields truncate only their own defaults; an instant the API sets itself must be cut
+    here, or a whole-second column would get an ISO-Z string with microseconds on SQLite, and the
+    two databases would hold different instants.
     """
-    return model._meta.get_field(field).truncate(timezone.now())  # type: ignore[union-attr]
+    return model._meta.get_field(field).truncate(value)  # type: ignore[union-attr]
+
+
+def truncated_now(model: type[models.Model], field: str) -> dt.datetime:
+    """Now, at the precision the legacy column holds."""
+    return at_column_precision(model, field, timezone.now())
 
 
 def page(
@@ -227,7 +233,7 @@ class SemanticCacheView(JsonView):
         if not form.is_valid():
             raise invalid(form)
         values = dict(form.cleaned_data)
-        expires_at = timezone.now() + values.pop("ttl_seconds")
+        expires_at = at_column_precision(SemanticCacheEntry, "expires_at", timezone.now() + values.pop("ttl_seconds"))
         # Entries are keyed by prompt hash but the legacy table has no UNIQUE on it; updating the
         # newest entry (expired or not) keeps one row per hash instead of piling up duplicates.
         entry = write_manager(SemanticCacheEntry).filter(prompt_hash=prompt_hash).order_by("-created_at", "-id").first()
@@ -303,8 +309,13 @@ class AnalysisCollectionView(JsonView):
         now = timezone.now()
         try:
             # The upload route writes created_at with toISOString() (milliseconds, ISO-Z) and
-            # updated_at from the column default (whole seconds): the fields keep those shapes.
-            analysis = AnalysisHistory.objects.create(id=analysis_id, created_at=now, updated_at=now, **values)
+            # updated_at from the column default (whole seconds).
+            analysis = AnalysisHistory.objects.create(
+                id=analysis_id,
+                created_at=at_column_precision(AnalysisHistory, "created_at", now),
+                updated_at=at_column_precision(AnalysisHistory, "updated_at", now),
+                **values,
+            )
         except IntegrityError as exc:
             # Two creates with the same id raced past the check above.
             raise ApiError(409, f"Analysis {analysis_id} already exists.") from exc
@@ -333,6 +344,6 @@ class AnalysisView(JsonView):
             raise ApiError(409, f"Analysis {analysis_id} is deleted; it can no longer change.")
         for name, value in form.cleaned_data.items():
             setattr(analysis, name, value)
-        analysis.updated_at = timezone.now()
+        analysis.updated_at = truncated_now(AnalysisHistory, "updated_at")
         analysis.save(update_fields=[*form.cleaned_data, "updated_at"])
         return JsonResponse(as_json(analysis, ANALYSIS_FIELDS))

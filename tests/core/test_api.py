@@ -69,10 +69,7 @@ def patch(api: Client, url: str, body: Any) -> Any:
 
 
 def raw(alias: str, sql: str, *params: Any) -> tuple[Any, ...]:
-    """One row as stored, to check the legacy shapes the ORM wrote.
-
-    Cast DATETIME columns to TEXT: Django's SQLite connection parses declared DATETIME types.
-    """
+    """One row as stored, to check the legacy shapes the ORM wrote."""
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -90,7 +87,7 @@ def test_logs_post_creates_a_row_in_the_legacy_shape(api: Client, served_by: str
     log = Log.objects.using(served_by).get(pk=body["id"])
     assert log.message == "quota low"
     if served_by == "sqlite":
-        data, created_at = raw("sqlite", "SELECT data, CAST(created_at AS TEXT) FROM logs WHERE id = %s", body["id"])
+        data, created_at = raw("sqlite", "SELECT data, created_at FROM logs WHERE id = %s", body["id"])
         assert data == '{"left":3}'
         assert SQLITE_TS.match(created_at)
 
@@ -323,7 +320,7 @@ def test_analysis_post_creates_a_pending_analysis_with_a_legacy_id(api: Client, 
     analysis = AnalysisHistory.objects.using(served_by).get(pk=body["id"])
     assert analysis.status == "pending" and analysis.input_files == [{"name": "sartname.pdf"}]
     if served_by == "sqlite":
-        created_at, updated_at = raw("sqlite", "SELECT CAST(created_at AS TEXT), CAST(updated_at AS TEXT) FROM analysis_history WHERE id = %s", body["id"])
+        created_at, updated_at = raw("sqlite", "SELECT created_at, updated_at FROM analysis_history WHERE id = %s", body["id"])
         assert ISO_Z.match(created_at) or SQLITE_TS.match(created_at)
         assert SQLITE_TS.match(updated_at)
 
@@ -456,5 +453,5 @@ def test_api_writes_land_on_both_databases_while_dual_writing(
         assert (entry.prompt_hash, entry.hit_count) == (prompt_hash("routed"), 1)
         analysis = AnalysisHistory.objects.using(alias).get(pk=keys["analysis"])
         assert (analysis.status, analysis.progress) == ("processing", 5)
-    (data, created_at) = raw("sqlite", "SELECT data, CAST(created_at AS TEXT) FROM logs WHERE id = %s", keys["log"])
+    (data, created_at) = raw("sqlite", "SELECT data, created_at FROM logs WHERE id = %s", keys["log"])
     assert data == "{}" and SQLITE_TS.match(created_at)
