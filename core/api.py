@@ -303,9 +303,11 @@ class AnalysisCollectionView(JsonView):
         if not form.is_valid():
             raise invalid(form)
         values = dict(form.cleaned_data)
-        analysis_id = values.pop("id") or ids.new_analysis_id()
-        if write_manager(AnalysisHistory).filter(pk=analysis_id).exists():
-            raise ApiError(409, f"Analysis {analysis_id} already exists.")
+        client_id = values.pop("id")
+        analysis_id = client_id or ids.new_analysis_id()
+        # A generated id is new (ms clock plus 46 random bits); only a client's own id can be taken.
+        if client_id and write_manager(AnalysisHistory).filter(pk=client_id).exists():
+            raise ApiError(409, f"Analysis {client_id} already exists.")
         now = timezone.now()
         try:
             # The upload route writes created_at with toISOString() (milliseconds, ISO-Z) and

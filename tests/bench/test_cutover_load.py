@@ -49,8 +49,8 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result_file = workdir / "result.json"
     completed = subprocess.run(
         [
-            sys.executable, "bench/cutover_load.py", "--phase-seconds", "1.5", "--warmup", "1", "--rows", "2000",
-            "--users", "6", "--rate", "4", "--workers", "2",
+            sys.executable, "bench/cutover_load.py", "--phase-seconds", "1", "--warmup", "1", "--rows", "2000",
+            "--users", "8", "--rate", "4", "--workers", "2",
             "--workdir", str(workdir / "run"), "--json", str(result_file), "--database-url", load_database_url(),
         ],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
