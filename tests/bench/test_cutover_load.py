@@ -63,7 +63,9 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_cutover_load_walks_every_phase_and_back(short_run: dict[str, Any]) -> None:
     assert short_run["all_changes_ok"], short_run["changes"]
-    assert len(short_run["changes"]) == 11
+    commands = [change["command"] for change in short_run["changes"]]
+    assert sum(command.startswith("cutover ") for command in commands) == 11
+    assert commands.count("migrate_data") == 1
     assert all(phase["requests"] > 0 for phase in short_run["phases"] if not phase["label"].startswith("->"))
 
 
