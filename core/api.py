@@ -150,7 +150,8 @@ class JsonView(View):
 
     def json_body(self, request: HttpRequest) -> dict[str, Any]:
         """The request body as a JSON object, or a 400 saying why not."""
-        if len(request.body) > MAX_BODY_BYTES:
+        # Checked before reading the body: past Django's own limit, reading it raises a 400 page.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
             raise ApiError(413, f"Request body exceeds {MAX_BODY_BYTES} bytes.")
         try:
             payload = json.loads(request.body or b"null")
@@ -159,6 +160,15 @@ class JsonView(View):
         if not isinstance(payload, dict):
             raise ApiError(400, "Request body must be a JSON object.")
         return payload
+
+
+class NotFoundView(JsonView):
+    """Any other path under /api/: a JSON 404 instead of Django's HTML page."""
+
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return ApiError(404, f"No API endpoint at {request.path}.").response()
 
 
 # --- Logs -----------------------------------------------------------------------------------

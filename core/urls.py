@@ -1,7 +1,7 @@
 """Routes of the JSON API (mounted under /api/ by procheff.urls)."""
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from core import api
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("market-prices", api.MarketPricesView.as_view(), name="market-prices"),
     path("analysis", api.AnalysisCollectionView.as_view(), name="analyses"),
     path("analysis/<str:analysis_id>", api.AnalysisView.as_view(), name="analysis"),
+    re_path(r"", api.NotFoundView.as_view(), name="not-found"),
 ]

@@ -166,6 +166,22 @@ def test_logs_get_rejects_invalid_queries(api: Client, served_by: str, query: di
     assert response.json()["error"] == "Invalid request."
 
 
+def test_logs_post_rejects_an_oversized_body_with_413(api: Client, served_by: str) -> None:
+    response = post(api, "/api/logs", {"level": "info", "message": "x" * 1_100_000})
+
+    assert response.status_code == 413
+    assert "error" in response.json()
+    assert not Log.objects.using(served_by).exists()
+
+
+@pytest.mark.parametrize("path", ["/api/nothing", "/api/logs/", "/api/tenders/1"])
+def test_api_unknown_paths_are_json_404(api: Client, served_by: str, path: str) -> None:
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert path in response.json()["error"]
+
+
 def test_logs_reject_other_methods_with_json_and_allow(api: Client, served_by: str) -> None:
     response = api.delete("/api/logs")
 
