@@ -80,7 +80,10 @@ def configured_aliases() -> list[str]:
     return [a for a in aliases if a in settings.DATABASES]
 
 
-def _mirroring_into(using: str) -> bool:
+def _mirroring_into(using: str, model: type[models.Model]) -> bool:
+    """True when a write of ``model`` on ``using`` must leave an outbox record."""
+    if not conf.is_migrated(model._meta.app_label):
+        return False
     pair = active_pair()
     return pair is not None and using == pair[0]
 
@@ -105,7 +108,7 @@ class MirroredQuerySetMixin:
 
     def update(self, **kwargs: Any) -> int:
         using = self._write_alias()
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, self.model):
             return super().update(**kwargs)  # type: ignore[misc,no-any-return]
         with transaction.atomic(using=using):
             # The pks are taken first, inside the same transaction, so the outbox names exactly the
@@ -122,7 +125,7 @@ class MirroredQuerySetMixin:
 
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         using = self._write_alias()
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, self.model):
             return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
         with transaction.atomic(using=using):
             created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
@@ -184,6 +187,7 @@ class MirroredQuerySetMixin:
             if alias == primary or connections[alias].in_atomic_block:
                 raise
             breaker.trip(alias)
+            discard_broken_connection(alias)
             logger.warning("read of %s on %s failed (%s); reading %s", self.model._meta.label, alias, exc, primary)
             self._db = primary
             return read(self)
@@ -216,7 +220,7 @@ class MirroredModel(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        if not _mirroring_into(using):
+        if not _mirroring_into(using, type(self)):
             super().save(*args, **kwargs)
             return
         kwargs["using"] = using
@@ -229,7 +233,7 @@ class MirroredModel(models.Model):
 
 def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
     """Record a deleted row (direct or cascaded); runs inside the deleting transaction."""
-    if _mirroring_into(using):
+    if _mirroring_into(using, sender):
         enqueue(sender, [instance.pk], using, OperationKind.DELETE)
 
 
@@ -453,10 +457,25 @@ def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
 
 
 def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> None:
-    """Remember a deleted row so a backfill does not bring it back."""
-    from migration.models import Tombstone
+    """Remember a deleted row so a backfill does not bring it back (the copy engine's call when present)."""
+    try:
+        from migration.copy import record_tombstone
+    except ImportError:
+        from migration.models import Tombstone
 
-    Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
+        Tombstone.objects.using(using).get_or_create(table=model._meta.db_table, pk_value=pk_value)
+    else:
+        record_tombstone(model, model._meta.pk.to_python(pk_value), using)
+
+
+def discard_broken_connection(alias: str) -> None:
+    """Close ``alias``'s connection after an error so the next use reconnects (once the server is back)."""
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        try:
+            connection.close_if_unusable_or_obsolete()
+        except DatabaseError:
+            connection.connection = None
 
 
 def _record_failure(source: str, target: str, record_id: int, label: str, pk_value: str, exc: Exception) -> None:
@@ -464,8 +483,7 @@ def _record_failure(source: str, target: str, record_id: int, label: str, pk_val
         "mirror failed: model=%s pk=%s from=%s to=%s error=%s: %s",
         label, pk_value, source, target, type(exc).__name__, exc,
     )
-    if not connections[target].in_atomic_block:
-        connections[target].close_if_unusable_or_obsolete()
+    discard_broken_connection(target)
     try:
         record_model = _outbox()
         record = record_model.objects.using(source).filter(pk=record_id).first()

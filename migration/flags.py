@@ -97,6 +97,9 @@ def _read() -> FlagState:
         fresh = _read_waffle()
     except DatabaseError as exc:
         breaker.trip(DEFAULT_DB_ALIAS)
+        from migration import dualwrite
+
+        dualwrite.discard_broken_connection(DEFAULT_DB_ALIAS)
         logger.warning("cutover flags unreadable (%s); using the last known values", exc)
         return _fallback()
     if fresh != _last_known:

@@ -90,7 +90,12 @@ def databases_ready() -> GateResult:
 
 
 def copy_complete() -> GateResult:
-    """The backfill has copied every table (``migration.copy.progress()``)."""
+    """The backfill has a complete checkpoint for every migrated table (``migration.copy.progress()``).
+
+    ``progress()`` returns one entry per table checkpoint, each with ``table`` and ``complete``.
+    """
+    from migration import inventory
+
     try:
         from migration import copy as data_copy
 
@@ -101,13 +106,22 @@ def copy_complete() -> GateResult:
             "migration.copy.progress() is not available, so completion of the backfill cannot be "
             "confirmed; install the copy engine and run ./manage.py migrate_data",
         )
-    report = progress()
-    complete = _field(report, "complete")
-    if complete is None:
-        return GateResult("copy", False, f"migration.copy.progress() did not report completion: {report!r}")
-    if not complete:
-        return GateResult("copy", False, f"backfill not complete: {report!r}; run ./manage.py migrate_data")
-    return GateResult("copy", True, "complete")
+    try:
+        checkpoints = list(progress())
+    except DatabaseError as exc:
+        return GateResult("copy", False, f"backfill checkpoints unreadable: {exc}")
+    state = {_field(c, "table"): _field(c, "complete") for c in checkpoints}
+    tables = [m._meta.db_table for m in inventory.migrated_models()]
+    missing = [t for t in tables if t not in state]
+    incomplete = [t for t in tables if t in state and not state[t]]
+    if missing or incomplete:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} tables never copied (e.g. {missing[0]})")
+        if incomplete:
+            parts.append(f"{len(incomplete)} tables not complete (e.g. {incomplete[0]})")
+        return GateResult("copy", False, "; ".join(parts) + "; run ./manage.py migrate_data")
+    return GateResult("copy", True, f"complete ({len(tables)} tables)")
 
 
 def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:

@@ -277,9 +277,9 @@ def rollback(
     SQLite (and rows only SQLite has are deleted there), and replayed.
     """
     before = current_state_fresh()
-    target_phase = Phase(before.phase - 1) if to is None else Phase(to)
     if before.phase == Phase.SQLITE and to is None:
         raise InvalidTransition("phase 0 (sqlite) is the first phase; nothing to roll back")
+    target_phase = Phase(before.phase - 1) if to is None else Phase(to)
     if target_phase > before.phase or (target_phase == before.phase and target_phase != Phase.READ_ROLLOUT):
         raise InvalidTransition(f"rollback goes to an earlier phase than {before}, not {int(target_phase)}")
     if target_phase == Phase.READ_ROLLOUT:

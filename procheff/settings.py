@@ -91,17 +91,18 @@ SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "procheff.db"))
 DATABASES["sqlite"] = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": str(SQLITE_PATH),
-    # IMMEDIATE: a mirrored update reads the affected pks, then writes, in one transaction; a
-    # deferred transaction could not upgrade its lock and would fail with "database is locked".
     # detect_types=0: Django's default (PARSE_DECLTYPES) runs sqlite3's converters on every column
     # declared DATETIME, TIMESTAMP or DATE before any field sees the value, and those converters
     # turn epoch-ms integers, Turkish dates and unreadable text into None: silent data loss. The
     # legacy fields read the raw values themselves.
+    # transaction_mode IMMEDIATE: a mirrored update reads the affected pks, then writes, in one
+    # transaction; a deferred transaction could not upgrade its lock and would fail with
+    # "database is locked".
     "OPTIONS": {
         "timeout": 30,
         "init_command": "PRAGMA busy_timeout=30000",
-        "transaction_mode": "IMMEDIATE",
         "detect_types": 0,
+        "transaction_mode": "IMMEDIATE",
     },
     "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
 }

@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-TOUCH_FIELD = "updated_at"
+from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
 
-from migration.dualwrite import MirroredModel
+TOUCH_FIELD = "updated_at"
 
 
 class LegacyModel(MirroredModel):
@@ -34,12 +34,13 @@ def touch_value(model: type[models.Model], field_name: str = TOUCH_FIELD) -> dt.
     return truncate(now) if truncate is not None else now
 
 
-class TouchUpdatedAtQuerySet(models.QuerySet):
+class TouchUpdatedAtQuerySet(MirroredQuerySetMixin, models.QuerySet):
     """``update()`` and ``bulk_update()`` also set ``updated_at`` to now, as a legacy trigger did.
 
     The legacy ``AFTER UPDATE`` trigger refreshed ``updated_at`` on every UPDATE that left it alone;
-    an UPDATE that sets it explicitly keeps its value (a loader copying legacy rows). A plain
-    QuerySet subclass, so it combines with other QuerySets by inheritance.
+    an UPDATE that sets it explicitly keeps its value (a loader copying legacy rows). It combines
+    with other QuerySets by inheritance; the mirrored mixin comes first in its bases so the touched
+    ``updated_at`` is part of the mirrored update (``as_manager()`` is then a mirrored manager).
     """
 
     def update(self, **kwargs: Any) -> int:

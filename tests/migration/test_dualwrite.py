@@ -267,3 +267,17 @@ def test_dualwrite_two_processes_writing_concurrently(tmp_path: Path) -> None:
 
 def _nothing(*args: Any) -> None:
     return None
+
+
+def test_dualwrite_touching_queryset_update_is_mirrored_with_its_updated_at() -> None:
+    from core.models.market import MarketSource
+
+    set_phase(Phase.DUAL_WRITE)
+    source = MarketSource.objects.create(source_key="k", source_name="Hal", source_type="web")
+    MarketSource.objects.filter(pk=source.pk).update(source_name="Hal fiyatları")
+    source.refresh_from_db()
+    source.trust_score = 0.9
+    source.save()
+    assert_same_rows(MarketSource)
+    assert MarketSource.objects.using("default").get(pk=source.pk).source_name == "Hal fiyatları"
+    MarketSource.objects.using("sqlite").filter(pk=source.pk).delete()

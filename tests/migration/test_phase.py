@@ -78,7 +78,15 @@ def _clean_validation(monkeypatch: pytest.MonkeyPatch, *, clean: bool = True, ag
 
 
 def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> None:
-    _install(monkeypatch, "copy", progress=lambda: {"complete": complete, "tables": 75})
+    """Stand in for migration.copy.progress(): one checkpoint per table (the copy engine's shape)."""
+    from migration import inventory
+
+    tables = [m._meta.db_table for m in inventory.migrated_models()]
+    checkpoints = [
+        types.SimpleNamespace(table=t, complete=complete or i > 0, source_rows=0, copied_rows=0)
+        for i, t in enumerate(tables)
+    ]
+    _install(monkeypatch, "copy", progress=lambda: checkpoints)
 
 
 def test_phase_advance_refused_by_outbox_gate() -> None:
