@@ -22,6 +22,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import re
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -39,6 +40,8 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = dt.date(1970, 1, 1)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 _pack_double = struct.Struct(">d").pack
+_md5 = hashlib.md5
+_INF = float("inf")
 
 _INT_TYPES = ("bigint", "integer", "smallint", "bigserial", "serial", "smallserial")
 
@@ -102,8 +105,21 @@ _JSON_ESCAPES.update({0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: 
                       0x22: '\\"', 0x5C: "\\\\"})
 
 
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
 def _json_string(value: str) -> str:
+    if _NEEDS_ESCAPE.search(value) is None:
+        return '"' + value + '"'
     return '"' + value.translate(_JSON_ESCAPES) + '"'
+
+
+def _key_order(key: str) -> tuple[int, Any]:
+    # jsonb orders keys by byte length, then bytes; for ASCII that is length, then the string.
+    if key.isascii():
+        return len(key), key
+    encoded = key.encode()
+    return len(encoded), encoded.decode("latin-1")
 
 
 def numeric_text(literal: str) -> str:
@@ -127,18 +143,30 @@ def jsonb_text(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if kind is dict:
+        items = {k if type(k) is str else _json_key(k): v for k, v in value.items()}
+        keys = sorted(items, key=_key_order)
+        return "{" + ", ".join(f"{_json_string(k)}: {jsonb_text(items[k])}" for k in keys) + "}"
+    if kind is list:
+        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
+    if kind is float:
+        if value != value or value in (_INF, -_INF):
+            raise ValueError(f"{value!r} is not valid JSON")
+        text = repr(value)  # what json.dumps writes for a float
+        return text if "e" not in text and text != "-0.0" else numeric_text(text)
     if isinstance(value, str):
         return _json_string(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return numeric_text(json.dumps(value, allow_nan=False))
+        return jsonb_text(float(value))
     if isinstance(value, decimal.Decimal):
         return numeric_text(str(value))
     if isinstance(value, dict):
-        items = {_json_key(k): v for k, v in value.items()}
-        keys = sorted(items, key=lambda k: (len(k.encode()), k.encode()))
-        return "{" + ", ".join(f"{_json_string(k)}: {jsonb_text(items[k])}" for k in keys) + "}"
+        return jsonb_text(dict(value))
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -205,4 +233,4 @@ def python_part(canonical: Callable[[Any], str], value: Any) -> str:
 
 def row_hash(parts: Sequence[str]) -> int:
     """The 60-bit row hash of the joined parts, as PostgreSQL's :func:`sql_row_hash` computes it."""
-    return int(hashlib.md5("|".join(parts).encode()).hexdigest()[:15], 16)
+    return int.from_bytes(_md5("|".join(parts).encode()).digest()[:8], "big") >> 4

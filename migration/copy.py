@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -344,7 +345,8 @@ class SourceReader:
         rows = self.raw_connection.execute(
             f"SELECT rowid, {cols} FROM {_quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT ?", [after, limit]
         ).fetchall()
-        return [(row[0], [(row[i], row[i + 1]) for i in range(1, len(row), 2)]) for row in rows]
+        # typeof() is text too, so it arrives as bytes on this connection.
+        return [(row[0], [(row[i], row[i + 1].decode("ascii")) for i in range(1, len(row), 2)]) for row in rows]
 
 
 # --- Conversion ----------------------------------------------------------------------------
@@ -446,16 +448,23 @@ def _column_converter(
         # NULL stays NULL: JSONField.get_db_prep_value would turn None into the JSON text 'null'.
         if value is None:
             return None
-        text_guard(value)
+        raw = value
+        if type(value) is str:
+            if "\x00" in value:
+                raise _Bad("NUL character in text; PostgreSQL text cannot hold it")
+        else:
+            text_guard(value)
         for converter in converters:
             value = converter(value, expression, source)
         if value is None:
             return None
         if is_json:
-            problem = _json_problem(value)
-            if problem:
-                raise _Bad(problem)
-        elif isinstance(value, str) and "\x00" in value:
+            # Only text that spells \u0000, NaN or Infinity can parse into what jsonb refuses.
+            if type(raw) is not str or "\\u0000" in raw or "NaN" in raw or "Infinity" in raw:
+                problem = _json_problem(value)
+                if problem:
+                    raise _Bad(problem)
+        elif type(value) is str and "\x00" in value:
             raise _Bad("NUL character in text; PostgreSQL text cannot hold it")
         return prep(value, target, prepared=False)
 
@@ -547,6 +556,7 @@ class TableCopier:
         self.pk_index = [self.columns.index(c) for c in pk_columns]
         self.composite = len(pk_columns) > 1
         self.fast_path = True
+        self._stage_ready = False
         self.stage = f"_copy_stage_{abs(hash(self.table)) % 10**8}"
 
     # -- reading and converting --
@@ -571,8 +581,10 @@ class TableCopier:
                 except Exception as exc:  # noqa: BLE001 - every reason becomes a reject record
                     return _Reject(rowid, _json_pk(pk), column, repr(value), _reason(exc))
             raise
-        key = [values[i] for i in self.pk_index] if self.composite else values[self.pk_index[0]]
-        return _Row(rowid, _json_pk(pk), pk_text(self.model, key), values)
+        if self.composite:
+            return _Row(rowid, _json_pk(pk), pk_text(self.model, [values[i] for i in self.pk_index]), values)
+        key = values[self.pk_index[0]]
+        return _Row(rowid, pk, str(key), values)
 
     def read(self, after: int) -> tuple[list[_Row], list[_Reject], int | None, int]:
         """Read and convert the next batch: rows, rejects, last rowid, rows read."""
@@ -642,9 +654,14 @@ class TableCopier:
             for row in rows:
                 copy.write_row(row.values)
 
-    def _create_stage(self, cursor: Any) -> None:
-        """A session temp table shaped like the target; created outside any batch transaction so a
-        rolled-back batch cannot take it away."""
+    def _ensure_stage(self, cursor: Any) -> None:
+        """A session temp table shaped like the target, made when the first conflict needs it.
+
+        It is created inside the batch transaction, so a rollback takes it away again: the
+        flag is cleared whenever a load fails (see :meth:`_load_or_bisect`).
+        """
+        if self._stage_ready:
+            return
         cols = ", ".join(_quote(c) for c in self.columns)
         cursor.execute(f"DROP TABLE IF EXISTS {_quote(self.stage)}")
         # Same column types, no constraints: the INSERT ... SELECT below applies them.
@@ -652,6 +669,7 @@ class TableCopier:
             f"CREATE TEMP TABLE {_quote(self.stage)} ON COMMIT DELETE ROWS AS "
             f"SELECT {cols} FROM {_quote(self.table)} WITH NO DATA"
         )
+        self._stage_ready = True
 
     def _load(self, rows: list[_Row]) -> int:
         """Write rows that are not in the target yet; return how many were inserted."""
@@ -666,6 +684,7 @@ class TableCopier:
                         raise
                     # A dual write got there first; from now on go through the staging table.
                     self.fast_path = False
+            self._ensure_stage(cursor)
             cursor.execute(f"TRUNCATE {_quote(self.stage)}")
             self._copy(cursor, self.stage, rows)
             cols = ", ".join(_quote(c) for c in self.columns)
@@ -684,12 +703,18 @@ class TableCopier:
             with transaction.atomic(using=self.options.target):
                 return self._load(rows), []
         except (psycopg.DataError, psycopg.IntegrityError, DataError, IntegrityError) as exc:
+            self._stage_ready = False  # the savepoint rollback may have dropped it
             if len(rows) == 1:
                 row = rows[0]
                 cause = exc.__cause__ if isinstance(exc.__cause__, psycopg.Error) else exc
                 diag = getattr(cause, "diag", None)
-                column = getattr(diag, "column_name", None) or ""
                 constraint = getattr(diag, "constraint_name", None)
+                column = (
+                    getattr(diag, "column_name", None)
+                    or _key_column(getattr(diag, "message_detail", None))
+                    or self._constraint_column(constraint)
+                    or ""
+                )
                 primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
                 detail = getattr(diag, "message_detail", None)
                 reason = primary + (f" ({detail})" if detail else "")
@@ -703,6 +728,16 @@ class TableCopier:
             left, left_rejects = self._load_or_bisect(rows[:middle])
             right, right_rejects = self._load_or_bisect(rows[middle:])
             return left + right, left_rejects + right_rejects
+
+    def _constraint_column(self, name: str | None) -> str | None:
+        """The first column a CHECK constraint of the model names, to point the reject at a cell."""
+        for constraint in self.model._meta.constraints:
+            if constraint.name == name and isinstance(getattr(constraint, "condition", None), models.Q):
+                for child in constraint.condition.flatten():
+                    if isinstance(child, tuple):
+                        field_name = child[0].split("__")[0]
+                        return self.model._meta.get_field(field_name).column
+        return None
 
     def _tombstoned(self, cursor: Any, rows: list[_Row]) -> set[str]:
         if not rows:
@@ -720,8 +755,6 @@ class TableCopier:
         alias = self.options.target
         with transaction.atomic(using=alias):
             with self.target.cursor() as cursor:
-                # A crash loses at most batches whose checkpoint is lost with them: safe to relax.
-                cursor.execute("SET LOCAL synchronous_commit = off")
                 # FKs are DEFERRABLE INITIALLY DEFERRED; check them per statement so a bad row
                 # fails its own INSERT and can be isolated.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -812,8 +845,10 @@ class TableCopier:
         self.callback(CopyEvent("table_start", self.table, rows=0, total=pending))
         if pending:
             with self.target.cursor() as cursor:
+                # Every batch commits with its checkpoint, so a server crash can only lose whole
+                # batches together with their checkpoints, which the next run redoes: no fsync wait.
+                cursor.execute("SET synchronous_commit = off")
                 self.oids = self._type_oids(cursor)
-                self._create_stage(cursor)
                 cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"cutover_copy:{self.table}"])
                 if not cursor.fetchone()[0]:
                     raise CopyError(
@@ -824,6 +859,7 @@ class TableCopier:
             finally:
                 with self.target.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"cutover_copy:{self.table}"])
+                    cursor.execute("RESET synchronous_commit")
         result.removed = self._sweep_tombstones()
         checkpoint.refresh_from_db(using=alias)
         if not checkpoint.complete or checkpoint.source_rows != source_rows:
@@ -852,6 +888,15 @@ class TableCopier:
                 "batch", self.table, rows=count, copied=inserted, skipped=skipped, rejected=len(rejects),
                 detail=f"rowid <= {last}",
             ))
+
+
+_KEY_DETAIL = re.compile(r'^Key \((?P<columns>[^)]*)\)=')
+
+
+def _key_column(detail: str | None) -> str | None:
+    """The column of an FK or unique violation, from PostgreSQL's 'Key (col)=(value) ...' detail."""
+    match = _KEY_DETAIL.match(detail or "")
+    return match.group("columns").split(",")[0].strip().strip('"') if match else None
 
 
 def _is_unique_violation(exc: BaseException) -> bool:
@@ -1086,14 +1131,16 @@ def _worker_init(queue: Any, budget: _RejectBudget) -> None:
     _worker_budget = budget
 
 
+_worker_reader: SourceReader | None = None
+
+
 def _worker_copy(label: str, options: CopyOptions) -> TableResult:
+    """Copy one table in a worker; the worker keeps its source reader and target connection."""
+    global _worker_reader
+    if _worker_reader is None:
+        _worker_reader = SourceReader(options.source)  # type: ignore[arg-type]
     model = apps.get_model(label)
-    reader = SourceReader(options.source)  # type: ignore[arg-type]
-    try:
-        return TableCopier(model, reader, options, _worker_budget, _worker_queue.put).run()  # type: ignore[arg-type]
-    finally:
-        reader.close()
-        connections.close_all()
+    return TableCopier(model, _worker_reader, options, _worker_budget, _worker_queue.put).run()  # type: ignore[arg-type]
 
 
 def _run_parallel(

@@ -14,12 +14,14 @@ import bisect
 import datetime as dt
 import decimal
 import struct
+import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
+import psycopg
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields import AutoFieldMixin
@@ -37,6 +39,7 @@ FANOUT = 16  # sub-segments per bisection step
 LEAF_ROWS = 64  # at or below this many rows a segment is compared row by row
 FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
+MEMO_ENTRIES = 50_000  # remembered raw value -> canonical part, per converted column
 _READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
 
 
@@ -92,6 +95,7 @@ class RepairResult:
     deleted: list[Any] = dataclass_field(default_factory=list)
     unverified: list[Any] = dataclass_field(default_factory=list)
     sequence_reset: bool = False
+    sequence_ok: bool = True  # after the repair
 
     @property
     def changed(self) -> int:
@@ -155,7 +159,7 @@ class TableResult:
             return True
         if self.repair is None or not self.repair.verified or self.unreadable:
             return False
-        return self.sequence is None or self.sequence.ok or self.repair.sequence_reset
+        return self.repair.sequence_ok
 
     def as_dict(self, limit: int) -> dict[str, Any]:
         return {
@@ -252,23 +256,57 @@ class _Table:
     target: BaseDatabaseWrapper
     fields: list[models.Field]
     kinds: list[str]
-    pk_index: int
-    text_pk: bool
+    key_indexes: list[int]  # the primary-key columns among ``fields`` (several for a composite key)
+    key_kind: str  # "int", "text" or "composite": how keys are ordered and passed as parameters
 
     @classmethod
     def of(cls, model: type[models.Model], source: BaseDatabaseWrapper, target: BaseDatabaseWrapper) -> _Table:
         fields = inventory.stored_fields(model)
         kinds = [canonical.column_kind(f, target) for f in fields]
-        pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
-        return cls(model, source, target, fields, kinds, pk_index, kinds[pk_index] != canonical.INT)
+        key_indexes = [next(i for i, f in enumerate(fields) if f is pk) for pk in model._meta.pk_fields]
+        if len(key_indexes) > 1:
+            key_kind = "composite"
+        else:
+            key_kind = "int" if kinds[key_indexes[0]] == canonical.INT else "text"
+        return cls(model, source, target, fields, kinds, key_indexes, key_kind)
 
     @property
     def name(self) -> str:
         return self.model._meta.db_table
 
     @property
+    def pk_index(self) -> int:
+        """The single key column's index (the first key column's, for a composite key)."""
+        return self.key_indexes[0]
+
+    @property
     def pk_column(self) -> str:
         return self.fields[self.pk_index].column
+
+    @property
+    def key_columns(self) -> list[str]:
+        return [self.fields[i].column for i in self.key_indexes]
+
+    @property
+    def composite(self) -> bool:
+        return self.key_kind == "composite"
+
+    def key_of(self, values: Sequence[Any]) -> Any:
+        """The primary key of a row of values: a value, or a tuple for a composite key."""
+        if self.composite:
+            return tuple(values[i] for i in self.key_indexes)
+        return values[self.key_indexes[0]]
+
+    def read(self, raw: Sequence[Any], readers: list[inventory.ColumnReader], connection: BaseDatabaseWrapper) -> list[Any]:
+        """Convert one raw row with the fields' converters; a value that cannot be read raises ConversionError."""
+        values = []
+        for reader, value in zip(readers, raw):
+            try:
+                values.append(reader(value, connection))
+            except _READ_ERRORS as exc:
+                raise ConversionError(self.name, self.key_of(raw), reader.field.column, value,
+                                      getattr(exc, "reason", None) or str(exc)) from exc
+        return values
 
     # Target (PostgreSQL), composed with psycopg.sql: identifiers come from model metadata only.
 
@@ -282,12 +320,33 @@ class _Table:
 
     @property
     def t_pk(self) -> sql.Composable:
-        pk = sql.Identifier(self.pk_column)
-        return sql.SQL('{} COLLATE "C"').format(pk) if self.text_pk else pk
+        """The key as PostgreSQL compares it: text in "C" (code point) order, like Python and SQLite."""
+        parts = []
+        for i in self.key_indexes:
+            column = sql.Identifier(self.fields[i].column)
+            parts.append(column if self.kinds[i] == canonical.INT else sql.SQL('{} COLLATE "C"').format(column))
+        return parts[0] if len(parts) == 1 else sql.SQL("ROW({})").format(sql.SQL(", ").join(parts))
+
+    @property
+    def t_key_columns(self) -> sql.Composable:
+        return sql.SQL(", ").join(sql.Identifier(c) for c in self.key_columns)
 
     @property
     def t_array_type(self) -> sql.SQL:
-        return sql.SQL("text[]" if self.text_pk else "bigint[]")
+        return sql.SQL("bigint[]" if self.key_kind == "int" else "text[]")
+
+    def t_bound(self, key: Any) -> tuple[sql.Composable, list[Any]]:
+        if self.composite:
+            return sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.Placeholder() * len(key))), list(key)
+        return sql.Placeholder(), [key]
+
+    def t_keys_in(self, keys: Sequence[Any]) -> tuple[sql.Composable, list[Any]]:
+        """``key IN (...)`` for a chunk of keys, values as parameters."""
+        if not self.composite:
+            return sql.SQL("{} = ANY(%s::{})").format(sql.Identifier(self.pk_column), self.t_array_type), [list(keys)]
+        row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(self.key_indexes)))
+        return (sql.SQL("({}) IN ({})").format(self.t_key_columns, sql.SQL(", ").join([row] * len(keys))),
+                [value for key in keys for value in key])
 
     @property
     def t_hash(self) -> sql.Composable:
@@ -297,12 +356,11 @@ class _Table:
         """A WHERE clause for ``lower <= pk < upper`` (None = unbounded) and its parameters."""
         conditions: list[sql.Composable] = [sql.SQL("true")]
         params: list[Any] = []
-        if lower is not None:
-            conditions.append(sql.SQL("{} >= %s").format(self.t_pk))
-            params.append(lower)
-        if upper is not None:
-            conditions.append(sql.SQL("{} < %s").format(self.t_pk))
-            params.append(upper)
+        for bound, operator in ((lower, ">="), (upper, "<")):
+            if bound is not None:
+                placeholder, values = self.t_bound(bound)
+                conditions.append(sql.SQL("{} {} {}").format(self.t_pk, sql.SQL(operator), placeholder))
+                params += values
         return sql.SQL(" AND ").join(conditions), params
 
     def target_count(self) -> int:
@@ -313,6 +371,49 @@ class _Table:
 
     def target_segments(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> dict[int, tuple[int, int]]:
         """(count, sum of row hashes) per segment of ``[lower, upper)`` cut at ``boundaries``."""
+        if self.composite:  # width_bucket cannot take row values: bucket in Python
+            segments: dict[int, list[int]] = {}
+            for key, row_hash in self.target_hashes(lower, upper).items():
+                totals = segments.setdefault(bisect.bisect_right(boundaries, key), [0, 0])
+                totals[0] += 1
+                totals[1] += row_hash
+            return {bucket: (count, total) for bucket, (count, total) in segments.items()}
+        query, params = self.segments_query(lower, upper, boundaries)
+        with self.target.cursor() as cursor:
+            cursor.execute(query, params)
+            return _segments(cursor.fetchall())
+
+    def target_segments_async(self, boundaries: Sequence[Any]) -> Callable[[], dict[int, tuple[int, int]]]:
+        """Start the whole-table :meth:`target_segments` on a second connection; return its waiter.
+
+        PostgreSQL hashes while Python hashes the source. Inside a transaction (tests without
+        transaction=True), a second connection would not see its rows, so the query runs later
+        on this connection instead.
+        """
+        if self.target.in_atomic_block or self.composite:
+            return lambda: self.target_segments(None, None, boundaries)
+        query, params = self.segments_query(None, None, boundaries)
+        connect_params = self.target.get_connection_params()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                with psycopg.connect(**connect_params, autocommit=True) as connection:
+                    outcome["rows"] = connection.execute(query, params).fetchall()
+            except Exception as exc:  # handed to the waiting thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"validate-{self.name}", daemon=True)
+        thread.start()
+
+        def wait() -> dict[int, tuple[int, int]]:
+            thread.join()
+            if "error" in outcome:
+                raise outcome["error"]
+            return _segments(outcome["rows"])
+        return wait
+
+    def segments_query(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> tuple[str, list[Any]]:
         where, params = self.t_range(lower, upper)
         bucket: sql.Composable = sql.SQL("0")
         if boundaries:
@@ -320,45 +421,50 @@ class _Table:
             params = [list(boundaries), *params]
         query = sql.SQL("SELECT {b} AS bucket, count(*), coalesce(sum({h}), 0) FROM {t} WHERE {w} GROUP BY 1").format(
             b=bucket, h=self.t_hash, t=self.t_table, w=where)
-        with self.target.cursor() as cursor:
-            cursor.execute(self.t_sql(query), params)
-            return {int(b): (int(c), int(s)) for b, c, s in cursor.fetchall()}
+        return self.t_sql(query), params
 
     def target_hashes(self, lower: Any, upper: Any) -> dict[Any, int]:
         """Row hash by primary key for the target rows in ``[lower, upper)``."""
         where, params = self.t_range(lower, upper)
         query = sql.SQL("SELECT {pk}, {h} FROM {t} WHERE {w}").format(
-            pk=sql.Identifier(self.pk_column), h=self.t_hash, t=self.t_table, w=where)
+            pk=self.t_key_columns, h=self.t_hash, t=self.t_table, w=where)
         with self.target.cursor() as cursor:
             cursor.execute(self.t_sql(query), params)
-            return dict(cursor.fetchall())
+            return self._keyed_hashes(cursor.fetchall())
+
+    def _keyed_hashes(self, rows: Iterable[Sequence[Any]]) -> dict[Any, int]:
+        if self.composite:
+            return {tuple(row[:-1]): row[-1] for row in rows}
+        return {row[0]: row[1] for row in rows}
 
     def target_hashes_of(self, pks: Sequence[Any]) -> dict[Any, int]:
         """Row hash by primary key for the given target rows (absent rows are left out)."""
         found: dict[Any, int] = {}
-        query = sql.SQL("SELECT {pk}, {h} FROM {t} WHERE {pk} = ANY(%s::{a})").format(
-            pk=sql.Identifier(self.pk_column), h=self.t_hash, t=self.t_table, a=self.t_array_type)
         with self.target.cursor() as cursor:
-            for chunk in _chunks(pks, FETCH_ROWS):
-                cursor.execute(self.t_sql(query), [list(chunk)])
-                found.update(cursor.fetchall())
+            for chunk in _chunks(pks, IN_CHUNK if self.composite else FETCH_ROWS):
+                where, params = self.t_keys_in(chunk)
+                query = sql.SQL("SELECT {pk}, {h} FROM {t} WHERE {w}").format(
+                    pk=self.t_key_columns, h=self.t_hash, t=self.t_table, w=where)
+                cursor.execute(self.t_sql(query), params)
+                found.update(self._keyed_hashes(cursor.fetchall()))
         return found
 
     def target_rows_of(self, pks: Sequence[Any]) -> dict[Any, tuple[list[Any], list[str]]]:
         """Values (as the fields read them) and canonical parts by primary key, for the given target rows."""
         columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in self.fields)
         parts = sql.SQL(", ").join(canonical.sql_part(k, f.column) for k, f in zip(self.kinds, self.fields))
-        query = sql.SQL("SELECT {c}, {p} FROM {t} WHERE {pk} = ANY(%s::{a})").format(
-            c=columns, p=parts, t=self.t_table, pk=sql.Identifier(self.pk_column), a=self.t_array_type)
         readers = inventory.column_readers(self.model, self.target)
         width = len(self.fields)
         found = {}
         with self.target.cursor() as cursor:
-            for chunk in _chunks(pks, FETCH_ROWS):
-                cursor.execute(self.t_sql(query), [list(chunk)])
+            for chunk in _chunks(pks, IN_CHUNK if self.composite else FETCH_ROWS):
+                where, params = self.t_keys_in(chunk)
+                query = sql.SQL("SELECT {c}, {p} FROM {t} WHERE {w}").format(
+                    c=columns, p=parts, t=self.t_table, w=where)
+                cursor.execute(self.t_sql(query), params)
                 for raw in cursor.fetchall():
-                    values = inventory.read_row(self.model, raw[:width], readers, self.target)
-                    found[values[self.pk_index]] = (values, list(raw[width:]))
+                    values = self.read(raw[:width], readers, self.target)
+                    found[self.key_of(values)] = (values, list(raw[width:]))
         return found
 
     # Source (SQLite): plain SQL with quoted metadata names; values bound as parameters.
@@ -372,13 +478,33 @@ class _Table:
             return int(cursor.fetchone()[0])
 
     def _source_select(self) -> str:
-        columns = ", ".join(_sqlite_name(f.column) for f in self.fields)
+        # Unary plus is a no-op on the value but hides the declared type, so sqlite3's
+        # PARSE_DECLTYPES converters (on by default in Django) cannot pre-parse TIMESTAMP or DATE
+        # columns: an epoch-ms integer in a TIMESTAMP column would otherwise read as None.
+        columns = ", ".join(f"+{_sqlite_name(f.column)}" for f in self.fields)
         return f"SELECT {columns} FROM {_sqlite_name(self.name)}"
+
+    @property
+    def _source_order(self) -> str:
+        return ", ".join(_sqlite_name(c) for c in self.key_columns)
+
+    def source_boundaries(self, every: int) -> list[Any]:
+        """Every ``every``-th source primary key, in order: the top-level segment boundaries."""
+        columns = ", ".join(f"+{_sqlite_name(c)}" for c in self.key_columns)
+        not_null = " AND ".join(f"{_sqlite_name(c)} IS NOT NULL" for c in self.key_columns)
+        with self.source.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {_sqlite_name(self.name)} WHERE {not_null} "
+                           f"ORDER BY {self._source_order}")
+            keys = [tuple(row) if self.composite else row[0] for row in cursor.fetchall()]
+        if self.composite:
+            return keys[every::every]
+        wanted = int if self.key_kind == "int" else str  # a stray type would break the typed array
+        return [k for k in keys[every::every] if isinstance(k, wanted)]
 
     def source_raw(self) -> Iterator[tuple[Any, ...]]:
         """Every source row, raw, in primary-key order."""
         with self.source.cursor() as cursor:
-            cursor.execute(f"{self._source_select()} ORDER BY {_sqlite_name(self.pk_column)}")
+            cursor.execute(f"{self._source_select()} ORDER BY {self._source_order}")
             while batch := cursor.fetchmany(FETCH_ROWS):
                 yield from batch
 
@@ -386,35 +512,64 @@ class _Table:
         """The raw source rows with the given primary keys."""
         with self.source.cursor() as cursor:
             for chunk in _chunks(pks, IN_CHUNK):
-                marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(f"{self._source_select()} WHERE {_sqlite_name(self.pk_column)} IN ({marks})",
-                               list(chunk))
+                if self.composite:
+                    row = "(" + ", ".join(["%s"] * len(self.key_indexes)) + ")"
+                    columns = ", ".join(_sqlite_name(c) for c in self.key_columns)
+                    where = f"({columns}) IN (VALUES {', '.join([row] * len(chunk))})"
+                    params = [value for key in chunk for value in key]
+                else:
+                    where = f"{_sqlite_name(self.pk_column)} IN ({', '.join(['%s'] * len(chunk))})"
+                    params = list(chunk)
+                cursor.execute(f"{self._source_select()} WHERE {where}", params)
                 yield from cursor.fetchall()
 
     def hasher(self) -> Callable[[tuple[Any, ...]], tuple[Any, list[str]]]:
-        """A function from a raw source row to (pk, canonical parts); raises ConversionError."""
+        """A function from a raw source row to (pk, canonical parts); raises ConversionError.
+
+        Columns without converters are canonicalized straight from the raw value; columns with
+        converters (legacy timestamps, JSON, flags) memoize raw value -> part, because legacy data
+        repeats such values a lot (defaults, dates, ``'[]'``).
+        """
         readers = inventory.column_readers(self.model, self.source)
-        source = self.source
-        plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, self.target))
-                for r, k in zip(readers, self.kinds)]
-        pk_index = self.pk_index
-        model = self.model
+        source, target = self.source, self.target
+        plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, target),
+                 {} if r.converters else None) for r, k in zip(readers, self.kinds)]
+        key_of, read, name = self.key_of, self.read, self.name
+        converted_key = any(plan[i][0] for i in self.key_indexes)
+
+        def explain(raw: tuple[Any, ...]) -> None:
+            values = read(raw, readers, source)  # raises the named reader error
+            for (_, canon, _), value, reader in zip(plan, values, readers):
+                try:
+                    None if value is None else canon(value)
+                except _READ_ERRORS as exc:
+                    raise ConversionError(name, key_of(raw), reader.field.column, value,
+                                          f"the target column cannot hold it ({exc})") from exc
 
         def parts_of(raw: tuple[Any, ...]) -> tuple[Any, list[str]]:
+            parts: list[str] = []
+            append = parts.append
             try:
-                values = [reader(value, source) if reader else value
-                          for (reader, _), value in zip(plan, raw)]
-            except _READ_ERRORS:
-                inventory.read_row(model, raw, readers, source)  # raises the named error
-                raise
-            parts = []
-            for (_, canon), value, field in zip(plan, values, readers):
-                try:
-                    parts.append("N" if value is None else "v" + canon(value))
-                except _READ_ERRORS as exc:
-                    raise ConversionError(model._meta.db_table, raw[pk_index], field.field.column, value,
-                                          f"the target column cannot hold it ({exc})") from exc
-            return values[pk_index], parts
+                for (reader, canon, memo), value in zip(plan, raw):
+                    if value is None:
+                        append("N")
+                    elif memo is None:
+                        append("v" + canon(value))
+                    else:
+                        key = value if type(value) is str else (type(value), value)
+                        part = memo.get(key)
+                        if part is None:
+                            converted = reader(value, source)
+                            part = "N" if converted is None else "v" + canon(converted)
+                            if len(memo) < MEMO_ENTRIES:
+                                memo[key] = part
+                        append(part)
+            except _READ_ERRORS as exc:
+                explain(raw)
+                raise ConversionError(name, key_of(raw), "?", None, str(exc)) from exc
+            if converted_key:
+                return key_of(read(raw, readers, source)), parts
+            return key_of(raw), parts
         return parts_of
 
     def source_hashes_of(self, pks: Sequence[Any]) -> dict[Any, int]:
@@ -428,6 +583,10 @@ class _Table:
                 continue
             found[pk] = canonical.row_hash(parts)
         return found
+
+
+def _segments(rows: Iterable[tuple[Any, Any, Any]]) -> dict[int, tuple[int, int]]:
+    return {int(bucket): (int(count), int(total)) for bucket, count, total in rows}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -448,7 +607,7 @@ class _SourceScan:
 
 
 def _scan_source(table: _Table, progress: Progress) -> _SourceScan:
-    keys: Any = list() if table.text_pk else array("q")
+    keys: Any = array("q") if table.key_kind == "int" else list()
     hashes = array("q")
     unreadable: list[dict[str, Any]] = []
     unreadable_pks: set[Any] = set()
@@ -457,12 +616,11 @@ def _scan_source(table: _Table, progress: Progress) -> _SourceScan:
     for count, raw in enumerate(table.source_raw(), 1):
         try:
             pk, parts = parts_of(raw)
-            if pk is None:
-                raise ConversionError(table.name, None, table.pk_column, None,
-                                      "a NULL primary key cannot be copied")
+            if pk is None or (table.composite and None in pk):
+                raise ConversionError(table.name, pk, table.pk_column, None, "a NULL primary key cannot be copied")
         except ConversionError as exc:
             unreadable.append(exc.as_record())
-            unreadable_pks.add(raw[table.pk_index])
+            unreadable_pks.add(table.key_of(raw))
             continue
         keys.append(pk)
         hashes.append(row_hash(parts))
@@ -471,7 +629,7 @@ def _scan_source(table: _Table, progress: Progress) -> _SourceScan:
     if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
         # SQLite's BINARY order is code-point order, like Python's; resort only if a type mix broke it.
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        keys = type(keys)([keys[i] for i in order]) if table.text_pk else array("q", (keys[i] for i in order))
+        keys = array("q", (keys[i] for i in order)) if table.key_kind == "int" else [keys[i] for i in order]
         hashes = array("q", (hashes[i] for i in order))
     return _SourceScan(keys, hashes, unreadable, unreadable_pks)
 
@@ -497,10 +655,8 @@ class _Bisector:
         self.diff = _RowDiff()
         self.target_count = 0
 
-    def run(self) -> _RowDiff:
-        keys = self.keys
-        boundaries = [keys[i] for i in range(SEGMENT_ROWS, len(keys), SEGMENT_ROWS)]
-        segments = self.table.target_segments(None, None, boundaries)
+    def run(self, boundaries: list[Any], segments: dict[int, tuple[int, int]]) -> _RowDiff:
+        """Compare the top-level segments cut at ``boundaries`` (the target's sums given), then bisect."""
         self.target_count = sum(count for count, _ in segments.values())
         self._compare_segments(None, None, boundaries, segments, depth=0)
         return self.diff
@@ -580,8 +736,8 @@ def _column_differences(table: _Table, pks: Sequence[Any]) -> list[ChangedRow]:
     readers = inventory.column_readers(table.model, table.source)
     source = {}
     for raw in table.source_raw_of(pks):
-        values = inventory.read_row(table.model, raw, readers, table.source)
-        source[values[table.pk_index]] = (values, parts_of(raw)[1])
+        values = table.read(raw, readers, table.source)
+        source[table.key_of(values)] = (values, parts_of(raw)[1])
     target = table.target_rows_of(pks)
     rows = []
     for pk in pks:
@@ -597,7 +753,7 @@ def _column_differences(table: _Table, pks: Sequence[Any]) -> list[ChangedRow]:
 def _sequence_check(table: _Table) -> SequenceCheck | None:
     """The target sequence of an auto-increment key, or None when the key has none."""
     pk = table.fields[table.pk_index]
-    if not isinstance(pk, AutoFieldMixin):
+    if table.composite or not isinstance(pk, AutoFieldMixin):
         return None
     with table.target.cursor() as cursor:
         quoted_table = table.t_sql(table.t_table)
@@ -642,9 +798,11 @@ def validate_table(
         result = TableResult(model, present, table.source_count() if present else 0,
                              table.target_count(), row_level=False)
     else:
+        boundaries = table.source_boundaries(SEGMENT_ROWS) if present else []
+        target_segments = table.target_segments_async(boundaries)
         scan = _scan_source(table, progress) if present else _SourceScan([], array("q"), [], set())
         bisector = _Bisector(table, scan, progress)
-        diff = bisector.run()
+        diff = bisector.run(boundaries, target_segments())
         result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
                              row_level=True, unreadable=scan.unreadable, first_pass=diff)
     result.sequence = _sequence_check(table)
@@ -692,14 +850,17 @@ def repair_rows(
     source_db = connections[source or conf.source_alias()]
     target_db = connections[target or conf.target_alias()]
     table = _Table.of(model, source_db, target_db)
-    pk_field = table.fields[table.pk_index]
-    wanted = list(dict.fromkeys(pk_field.to_python(pk) for pk in pks))
+    key_fields = [table.fields[i] for i in table.key_indexes]
+    if table.composite:
+        wanted = list(dict.fromkeys(tuple(f.to_python(v) for f, v in zip(key_fields, pk)) for pk in pks))
+    else:
+        wanted = list(dict.fromkeys(key_fields[0].to_python(pk) for pk in pks))
     readers = inventory.column_readers(model, source_db)
     source_rows = {}
     if table.source_present():
         for raw in table.source_raw_of(wanted):
-            values = inventory.read_row(model, raw, readers, source_db)
-            source_rows[values[table.pk_index]] = values
+            values = table.read(raw, readers, source_db)
+            source_rows[table.key_of(values)] = values
     before = table.target_rows_of(wanted)
     result = RepairResult(table.name)
     records = []
@@ -725,14 +886,18 @@ def repair_rows(
                 result.unverified.append(pk)
             records.append(ValidationRepair(run=run, table=table.name, pk_value=str(pk), action=action,
                                             columns=columns, verified=verified))
-        check = _sequence_check(table)
-        if check is not None and not check.ok:
-            _reset_sequence(table, check)
+        before_check = check = _sequence_check(table)
+        if before_check is not None and not before_check.ok:
+            _reset_sequence(table, before_check)
             result.sequence_reset = True
-            records.append(ValidationRepair(run=run, table=table.name, pk_value=str(check.max_pk),
-                                            action=ValidationRepair.Action.SEQUENCE,
-                                            columns=[[check.sequence, check.next_value, check.max_pk + 1]],
-                                            verified=True))
+            check = _sequence_check(table)
+            records.append(ValidationRepair(
+                run=run, table=table.name, pk_value=str(before_check.max_pk),
+                action=ValidationRepair.Action.SEQUENCE,
+                columns=[[before_check.sequence, before_check.next_value, None if check is None else check.next_value]],
+                verified=check is None or check.ok,
+            ))
+        result.sequence_ok = check is None or check.ok
         ValidationRepair.objects.bulk_create(records)
     return result
 
@@ -754,10 +919,10 @@ def _upsert(table: _Table, rows: list[list[Any]]) -> None:
     if not rows:
         return
     columns = [sql.Identifier(f.column) for f in table.fields]
-    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i != table.pk_index]
+    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i not in table.key_indexes]
     statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
         t=table.t_table, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        pk=sql.Identifier(table.pk_column),
+        pk=table.t_key_columns,
         action=sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(updates)) if updates else sql.SQL("NOTHING"),
     )
     prepared = [[f.get_db_prep_save(v, table.target) for f, v in zip(table.fields, row)] for row in rows]
@@ -768,10 +933,10 @@ def _upsert(table: _Table, rows: list[list[Any]]) -> None:
 def _delete(table: _Table, pks: list[Any]) -> None:
     if not pks:
         return
-    statement = sql.SQL("DELETE FROM {t} WHERE {pk} = ANY(%s::{a})").format(
-        t=table.t_table, pk=sql.Identifier(table.pk_column), a=table.t_array_type)
     with table.target.cursor() as cursor:
-        cursor.execute(table.t_sql(statement), [pks])
+        for chunk in _chunks(pks, IN_CHUNK):
+            where, params = table.t_keys_in(chunk)
+            cursor.execute(table.t_sql(sql.SQL("DELETE FROM {t} WHERE {w}").format(t=table.t_table, w=where)), params)
 
 
 # --- The whole run --------------------------------------------------------------------------

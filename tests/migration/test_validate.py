@@ -9,15 +9,15 @@ import pytest
 from django.core.management.color import no_style
 from django.db import connections
 
-from core.models import MarketPrice, QueueJob, Tender, User
-from migration import validate
+from core.models import AccuracyMetric, MarketPrice, QueueJob, Tender, User
+from migration import inventory, validate
 from migration.exceptions import UnknownTablesError
 from migration.models import ValidationRepair, ValidationRun
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
 
 UTC = dt.timezone.utc
-MODELS = [User, Tender, QueueJob, MarketPrice]
+MODELS = [User, Tender, QueueJob, MarketPrice, AccuracyMetric]
 TABLES = [m._meta.db_table for m in MODELS]
 
 # --- Factories: rows exactly as the legacy app writes them -----------------------------------
@@ -44,6 +44,12 @@ LEGACY_ROWS: dict[str, list[dict[str, Any]]] = {
          "result": None},
         {"id": "j2", "queue": "scrape", "status": "completed", "created_at": 1704103200000,
          "data": '{"nested":{"deep":[{"x":null},true,false,-0.0]},"tr":"Şeker ğ"}', "result": "null"},
+    ],
+    "accuracy_metrics": [  # epoch ms in TIMESTAMP and a DATE column: sqlite3 would pre-parse both
+        {"id": 1, "date": "2024-01-01", "provider_type": "api", "provider_name": "tuik",
+         "accuracy_rate": 0.95, "created_at": 1704103200123},
+        {"id": 2, "date": "2024-01-02", "provider_type": "ai", "provider_name": "claude",
+         "accuracy_rate": 1e-300, "created_at": 1704189600000},
     ],
     "market_prices": [
         {"id": i, "product_key": f"urun-{i}", "unit": "kg", "unit_price": price, "source": "tuik",
@@ -82,15 +88,20 @@ def copy_with_orm(models: list[Any], *, reset_sequences: bool = True) -> None:
     Not ``bulk_create``: its ``pre_save`` trims milliseconds in whole-second columns, which a copy
     must not do (validation reports exactly that as a changed value).
     """
-    target = connections["default"]
+    source, target = connections["sqlite"], connections["default"]
     with target.cursor() as cursor:
         for model in models:
-            fields = [f for f in model._meta.concrete_fields if not f.generated]
+            fields = inventory.stored_fields(model)
+            readers = inventory.column_readers(model, source)
+            with source.cursor() as legacy_cursor:
+                # "+column" keeps sqlite3's declared-type converters off the raw value.
+                selected = ", ".join(f'+"{f.column}"' for f in fields)
+                legacy_cursor.execute(f'SELECT {selected} FROM "{model._meta.db_table}"')
+                rows = [[r(v, source) for r, v in zip(readers, raw)] for raw in legacy_cursor.fetchall()]
             columns = ", ".join(f'"{f.column}"' for f in fields)
             cursor.executemany(
                 f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({", ".join(["%s"] * len(fields))})',
-                [[f.get_db_prep_save(getattr(obj, f.attname), target) for f in fields]
-                 for obj in model.objects.using("sqlite").all()],
+                [[f.get_db_prep_save(v, target) for f, v in zip(fields, row)] for row in rows],
             )
         if reset_sequences:
             for statement in target.ops.sequence_reset_sql(no_style(), models):
@@ -175,6 +186,9 @@ PLANTED = [
      dt.datetime(2024, 1, 1, 10, tzinfo=UTC), dt.datetime(2024, 1, 1, 13, tzinfo=UTC)),
     ("queue_jobs", "j1", "created_at = created_at + interval '1 millisecond'", "created_at",
      dt.datetime(2024, 1, 1, 10, 0, 0, 123000, tzinfo=UTC), dt.datetime(2024, 1, 1, 10, 0, 0, 124000, tzinfo=UTC)),
+    ("accuracy_metrics", 1, "created_at = created_at - interval '123 milliseconds'", "created_at",
+     dt.datetime(2024, 1, 1, 10, 0, 0, 123000, tzinfo=UTC), dt.datetime(2024, 1, 1, 10, tzinfo=UTC)),
+    ("accuracy_metrics", 2, "date = DATE '2024-01-03'", "date", dt.date(2024, 1, 2), dt.date(2024, 1, 3)),
     ("tenders", "t2", "partial_bid_allowed = true", "partial_bid_allowed", False, True),
     ("queue_jobs", "j2", """data = jsonb_set(data, '{tr}', '"Seker g"')""", "data",
      {"nested": {"deep": [{"x": None}, True, False, -0.0]}, "tr": "Şeker ğ"},
@@ -297,6 +311,16 @@ def test_validate_repair_fixes_every_planted_difference(copied: None) -> None:
     assert (deleted.action, deleted.verified, deleted.run_id) == ("delete", True, report.run_id)
     email = ValidationRepair.objects.get(table="users", pk_value="u1")
     assert email.columns == [["email", "ayse.yilmaz@example.com", "Ayse.Yilmaz@Example.com"]]
+
+
+def test_validate_repair_of_an_extra_row_above_the_sequence_is_clean(copied: None) -> None:
+    target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
+               "VALUES (1000, 'x', 'kg', 1, 's', now())", [])
+    first = table_result(run(), "market_prices")
+    assert (first.extra, first.sequence.ok) == ([1000], False)
+    repaired = table_result(run(repair=True), "market_prices")
+    assert repaired.repair.deleted == [1000] and not repaired.repair.sequence_reset and repaired.clean
+    assert run().clean
 
 
 def test_validate_repair_declined_changes_nothing(copied: None) -> None:

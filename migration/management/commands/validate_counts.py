@@ -1,6 +1,8 @@
 """validate_counts: prove the target holds exactly what the source holds, per table, row and column."""
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 from typing import Any
 
@@ -17,8 +19,18 @@ def _names(values: list[str] | None) -> list[str] | None:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
+def _short(value: Any, width: int = 80) -> str:
+    """A value as the reader needs it: NULL apart from '', all digits of a float, ISO instants."""
+    if value is None:
+        text = "NULL"
+    elif isinstance(value, (dt.datetime, dt.date)):
+        text = value.isoformat()
+    elif isinstance(value, decimal.Decimal):
+        text = str(value)
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -72,11 +84,13 @@ class Command(BaseCommand):
         elif self.verbosity >= 1:
             self.render(report)
         if not report.clean:
-            raise CommandError(
-                f"{report.differences} row difference(s) in "
-                f"{sum(not t.clean for t in report.tables)} table(s); see above, or run with --repair",
-                returncode=1,
-            )
+            tables = ", ".join(t.table for t in report.tables if not t.clean)
+            if report.repaired:
+                message = f"the repair left differences in {tables}; see the repair lines above"
+            else:
+                message = (f"{report.differences} row difference(s) in {tables}; "
+                           f"see above, or run with --repair")
+            raise CommandError(message, returncode=1)
 
     # --- rendering ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migration', '0002_tombstone'),
+        ('migration', '0003_copy'),
     ]
 
     operations = [
