@@ -1,1 +1,1 @@
-"""Benchmarks: the cutover load test (driver and locust workload)."""
+"""Benchmarks: the backfill, validation and the cutover load test (not part of the installed package)."""

@@ -24,6 +24,10 @@ class CopyCheckpoint(models.Model):
         default=0, help_text="Rows deleted again because a tombstone appeared while the table was copied."
     )
     seconds = models.FloatField(default=0.0, help_text="Time spent copying, summed over runs.")
+    deferred_indexes = models.JSONField(
+        default=list, blank=True,
+        help_text="Secondary indexes dropped for a large copy and not yet rebuilt: [{name, sql}].",
+    )
     complete = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,64 @@
+"""What pgloader changed on the same SQLite file: column types, lost rows, altered REAL values.
+
+    .venv/bin/python bench/pgloader_findings.py /tmp/bench/l1m.db postgres://postgres@127.0.0.1:5432/procheff_copy_bench_pgloader
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import psycopg
+
+
+def main(sqlite_path: str, url: str) -> None:
+    source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    target = psycopg.connect(url)
+    types = {
+        (t, c): dt for t, c, dt in target.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"
+        )
+    }
+    tables = [r[0] for r in source.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    print("Row counts that differ (source -> pgloader):")
+    for table in tables:
+        expected = source.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        try:
+            got = target.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        except psycopg.Error:
+            target.rollback()
+            got = None
+        if got != expected:
+            print(f"  {table}: {expected} -> {got}")
+    real_columns = []
+    typed: dict[str, int] = {}
+    for table in tables:
+        for _, name, decl, *_ in source.execute(f'PRAGMA table_xinfo("{table}")'):
+            pg_type = types.get((table, name), "missing")
+            typed[f"{decl or '(none)'} -> {pg_type}"] = typed.get(f"{decl or '(none)'} -> {pg_type}", 0) + 1
+            if decl.upper() == "REAL":
+                real_columns.append((table, name, pg_type))
+    print("Declared SQLite type -> pgloader's PostgreSQL type (columns):")
+    for mapping, count in sorted(typed.items()):
+        print(f"  {mapping}: {count}")
+    print("REAL columns whose values changed (value read back != SQLite value):")
+    for table, column, pg_type in real_columns:
+        if pg_type == "missing":
+            continue
+        src = dict(source.execute(f'SELECT rowid, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'))
+        if not src:
+            continue
+        pk = "id"
+        try:
+            got = dict(target.execute(f'SELECT "{pk}", "{column}"::float8 FROM "{table}" WHERE "{column}" IS NOT NULL'))
+        except psycopg.Error:
+            target.rollback()
+            continue
+        changed = sum(1 for key, value in src.items() if key in got and got[key] != float(value))
+        example = next(((src[k], got[k]) for k in src if k in got and got[k] != float(src[k])), None)
+        print(f"  {table}.{column} ({pg_type}): {changed} of {len(src)} changed"
+              + (f", e.g. {example[0]!r} -> {example[1]!r}" if example else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
