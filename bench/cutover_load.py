@@ -15,8 +15,10 @@ The driver:
 Exit status: 0 when the three checks pass, 1 when one fails, 2 when the run could not be set up.
 Latency and throughput targets are printed, never enforced: they depend on the machine.
 
-    python bench/cutover_load.py                       # the full run (30 s per phase)
-    python bench/cutover_load.py --phase-seconds 3 --users 10   # the short version the tests run
+    python bench/cutover_load.py --json var/bench.json --markdown var/bench.md   # full run, 30 s per phase
+    python bench/cutover_load.py --phase-seconds 1 --rows 2000 --users 8 --rate 4 --workers 2   # as the tests
+
+The PostgreSQL database (``--database-url``, default ``$DATABASE_URL``) is flushed; use a scratch one.
 """
 from __future__ import annotations
 
