@@ -331,7 +331,10 @@ def check_acknowledged(acks: dict[str, dict[str, Any]], aliases: Sequence[str]) 
                 continue
             elif found != [expected["file_name"], expected["status"], expected["progress"]]:
                 problems.append(f"analysis_history id={pk} on {alias}: expected {expected}, found {found}")
-    return {"acknowledged": sum(len(group) for group in acks.values()), "databases": list(aliases), "lookups": checked, "missing_or_different": len(problems), "examples": problems[:20]}
+    for twice in acks.get("same_id_twice", []):
+        problems.append(f"{twice['table']} id={twice['id']} acknowledged to two different writes: {twice['first']} and {twice['second']}")
+    acknowledged = sum(len(acks[group]) for group in ("logs", "semantic_cache", "analyses")) + len(acks.get("same_id_twice", []))
+    return {"acknowledged": acknowledged, "databases": list(aliases), "lookups": checked, "missing_or_different": len(problems), "examples": problems[:20]}
 
 
 def compare_counts_directly() -> dict[str, Any]:

@@ -41,7 +41,7 @@ STATUSES = ["queued", "processing", "extracting", "ready", "completed"]
 # Everything below is per process; locust runs all users of a process as greenlets, so plain
 # containers are safe (greenlets switch only on I/O).
 REQUESTS: list[list[Any]] = []
-ACKS: dict[str, Any] = {"logs": {}, "semantic_cache": {}, "analyses": {}}
+ACKS: dict[str, Any] = {"logs": {}, "semantic_cache": {}, "analyses": {}, "same_id_twice": []}
 UNEXPECTED: list[str] = []
 _serial = itertools.count()
 
@@ -144,7 +144,11 @@ class ApiClient(FastHttpUser):
         message = f"bench {self.client_id} #{next(self.serial)}"
         body = self.call(WRITE, "POST", "/api/logs", 201, "POST /api/logs", {"level": level, "message": message, "data": {"client": self.client_id}})
         if body is not None:
-            ACKS["logs"][str(body["id"])] = {"level": level, "message": message}
+            acked = {"level": level, "message": message}
+            if str(body["id"]) in ACKS["logs"]:
+                # Two acknowledged inserts under one id: one of them cannot be in both databases.
+                ACKS["same_id_twice"].append({"table": "logs", "id": body["id"], "first": ACKS["logs"][str(body["id"])], "second": acked})
+            ACKS["logs"][str(body["id"])] = acked
 
     @task(1)
     def write_cache(self) -> None:
