@@ -21,6 +21,7 @@ class MigrationConfig(AppConfig):
 
         dualwrite.connect_signals()
         atexit.register(metrics.flush_at_exit)
+        atexit.register(dualwrite.flush_at_exit)
         connection_created.connect(metrics.install, dispatch_uid="migration.metrics.install")
         for model in (get_waffle_switch_model(), get_waffle_flag_model(), get_waffle_sample_model()):
             pre_save.connect(_before_flag_change, sender=model, dispatch_uid=f"migration.flags.pre:{model._meta.label}")

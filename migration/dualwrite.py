@@ -40,6 +40,7 @@ from django.db import (
     router,
     transaction,
 )
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from migration import breaker, conf, context, flags
@@ -298,6 +299,7 @@ def mark_dirty(model: type[models.Model], pks: Iterable[Any], using: str | None 
 
 def pending_pks(model: type[models.Model]) -> set[str]:
     """Primary keys (as text) of ``model`` with a pending outbox record on either database."""
+    flush_applied()
     found: set[str] = set()
     for alias in configured_aliases():
         try:
@@ -312,6 +314,7 @@ def pending_pks(model: type[models.Model]) -> set[str]:
 
 def outbox_depth_by_alias() -> dict[str, int | None]:
     """Pending records per database; None where the database cannot be read."""
+    flush_applied()
     depth: dict[str, int | None] = {}
     for alias in configured_aliases():
         try:
@@ -329,6 +332,7 @@ def outbox_depth() -> int:
 def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
     """Age in seconds of the oldest pending record on either side, or None when the outbox is empty."""
     now = now or timezone.now()
+    flush_applied()
     oldest: dt.datetime | None = None
     for alias in configured_aliases():
         try:
@@ -362,11 +366,21 @@ class _PendingModels:
         with self._lock:
             self._at, self._alias, self._labels = 0.0, "", set()
 
+    def stale(self) -> None:
+        """Re-read on the next question (records were just applied)."""
+        with self._lock:
+            self._at = 0.0
+
     def has(self, alias: str, label: str) -> bool:
         now = time.monotonic()
         if alias != self._alias or now - self._at >= PENDING_MEMO_SECONDS:
+            with _applied_lock:
+                applied = list(_applied.get(alias, ()))
             try:
-                labels = set(_outbox().objects.using(alias).values_list("model_label", flat=True).distinct())
+                records = _outbox().objects.using(alias)
+                if applied:  # applied by this process, only waiting for their batched delete
+                    records = records.exclude(pk__in=applied)
+                labels = set(records.values_list("model_label", flat=True).distinct())
             except DatabaseError:
                 labels = set(self._labels) if alias == self._alias else set()
             with self._lock:
@@ -434,9 +448,71 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
             result.applied += 1
     if done:
         breaker.reset(target)
-        for start in range(0, len(done), PK_CHUNK):
-            _outbox().objects.using(source).filter(pk__in=done[start:start + PK_CHUNK]).delete()
+        _note_applied(source, done)
     return result
+
+
+# Applied records are deleted in batches, at most APPLIED_FLUSH_SECONDS after they were applied (a
+# timer thread per source), not one commit per write: on SQLite every commit waits for the disk.
+# Until then they still count as pending; re-applying them is harmless (idempotent).
+APPLIED_FLUSH_SECONDS = 1.0
+_applied_lock = threading.Lock()
+_applied: dict[str, list[int]] = {}
+
+
+def _note_applied(source: str, ids: list[int]) -> None:
+    with _applied_lock:
+        waiting = _applied.setdefault(source, [])
+        start_timer = not waiting
+        waiting.extend(ids)
+    _pending.stale()
+    if start_timer:
+        timer = threading.Timer(APPLIED_FLUSH_SECONDS, _flush_in_thread, args=(source,))
+        timer.daemon = True
+        timer.start()
+
+
+def flush_at_exit() -> None:
+    """``atexit`` hook: delete what this process applied, never raising at shutdown."""
+    try:
+        flush_applied()
+    except Exception:  # noqa: BLE001
+        logger.debug("applied outbox records not deleted at exit", exc_info=True)
+
+
+def _flush_in_thread(source: str) -> None:
+    try:
+        flush_applied(source)
+    finally:
+        connections[source].close()  # this thread's own connection
+
+
+def flush_applied(source: str | None = None) -> int:
+    """Delete the outbox records this process has applied (now, instead of at the next tick)."""
+    deleted = 0
+    with _applied_lock:
+        aliases = [source] if source is not None else list(_applied)
+        taken = {alias: _applied.pop(alias, []) for alias in aliases}
+    for alias, ids in taken.items():
+        if not ids:
+            continue
+        try:
+            _durability_barrier(other_alias(alias))
+            for start in range(0, len(ids), PK_CHUNK):
+                deleted += _outbox().objects.using(alias).filter(pk__in=ids[start:start + PK_CHUNK]).delete()[0]
+        except DatabaseError as exc:
+            logger.warning("applied outbox records on %s not deleted yet (%s); they will be re-applied", alias, exc)
+    return deleted
+
+
+def _durability_barrier(alias: str) -> None:
+    """Make every earlier commit on ``alias`` durable: a synchronous commit flushes the WAL up to it."""
+    if alias not in settings.DATABASES or connections[alias].vendor != "postgresql":
+        return
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
+            cursor.execute("SELECT txid_current()")
 
 
 def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
@@ -445,15 +521,39 @@ def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
     pk = model._meta.pk.to_python(pk_value)
     manager = model._base_manager
     current = manager.using(source).filter(pk=pk).first()
-    with transaction.atomic(using=target):
-        if current is None:
+    if current is None:
+        with transaction.atomic(using=target):
             manager.using(target).filter(pk=pk).delete()
             if target == conf.target_alias():
                 _record_tombstone(model, pk_value, target)
-        else:
-            # raw=True: no pre_save (auto_now stays as stored), no parents, plain UPDATE-else-INSERT;
-            # values are converted for the target connection by the fields themselves.
-            current.save_base(raw=True, using=target)
+    elif connections[target].vendor == "postgresql" and not connections[target].in_atomic_block:
+        # The outbox record outlives this write until flush_applied() has forced PostgreSQL's WAL
+        # to disk (a durability barrier), so the mirror need not wait for its own fsync: a crash in
+        # between leaves the record pending and the row is simply applied again.
+        with transaction.atomic(using=target):
+            with connections[target].cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            upsert(current, target)
+    else:
+        upsert(current, target)
+
+
+def upsert(obj: models.Model, using: str) -> None:
+    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT.
+
+    ``raw=True``: values are taken as they are (no ``pre_save``, so ``auto_now`` keeps the stored
+    value) and converted for that connection by the fields themselves; generated columns are left
+    to the database.
+    """
+    model = type(obj)
+    fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+    pk = model._meta.pk
+    others = [f for f in fields if f is not pk]
+    model._base_manager._insert(
+        [obj], fields=fields, using=using, raw=True,
+        on_conflict=OnConflict.UPDATE if others else OnConflict.IGNORE,
+        update_fields=others or None, unique_fields=[pk] if others else None,
+    )
 
 
 def _record_tombstone(model: type[models.Model], pk_value: str, using: str) -> None:
@@ -557,6 +657,7 @@ def replay(
 
     primary = phase.primary_alias()
     aliases = sorted(configured_aliases(), key=lambda alias: alias == primary)
+    flush_applied()
     result = ReplayResult()
     if len(aliases) < 2:
         result.remaining = outbox_depth_by_alias()
@@ -581,6 +682,7 @@ def replay(
                 progress(source, step)
             if step.skipped:  # the other side is down: stop hammering it
                 break
+        flush_applied(source)
     result.remaining = outbox_depth_by_alias()
     _pending.forget()
     return result

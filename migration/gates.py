@@ -48,19 +48,33 @@ def check(before: Any, after: Any) -> list[GateResult]:
     return results
 
 
-def outbox_empty() -> GateResult:
-    """No pending mirror on either database."""
-    from migration import dualwrite
+# Records younger than this are writes in flight (committed, mirror under way, or applied and
+# waiting for their batched delete); the change's own replay takes them. Older ones are a backlog.
+OUTBOX_IN_FLIGHT_SECONDS = 5.0
 
-    depth = dualwrite.outbox_depth_by_alias()
-    unreadable = [alias for alias, n in depth.items() if n is None]
-    if unreadable:
-        return GateResult("outbox", False, f"outbox unreadable on {', '.join(unreadable)}: is the database up?")
-    total = sum(n or 0 for n in depth.values())
+
+def outbox_empty(now: dt.datetime | None = None) -> GateResult:
+    """No backlog on either database: no pending record older than OUTBOX_IN_FLIGHT_SECONDS."""
+    from migration import dualwrite
+    from migration.models import OutboxRecord
+
+    dualwrite.flush_applied()
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=OUTBOX_IN_FLIGHT_SECONDS)
+    backlog: dict[str, int] = {}
+    for alias in dualwrite.configured_aliases():
+        try:
+            backlog[alias] = OutboxRecord.objects.using(alias).filter(created_at__lt=cutoff).count()
+        except DatabaseError:
+            return GateResult("outbox", False, f"outbox unreadable on {alias}: is the database up?")
+    total = sum(backlog.values())
     if total:
-        where = ", ".join(f"{alias}: {n}" for alias, n in depth.items() if n)
-        return GateResult("outbox", False, f"{total} pending records ({where}); run ./manage.py replay_outbox")
-    return GateResult("outbox", True, "empty")
+        where = ", ".join(f"{alias}: {n}" for alias, n in backlog.items() if n)
+        return GateResult(
+            "outbox", False,
+            f"{total} pending records older than {OUTBOX_IN_FLIGHT_SECONDS:g}s ({where}); "
+            "check the ERROR log and run ./manage.py replay_outbox",
+        )
+    return GateResult("outbox", True, "no backlog")
 
 
 def databases_ready() -> GateResult:

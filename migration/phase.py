@@ -334,6 +334,9 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
     if after.phase == Phase.POSTGRES_PRIMARY and before.phase < Phase.POSTGRES_PRIMARY:
         progress("moving PostgreSQL sequences past every id")
         reset_sequences()
+    if before.phase >= Phase.POSTGRES_PRIMARY and after.phase < Phase.POSTGRES_PRIMARY:
+        progress("moving SQLite AUTOINCREMENT counters past every id")
+        reserve_source_ids()
     _flip(transition, actor)
     if source_configured() and (after.phase != Phase.SQLITE or before.phase != Phase.SQLITE):
         # Processes that have not yet seen the change (at most flags.MEMO_SECONDS) may still write
@@ -557,6 +560,43 @@ def reset_sequences() -> None:
                 "SELECT setval(pg_get_serial_sequence(%s, %s), %s, true)",
                 [table, pk.column, highest + SEQUENCE_HEADROOM],
             )
+
+
+def reserve_source_ids() -> None:
+    """Move SQLite's AUTOINCREMENT counters past PostgreSQL's sequences (+ headroom) before SQLite
+    becomes primary again, so an id PostgreSQL hands out in a process that has not yet seen the
+    rollback cannot be handed out by SQLite too. Tables without AUTOINCREMENT take max(rowid) + 1;
+    for them that window (at most flags.MEMO_SECONDS) is not covered.
+    """
+    from migration import inventory
+
+    source, target = connections[conf.source_alias()], connections[conf.target_alias()]
+    if target.vendor != "postgresql":
+        return
+    with source.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'")
+        autoincrement = {row[0] for row in cursor.fetchall()}
+        if not autoincrement:
+            return
+        cursor.execute("SELECT name, seq FROM sqlite_sequence")
+        counters = {name: int(seq or 0) for name, seq in cursor.fetchall()}
+    for model in inventory.migrated_models():
+        table, pk = model._meta.db_table, model._meta.pk
+        if table not in autoincrement or not isinstance(pk, models.AutoField | models.BigAutoField):
+            continue
+        with target.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [target.ops.quote_name(table), pk.column])
+            sequence = cursor.fetchone()[0]
+            if sequence is None:
+                continue
+            cursor.execute(f"SELECT last_value FROM {sequence}")
+            last_value = int(cursor.fetchone()[0])
+        wanted = max(last_value, counters.get(table, 0)) + SEQUENCE_HEADROOM
+        with transaction.atomic(using=conf.source_alias()), source.cursor() as cursor:
+            if table in counters:
+                cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s AND seq < %s", [wanted, table, wanted])
+            else:
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, wanted])
 
 
 def queue_reverse_copy() -> int:

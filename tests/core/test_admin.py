@@ -79,7 +79,21 @@ def test_admin_options_name_real_columns(model: type[models.Model]) -> None:
     assert set(options.list_filter) <= names
 
 
+@pytest.fixture
+def postgres_only() -> Any:
+    """The cutover finalized: the router sends every read and write of core models to PostgreSQL."""
+    from migration import flags
+    from tests.migration.cutover_support import reset_process_state
+
+    reset_process_state()
+    flags.write_state(dual_write=False, read_percent=100, background_reads_postgres=True,
+                      postgres_primary=True, finalized=True)
+    yield
+    reset_process_state()  # the switches roll back with the test; waffle's cache must forget them too
+
+
 @pytest.mark.django_db(databases=["default"])
+@pytest.mark.usefixtures("postgres_only")
 @pytest.mark.parametrize("model", CORE_MODELS, ids=[m._meta.db_table for m in CORE_MODELS])
 def test_admin_changelist_renders(model: type[models.Model], admin_client: Client) -> None:
     rows = [make_row(model, n) for n in range(2)]

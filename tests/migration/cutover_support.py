@@ -23,6 +23,7 @@ BOTH = ["default", "sqlite"]
 
 def reset_process_state() -> None:
     """Forget every in-process memo and the shared cache (waffle's switches live there)."""
+    dualwrite.flush_applied()
     cache.clear()
     flags.forget()
     flags._last_known = None

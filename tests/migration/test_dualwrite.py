@@ -281,3 +281,23 @@ def test_dualwrite_touching_queryset_update_is_mirrored_with_its_updated_at() ->
     assert_same_rows(MarketSource)
     assert MarketSource.objects.using("default").get(pk=source.pk).source_name == "Hal fiyatları"
     MarketSource.objects.using("sqlite").filter(pk=source.pk).delete()
+
+
+def test_dualwrite_later_commits_retry_old_pending_records() -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    set_phase(Phase.DUAL_WRITE)
+    category = _category("late")
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute("UPDATE menu_categories SET name = 'changed behind the ORM' WHERE id = %s", [category.pk])
+    OutboxRecord.objects.using("sqlite").create(
+        model_label="core.MenuCategory", pk_value=str(category.pk), operation="save",
+        created_at=timezone.now() - dt.timedelta(minutes=1), attempts=3, last_error="earlier failure",
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=1),
+    )
+    dualwrite._last_drain.clear()
+    _category("another write")  # its commit also drains due records
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name == "changed behind the ORM"
+    assert dualwrite.outbox_depth() == 0

@@ -150,3 +150,40 @@ def test_outage_postgres_down_during_dual_writes_loses_nothing(tmp_path: Path, p
     finally:
         if (pgdata / "postmaster.pid").exists():
             embedded.stop(pgdata)
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
+def test_outage_sqlite_unreachable_in_phase_3_is_recorded_and_replayed(tmp_path: Path) -> None:
+    from django.db import connections
+
+    from core.models.menu import MenuCategory
+    from migration import dualwrite
+    from migration.models import OutboxRecord
+    from migration.phase import Phase
+    from tests.migration.cutover_support import assert_same_rows, empty_legacy_tables, reset_process_state, set_phase
+
+    reset_process_state()
+    empty_legacy_tables()
+    try:
+        set_phase(Phase.POSTGRES_PRIMARY)
+        kept = MenuCategory.objects.create(name="before", name_tr="x")
+        dualwrite.flush_applied()  # its outbox record is applied; delete it now rather than in a second
+        sqlite = connections["sqlite"]
+        saved_name = sqlite.settings_dict["NAME"]
+        sqlite.close()
+        sqlite.settings_dict["NAME"] = str(tmp_path / "no-such-dir" / "legacy.sqlite3")  # cannot be opened
+        try:
+            made = MenuCategory.objects.create(name="during", name_tr="x")  # no exception reaches the user
+            MenuCategory.objects.filter(pk=kept.pk).update(display_order=9)
+            assert MenuCategory.objects.get(pk=made.pk).name == "during"  # reads come from PostgreSQL
+            pending = OutboxRecord.objects.using("default").order_by("pk")
+            assert [r.pk_value for r in pending] == [str(made.pk), str(kept.pk)]
+            assert "OperationalError" in pending[0].last_error
+        finally:
+            sqlite.close()
+            sqlite.settings_dict["NAME"] = saved_name
+        assert dualwrite.replay().clean
+        assert_same_rows(MenuCategory)
+    finally:
+        empty_legacy_tables()
+        reset_process_state()

@@ -90,10 +90,18 @@ def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> No
 
 
 def test_phase_advance_refused_by_outbox_gate() -> None:
-    OutboxRecord.objects.using("sqlite").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
-    with pytest.raises(GateRefused, match="outbox: 1 pending records"):
+    OutboxRecord.objects.using("sqlite").create(
+        model_label="core.MenuCategory", pk_value="1", operation="dirty",
+        created_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    with pytest.raises(GateRefused, match="outbox: 1 pending records older than 5s"):
         phase.advance()
     assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
+
+
+def test_phase_outbox_gate_lets_writes_in_flight_pass() -> None:
+    OutboxRecord.objects.using("default").create(model_label="core.MenuCategory", pk_value="1", operation="dirty")
+    assert gates.outbox_empty().ok
 
 
 def test_phase_advance_refused_without_copy_and_validation_engines() -> None:
@@ -219,3 +227,85 @@ def test_phase_waffle_admin_toggle_has_the_same_effect_and_is_audited() -> None:
 def test_phase_gates_report_every_gate_in_one_place() -> None:
     results = gates.check(PhaseState(Phase.DUAL_WRITE), PhaseState(Phase.READ_ROLLOUT, 10))
     assert [g.name for g in results] == ["outbox", "databases", "copy", "validation"]
+
+
+def test_phase_rollback_from_postgres_primary_moves_sqlite_counters_past_postgres_ids() -> None:
+    set_phase(Phase.POSTGRES_PRIMARY)
+    phase.reset_sequences()
+    on_postgres = MenuCategory.objects.create(name="pg", name_tr="x")
+    phase.rollback(to=1, actor="operator@test")
+    on_sqlite = MenuCategory.objects.create(name="sqlite", name_tr="x")
+    assert on_sqlite.pk >= on_postgres.pk + phase.SEQUENCE_HEADROOM
+    assert_same_rows(MenuCategory)
+
+
+IN_FLIGHT_WRITER = """
+import sys, time
+import django
+django.setup()
+from core.models.menu import MenuCategory
+deadline = time.monotonic() + float(sys.argv[1])
+i = 0
+while time.monotonic() < deadline:
+    c = MenuCategory.objects.create(name=f"w-{i}", name_tr="x", display_order=i)
+    if i % 4 == 0:
+        MenuCategory.objects.filter(pk=c.pk).update(display_order=-i)
+    if i % 7 == 6:
+        c.delete()
+    i += 1
+    time.sleep(0.005)
+print(i)
+"""
+
+
+def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import subprocess
+
+    from django.conf import settings
+
+    _complete_copy(monkeypatch)
+    _clean_validation(monkeypatch)
+    set_phase(Phase.DUAL_WRITE)
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "procheff.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
+        "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
+        "PROCHEFF_QUIET": "1",
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
+    script = tmp_path / "writer.py"
+    script.write_text(IN_FLIGHT_WRITER)
+    writer = subprocess.Popen([sys.executable, str(script), "12"], env=env, cwd=settings.BASE_DIR,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        phase.advance(percent=100, actor="operator@test")
+        phase.advance(actor="operator@test")  # 3: PostgreSQL primary, while the writer writes
+        phase.rollback(to=1, actor="operator@test")  # and back
+        out, err = writer.communicate(timeout=120)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert writer.returncode == 0, err
+    written = int(out.strip().splitlines()[-1])
+    assert written > 50
+    assert dualwrite.replay().failed == 0
+    assert dualwrite.outbox_depth() == 0
+    assert MenuCategory.objects.using("sqlite").count() == written - written // 7
+    assert_same_rows(MenuCategory)
+
+
+def test_phase_advance_refused_by_databases_gate() -> None:
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ALTER TABLE menu_categories RENAME TO menu_categories_elsewhere")
+    try:
+        with pytest.raises(GateRefused, match="databases: 1 migrated tables missing on default"):
+            phase.advance()
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ALTER TABLE menu_categories_elsewhere RENAME TO menu_categories")
