@@ -60,9 +60,11 @@ def run_pgloader(pg: str, prefix: str, sqlite: Path, name: str = "pgloader") -> 
     result = measure(["pgloader", "--no-ssl-cert-verification", str(sqlite), url])
     summary: dict[str, Any] = {"url": url}
     for line in result.stdout.splitlines():
-        match = re.match(r"\s*Total import time\s+(\d+)\s+(\d+)", line)
+        match = re.match(r"\s*Total import time\s+(\S+)\s+(\d+)", line)
         if match:
-            summary["errors"], summary["rows"] = int(match.group(1)), int(match.group(2))
+            errors = match.group(1)
+            summary["errors"] = int(errors) if errors.isdigit() else 0
+            summary["rows"] = int(match.group(2))
     summary["error_lines"] = [line for line in (result.stdout + result.stderr).splitlines() if " ERROR " in line]
     return result, summary
 
@@ -97,7 +99,7 @@ def main() -> None:
     parser.add_argument("--chinook", type=Path, help="chinook.sqlite, for the second comparison")
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--prefix", default="procheff_copy_bench")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[2], help="one migrate_data run per value")
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args()
@@ -105,16 +107,17 @@ def main() -> None:
     results: dict[str, Any] = {}
     total = source_rows(args.sqlite)
     lines = [f"Legacy database {args.sqlite} ({total:,} rows in the source)", HEADER]
-    ours, report = run_ours(args.pg, args.prefix, args.sqlite, args.jobs, "procheff.settings", "core")
-    copied = sum(t["copied"] for t in report.get("tables", []))
-    rejected = sum(t["rejected"] for t in report.get("tables", []))
-    lines.append(row(f"migrate_data --jobs {args.jobs}", ours, copied,
-                     f"exit {ours.returncode}, {rejected} rejected"))
+    results["legacy"] = {}
+    for jobs in args.jobs:
+        ours, report = run_ours(args.pg, args.prefix, args.sqlite, jobs, "procheff.settings", "core")
+        copied = sum(t["copied"] for t in report.get("tables", []))
+        rejected = sum(t["rejected"] for t in report.get("tables", []))
+        lines.append(row(f"migrate_data --jobs {jobs}", ours, copied, f"exit {ours.returncode}, {rejected} rejected"))
+        results["legacy"][f"ours_jobs_{jobs}"] = vars(ours) | {"stdout": "", "report": report}
     pgl, summary = run_pgloader(args.pg, args.prefix, args.sqlite)
     lines.append(row("pgloader", pgl, summary.get("rows", 0),
                      f"exit {pgl.returncode}, {summary.get('errors')} errors"))
-    results["legacy"] = {"ours": vars(ours) | {"stdout": ""}, "pgloader": vars(pgl) | {"stdout": pgl.stdout[-4000:]},
-                         "pgloader_summary": summary, "ours_report": report}
+    results["legacy"] |= {"pgloader": vars(pgl) | {"stdout": pgl.stdout[-4000:]}, "pgloader_summary": summary}
     if not args.no_naive:
         naive = run_naive(args.pg, args.prefix, args.sqlite)
         match = re.search(r"naive: (\d+) rows", naive.stdout)
@@ -124,9 +127,9 @@ def main() -> None:
     if args.chinook:
         chinook_rows = source_rows(args.chinook)
         lines += ["", f"Chinook {args.chinook} ({chinook_rows:,} rows)", HEADER]
-        ours_c, report_c = run_ours(args.pg, args.prefix + "_chinook", args.chinook, args.jobs, "tests.settings",
+        ours_c, report_c = run_ours(args.pg, args.prefix + "_chinook", args.chinook, args.jobs[0], "tests.settings",
                                     "chinook")
-        lines.append(row(f"migrate_data --jobs {args.jobs}", ours_c,
+        lines.append(row(f"migrate_data --jobs {args.jobs[0]}", ours_c,
                          sum(t["copied"] for t in report_c.get("tables", [])), f"exit {ours_c.returncode}"))
         pgl_c, summary_c = run_pgloader(args.pg, args.prefix + "_chinook", args.chinook)
         lines.append(row("pgloader", pgl_c, summary_c.get("rows", 0),

@@ -7,9 +7,9 @@ Usage (from the repository root, PostgreSQL from DATABASE_URL; the target tables
 
 Steps, each in its own process so that peak RSS is that step's own:
   1. make_legacy_db (only when the SQLite file does not exist yet; not timed here);
-  2. migrate_data --fresh (the copy this validation is compared with);
+  2. migrate_data --fresh, with --jobs 1 and --jobs 2 (the copy this validation is compared with);
   3. validate_counts --counts-only;
-  4. validate_counts (row level, a million identical rows);
+  4. validate_counts (row level, a million identical rows), with --jobs 1 and --jobs 2;
   5. plant 6 differences in the target, validate_counts (row level) must name exactly them;
   6. validate_counts --repair --no-input, then validate_counts again (must be clean).
 Prints one Markdown table row per step.
@@ -52,8 +52,11 @@ def run_step(args: list[str]) -> dict[str, Any]:
         code = exc.returncode
         err.write(str(exc))
     elapsed = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"args": args, "elapsed": elapsed, "exit": code,
-            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu": usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime,
+            "max_rss_mib": max(usage.ru_maxrss, children.ru_maxrss) / 1024,
             "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
@@ -114,6 +117,9 @@ def main() -> None:
     step(["migrate", "-v", "0"], env)
 
     results = []
+    copy2 = step(["migrate_data", "--fresh", "--no-input", "--no-backup", "--jobs", "2", "-v", "0"], env)
+    assert copy2["exit"] == 0, copy2["stderr"]
+    results.append(("migrate_data --fresh --jobs 2", copy2))
     copy = step(["migrate_data", "--fresh", "--no-input", "--no-backup", "-v", "0"], env)
     assert copy["exit"] == 0, copy["stderr"]
     results.append(("migrate_data --fresh", copy))
@@ -124,6 +130,9 @@ def main() -> None:
     assert rows["exit"] == 0, rows["stderr"]
     report = json.loads(rows["stdout"])
     results.append(("validate_counts (row level, identical)", rows))
+    rows2 = step(["validate_counts", "--jobs", "2", "-v", "0"], env)
+    assert rows2["exit"] == 0, rows2["stderr"]
+    results.append(("validate_counts --jobs 2 (row level, identical)", rows2))
 
     planted = plant_differences(env)
     diff = step(["validate_counts", "--json", "--recheck-delay", "1"], env)
@@ -139,12 +148,14 @@ def main() -> None:
 
     print(f"source rows {report['source_rows']:,}, target rows {report['target_rows']:,}, "
           f"{len(report['tables'])} tables; planted differences found exactly: {planted}")
-    print("| step | wall time | peak RSS | exit |")
-    print("|---|---|---|---|")
+    print("| step | wall time | CPU (this process + workers) | peak RSS | exit |")
+    print("|---|---|---|---|---|")
     for name, result in results:
-        print(f"| `{name}` | {result['elapsed']:.1f} s | {result['max_rss_mib']:.0f} MiB | {result['exit']} |")
-    ratio = rows["elapsed"] / copy["elapsed"]
-    print(f"row-level validation / migrate_data = {ratio:.2f}")
+        print(f"| `{name}` | {result['elapsed']:.1f} s | {result['cpu']:.1f} s | {result['max_rss_mib']:.0f} MiB "
+              f"| {result['exit']} |")
+    print(f"row level / migrate_data, wall: --jobs 1 {rows['elapsed'] / copy['elapsed']:.2f}, "
+          f"--jobs 2 {rows2['elapsed'] / copy2['elapsed']:.2f}; "
+          f"validate --jobs 2 / migrate_data --jobs 1: {rows2['elapsed'] / copy['elapsed']:.2f}")
 
 
 if __name__ == "__main__":

@@ -45,20 +45,38 @@ def main(sqlite_path: str, url: str) -> None:
     for table, column, pg_type in real_columns:
         if pg_type == "missing":
             continue
-        src = dict(source.execute(f'SELECT rowid, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'))
+        pk = next((r[1] for r in source.execute(f'PRAGMA table_info("{table}")') if r[5] == 1), None)
+        if pk is None:
+            continue
+        src = dict(source.execute(f'SELECT "{pk}", "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'))
         if not src:
             continue
-        pk = "id"
         try:
             got = dict(target.execute(f'SELECT "{pk}", "{column}"::float8 FROM "{table}" WHERE "{column}" IS NOT NULL'))
         except psycopg.Error:
             target.rollback()
             continue
+        compared = sum(1 for key in src if key in got)
         changed = sum(1 for key, value in src.items() if key in got and got[key] != float(value))
         example = next(((src[k], got[k]) for k in src if k in got and got[k] != float(src[k])), None)
-        print(f"  {table}.{column} ({pg_type}): {changed} of {len(src)} changed"
+        print(f"  {table}.{column} ({pg_type}): {changed} of {compared} compared values changed"
               + (f", e.g. {example[0]!r} -> {example[1]!r}" if example else ""))
 
 
+def flags_and_shapes(url: str) -> None:
+    """A few columns the legacy README names, as pgloader typed them."""
+    target = psycopg.connect(url)
+    print("Selected columns as pgloader typed them:")
+    for table, column in [("notifications", "is_read"), ("tenders", "partial_bid_allowed"), ("tenders", "publish_date"),
+                          ("logs", "data"), ("logs", "created_at"), ("cache_entries", "created_at"),
+                          ("price_validations", "timestamp"), ("market_prices_v2", "year_month")]:
+        row = target.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            [table, column],
+        ).fetchone()
+        print(f"  {table}.{column}: {row[0] if row else 'missing'}")
+
+
 if __name__ == "__main__":
+    flags_and_shapes(sys.argv[2])
     main(sys.argv[1], sys.argv[2])

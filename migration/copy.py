@@ -456,6 +456,8 @@ def _column_converter(
             if value is None or type(value) is float:
                 return value
             if type(value) is int:
+                if abs(value) > 2**53:
+                    raise _Bad("integer too large to be held exactly by a double precision column")
                 return float(value)
             text_guard(value)
             kind = "text" if isinstance(value, str) else type(value).__name__
@@ -555,12 +557,8 @@ class _RejectBudget:
             return None if self.used.value <= self.limit else max(0, self.limit - before)
 
 
-@dataclass
-class _Row:
-    rowid: int
-    pk: Any
-    pk_text: str
-    values: list[Any]
+# A converted row: (source rowid, values in stored-field order). Plain tuples: one is made per row.
+_Row = tuple[int, list[Any]]
 
 
 class TableCopier:
@@ -598,6 +596,8 @@ class TableCopier:
         self.clean_sql = "(" + " AND ".join(conditions) + ")"
         self.fast_path = True
         self._stage_ready = False
+        self._dead: set[str] = set()
+        self._tombstone_id = 0
         self.stage = f"_copy_stage_{abs(hash(self.table)) % 10**8}"
 
     # -- reading and converting --
@@ -622,10 +622,7 @@ class TableCopier:
                 except Exception as exc:  # noqa: BLE001 - every reason becomes a reject record
                     return _Reject(rowid, _json_pk(pk), column, repr(value), _reason(exc))
             raise
-        if self.composite:
-            return _Row(rowid, _json_pk(pk), pk_text(self.model, [values[i] for i in self.pk_index]), values)
-        key = values[self.pk_index[0]]
-        return _Row(rowid, pk, str(key), values)
+        return (rowid, values)
 
     def read(self, after: int) -> tuple[list[_Row], list[_Reject], int | None, int]:
         """Read and convert the next batch: rows, rejects, last rowid, rows read."""
@@ -639,9 +636,8 @@ class TableCopier:
                 raise
             return self._read_undecoded(after, size)
         generic = self.generic
-        single_pk = None if self.composite else self.pk_index[0]
         for raw in raw_rows:
-            if raw[1] and single_pk is not None:
+            if raw[1]:
                 # SQLite vouched for every plain column: convert only the field-typed ones.
                 values = list(raw[2:])
                 try:
@@ -651,10 +647,10 @@ class TableCopier:
                 except Exception:  # noqa: BLE001 - the full path below names the cell
                     pass
                 else:
-                    rows.append(_Row(raw[0], raw[2 + single_pk], str(values[single_pk]), values))
+                    rows.append((raw[0], values))
                     continue
             item = self.convert(raw[0], raw[2:])
-            (rows if isinstance(item, _Row) else rejects).append(item)
+            (rejects if isinstance(item, _Reject) else rows).append(item)
         last = raw_rows[-1][0] if raw_rows else None
         return rows, rejects, last, len(raw_rows)
 
@@ -679,7 +675,7 @@ class TableCopier:
                 rejects.append(bad)
                 continue
             item = self.convert(rowid, decoded)
-            (rows if isinstance(item, _Row) else rejects).append(item)
+            (rejects if isinstance(item, _Reject) else rows).append(item)
         last = raw_rows[-1][0] if raw_rows else None
         return rows, rejects, last, len(raw_rows)
 
@@ -707,7 +703,7 @@ class TableCopier:
         with cursor.copy(self._copy_sql(table)) as copy:
             copy.set_types(self.oids)
             for row in rows:
-                copy.write_row(row.values)
+                copy.write_row(row[1])
 
     def _ensure_stage(self, cursor: Any) -> None:
         """A session temp table shaped like the target, made when the first conflict needs it.
@@ -775,10 +771,11 @@ class TableCopier:
                 reason = primary + (f" ({detail})" if detail else "")
                 if constraint and constraint not in reason:
                     reason += f" [constraint {constraint}]"
-                value = repr(row.values[self.columns.index(column)]) if column in self.columns else repr(
-                    dict(zip(self.columns, row.values))
+                rowid, values = row
+                value = repr(values[self.columns.index(column)]) if column in self.columns else repr(
+                    dict(zip(self.columns, values))
                 )
-                return 0, [_Reject(row.rowid, row.pk, column, value, reason)]
+                return 0, [_Reject(rowid, _json_pk(self._pk(values)), column, value, reason)]
             middle = len(rows) // 2
             left, left_rejects = self._load_or_bisect(rows[:middle])
             right, right_rejects = self._load_or_bisect(rows[middle:])
@@ -794,14 +791,21 @@ class TableCopier:
                         return self.model._meta.get_field(field_name).column
         return None
 
-    def _tombstoned(self, cursor: Any, rows: list[_Row]) -> set[str]:
-        if not rows:
-            return set()
+    def _key_text(self, values: list[Any]) -> str:
+        if self.composite:
+            return pk_text(self.model, [values[i] for i in self.pk_index])
+        return str(values[self.pk_index[0]])
+
+    def _dead_keys(self, cursor: Any) -> set[str]:
+        """This table's tombstoned keys, fetching only tombstones newer than the last look."""
         cursor.execute(
-            f"SELECT pk_value FROM {Tombstone._meta.db_table} WHERE \"table\" = %s AND pk_value = ANY(%s)",
-            [self.table, [r.pk_text for r in rows]],
+            f"SELECT id, pk_value FROM {Tombstone._meta.db_table} WHERE \"table\" = %s AND id > %s",
+            [self.table, self._tombstone_id],
         )
-        return {row[0] for row in cursor.fetchall()}
+        for tombstone_id, value in cursor.fetchall():
+            self._dead.add(value)
+            self._tombstone_id = max(self._tombstone_id, tombstone_id)
+        return self._dead
 
     def _write_batch(
         self, rows: list[_Row], rejects: list[_Reject], last: int, started: float
@@ -813,8 +817,8 @@ class TableCopier:
                 # FKs are DEFERRABLE INITIALLY DEFERRED; check them per statement so a bad row
                 # fails its own INSERT and can be isolated.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                dead = self._tombstoned(cursor, rows)
-            live = [r for r in rows if r.pk_text not in dead] if dead else rows
+                dead = self._dead_keys(cursor)
+            live = [r for r in rows if self._key_text(r[1]) not in dead] if dead else rows
             inserted, refused = self._load_or_bisect(live)
             rejects = rejects + refused
             over = self.budget.take(len(rejects)) if rejects else None
@@ -1267,7 +1271,8 @@ def _run_parallel(
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     results: dict[str, TableResult] = {}
-    waiting = [p for p in planned]
+    # Largest first, so the biggest table is not the one left running alone at the end.
+    waiting = sorted(planned, key=lambda p: -p.pending_rows)
     running: dict[Future[TableResult], str] = {}
     with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_worker_init,
                              initargs=(queue, budget)) as pool:

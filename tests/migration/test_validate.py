@@ -83,10 +83,8 @@ def target_sql(statement: str, params: list[Any]) -> None:
 
 
 def copy_with_orm(models: list[Any], *, reset_sequences: bool = True) -> None:
-    """A clean copy: read with the legacy fields, write each value as the field prepares it for PostgreSQL.
-
-    Not ``bulk_create``: its ``pre_save`` trims milliseconds in whole-second columns, which a copy
-    must not do (validation reports exactly that as a changed value).
+    """A clean copy, independent of the copy engine: read each raw value with the field's converters,
+    write it as the field prepares it for PostgreSQL, then reset the sequences.
     """
     source, target = connections["sqlite"], connections["default"]
     with target.cursor() as cursor:
@@ -256,6 +254,18 @@ def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkey
     assert (sorted(result.missing), sorted(result.extra), result.changed) == ([10, 3009], [0, 5000], [1777])
     assert changed_columns(result) == {1777: {"unit": ("kg", "g")}}
     assert max(depths) >= 2  # the changed row was reached by splitting, not by a full fetch
+
+
+def test_validate_in_worker_processes_finds_the_same_differences(copied: None) -> None:
+    target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+    target_sql("UPDATE \"market_prices\" SET meta = '{\"x\": 1}' WHERE id = 4", [])
+    serial, parallel = run(jobs=1), run(jobs=2)
+
+    def summary(report: validate.ValidationReport) -> list[tuple[Any, ...]]:
+        return [(t.table, t.missing, t.extra, t.changed, t.source_count, t.target_count) for t in report.tables]
+
+    assert summary(parallel) == summary(serial)
+    assert (table_result(parallel, "users").missing, table_result(parallel, "market_prices").changed) == (["u2"], [4])
 
 
 # --- Rows in flight ---------------------------------------------------------------------------

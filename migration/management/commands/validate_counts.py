@@ -56,15 +56,20 @@ class Command(BaseCommand):
                                  "reset sequences, then check those rows again.")
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
                             help="Do not ask before repairing.")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="Hash tables in N processes (default 1).")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 0 or options["recheck_delay"] < 0:
             raise CommandError("--limit and --recheck-delay must not be negative", returncode=2)
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1", returncode=2)
         if options["repair"] and options["counts_only"]:
             raise CommandError("--repair needs row-level validation: drop --counts-only", returncode=2)
         self.verbosity = options["verbosity"]
         self.as_json = options["json"]
+        self.bar: Any = None
         try:
             report = validate.validate(
                 _names(options["tables"]),
@@ -76,6 +81,7 @@ class Command(BaseCommand):
                 repair=options["repair"],
                 confirm=self.confirm if options["interactive"] else None,
                 progress=self.progress,
+                jobs=options["jobs"],
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
@@ -97,6 +103,17 @@ class Command(BaseCommand):
     def progress(self, event: str, data: dict[str, Any]) -> None:
         if self.as_json:
             return
+        if event == "start" and self.verbosity >= 1 and self.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=data["tables"], desc="validating", unit="table", file=self.stderr._out,
+                            leave=False, dynamic_ncols=True)
+        elif event == "table_done" and self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(data["table"])
+        elif event == "first_pass_done" and self.bar is not None:
+            self.bar.close()
+            self.bar = None
         if event == "table_done" and self.verbosity >= 2:
             result = data["result"]
             self.stderr.write(f"  {result.table}: {result.source_count} rows in {result.elapsed:.2f} s")
@@ -110,9 +127,17 @@ class Command(BaseCommand):
             self.stderr.write(f"  repairing {data['rows']} row(s) of {data['table']}")
 
     def confirm(self, report: validate.ValidationReport) -> bool:
-        self.render(report)
+        if self.as_json:  # the question must not break the JSON on stdout
+            self.stderr.write(f"{report.differences} row difference(s) found")
+        else:
+            self.render(report)
         rows = sum(len(t.missing) + len(t.extra) + len(t.changed) for t in report.tables)
-        answer = input(f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] ")
+        question = f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] "
+        if self.as_json:
+            self.stderr.write(question, ending="")
+            answer = input()
+        else:
+            answer = input(question)
         return answer.strip().lower() in ("y", "yes")
 
     def render(self, report: validate.ValidationReport) -> None:
