@@ -33,6 +33,9 @@ from migration.exceptions import CopyError, RejectLimitExceeded
 from migration.models import BackupRecord, CopyCheckpoint, CopyReject, CopyRun, Tombstone
 
 DEFAULT_BATCH_SIZE = 5000
+# Rows are held a batch at a time; batches of wide rows shrink so that one batch of raw values
+# stays near this many bytes (peak memory stays flat however large the rows are).
+BATCH_BYTES = 24 * 1024 * 1024
 # A copy this large into a table goes faster without its secondary indexes: PostgreSQL builds an
 # index from sorted data far faster than it maintains one row by row (pgloader does the same).
 DEFER_INDEXES_MIN_ROWS = 100_000
@@ -595,6 +598,7 @@ class TableCopier:
         conditions += [f"{_quote(c)} IS NOT NULL" for c in pk_columns]
         self.clean_sql = "(" + " AND ".join(conditions) + ")"
         self.fast_path = True
+        self.limit = min(options.batch_size, 100)  # a small first batch measures the rows' width
         self._stage_ready = False
         self._dead: set[str] = set()
         self._tombstone_id = 0
@@ -624,9 +628,17 @@ class TableCopier:
             raise
         return (rowid, values)
 
+    def _next_size(self, raw_rows: list[tuple[Any, ...]]) -> None:
+        """Size the next batch from the width of this one's rows (a sample of them)."""
+        sample = raw_rows[:: max(1, len(raw_rows) // 50)]
+        if not sample:
+            return
+        width = sum(len(v) for row in sample for v in row if isinstance(v, (str, bytes))) / len(sample) + 64
+        self.limit = max(1, min(self.options.batch_size, int(BATCH_BYTES / width)))
+
     def read(self, after: int) -> tuple[list[_Row], list[_Reject], int | None, int]:
         """Read and convert the next batch: rows, rejects, last rowid, rows read."""
-        size = self.options.batch_size
+        size = self.limit
         rows: list[_Row] = []
         rejects: list[_Reject] = []
         try:
@@ -635,6 +647,7 @@ class TableCopier:
             if "decode" not in str(exc).lower():
                 raise
             return self._read_undecoded(after, size)
+        self._next_size(raw_rows)
         generic = self.generic
         for raw in raw_rows:
             if raw[1]:

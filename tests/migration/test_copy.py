@@ -386,3 +386,15 @@ def test_restore_deferred_indexes_after_a_crash(tmp_path: Path, monkeypatch: pyt
         run(labels=["logs"])
         assert _index_names("logs") == before
         assert rows_of(Log, "default") == rows_of(Log, SOURCE)
+
+
+def test_migrate_data_shrinks_batches_of_wide_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(copy, "BATCH_BYTES", 4000)
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"level": "info", "message": "x" * 1000} for _ in range(300)])
+        sizes: list[int] = []
+        copy.migrate_data(copy.CopyOptions(labels=["logs"], backup=False),
+                          lambda event: sizes.append(event.rows) if event.kind == "batch" else None)
+        assert sizes[0] == 100  # the first batch measures the rows
+        assert max(sizes[1:]) <= 4  # then about 4000 bytes of 1000-character rows at a time
+        assert sum(sizes) == 300 == Log.objects.using("default").count()

@@ -106,15 +106,20 @@ def test_migrate_data_fresh_asks_before_truncating(tmp_path: Path, monkeypatch: 
         assert Log.objects.get().message == "m"
 
 
-def _subprocess_env(source: Path) -> dict[str, str]:
+def _subprocess_env(source: Path, directory: Path) -> dict[str, str]:
+    """Settings for a child process that uses this test's databases (a server URL or the embedded socket)."""
     db = connections["default"].settings_dict
-    host = db["HOST"] or "localhost"
-    url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = dict(os.environ, DATABASE_URL=url, SQLITE_PATH=str(source), PROCHEFF_QUIET="1",
-               DJANGO_SETTINGS_MODULE="procheff.settings", MIGRATION_APPS="core")
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = db["PASSWORD"]
-    return env
+    default = {key: db[key] for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    (directory / "copy_child_settings.py").write_text(
+        "import json, os\n"
+        "from tests.settings import *  # noqa: F403\n"
+        "DATABASES['default'] = json.loads(os.environ['COPY_CHILD_DEFAULT_DB'])  # noqa: F405\n"
+    )
+    return dict(
+        os.environ, COPY_CHILD_DEFAULT_DB=json.dumps(default), SQLITE_PATH=str(source), PROCHEFF_QUIET="1",
+        DJANGO_SETTINGS_MODULE="copy_child_settings", MIGRATION_APPS="core",
+        PYTHONPATH=os.pathsep.join([str(settings.BASE_DIR), str(directory)]),
+    )
 
 
 def test_migrate_data_resumes_after_sigkill_with_exactly_the_source_rows(tmp_path: Path) -> None:
@@ -131,7 +136,7 @@ def test_migrate_data_resumes_after_sigkill_with_exactly_the_source_rows(tmp_pat
         process = subprocess.Popen(
             [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate_data", "--no-backup",
              "--tables", "logs", "--batch-size", "100", "-v0"],
-            env=_subprocess_env(source), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=_subprocess_env(source, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 120
         copied = 0
@@ -154,3 +159,21 @@ def test_migrate_data_resumes_after_sigkill_with_exactly_the_source_rows(tmp_pat
         assert Log.objects.count() == 30000
         assert rows_of(Log, "default") == rows_of(Log, SOURCE)
         assert CopyCheckpoint.objects.get(table="logs").copied_rows == 30000
+
+
+@pytest.mark.parametrize(("verbosity", "expected"), [
+    (0, []),
+    (1, []),
+    (2, ["logs: 3 row(s) to copy", "logs: 3 copied, 0 skipped, 0 rejected"]),
+    (3, ["logs: 3 row(s) to copy", "logs: 3/3 rows (rowid <= 3; +3 copied", "logs: 3 copied"]),
+])
+def test_migrate_data_progress_lines_follow_verbosity(tmp_path: Path, verbosity: int, expected: list[str]) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"level": "info", "message": "m"}] * 3)
+        out, err = io.StringIO(), io.StringIO()
+        call_command("migrate_data", "--no-backup", "--tables", "logs", verbosity=verbosity, stdout=out, stderr=err)
+    for fragment in expected:
+        assert fragment in err.getvalue()
+    assert ("Summary:" in out.getvalue()) == (verbosity >= 1)
+    if verbosity < 2:
+        assert err.getvalue() == ""

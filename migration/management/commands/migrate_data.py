@@ -158,16 +158,19 @@ class _Renderer:
         bar = self.bars.get(event.table)
         if bar is not None:
             bar.update(event.rows)
-            return
-        if self.verbosity >= 3 or (self.verbosity >= 2 and not self.tty):
+        if self.verbosity >= 3 or (bar is None and self.verbosity >= 2 and not self.tty):
             elapsed = time.monotonic() - self.started.get(event.table, time.monotonic())
             rate = self.done[event.table] / elapsed if elapsed else 0.0
             total = self.totals.get(event.table) or 0
             eta = (total - self.done[event.table]) / rate if rate else 0.0
-            self.command.stderr.write(
+            line = (
                 f"{event.table}: {self.done[event.table]}/{total} rows ({event.detail}; +{event.copied} copied, "
                 f"{event.skipped} skipped, {event.rejected} rejected) {rate:,.0f} rows/s, ETA {eta:.0f}s"
             )
+            if bar is not None:
+                bar.write(line, file=self.command.stderr._out)  # above the bars, not through them
+            else:
+                self.command.stderr.write(line)
 
     def _removed(self, event: copy.CopyEvent) -> None:
         self.command.stderr.write(self.command.style.WARNING(f"{event.table}: {event.detail}; removed again"))
