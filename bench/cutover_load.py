@@ -404,7 +404,7 @@ def failures_near_changes(requests: list[list[Any]], windows: list[Window]) -> i
 # --- The run ----------------------------------------------------------------------------------
 
 
-def drive(env: dict[str, str], steps: Sequence[Step], phase_seconds: float, workdir: Path, warmup: float) -> list[Window]:
+def drive(env: dict[str, str], steps: Sequence[Step], phase_seconds: float, warmup: float) -> list[Window]:
     """Hold each phase for ``phase_seconds`` under load; every change is timed as its own window."""
     windows = [Window("warmup", time.time())]
     time.sleep(warmup)
@@ -460,7 +460,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(1)
         if locust.poll() is not None:
             raise SetupError(f"locust exited {locust.returncode} at start; see {workdir / 'locust.log'}")
-        windows = drive(env, steps, args.phase_seconds, workdir, args.warmup)
+        windows = drive(env, steps, args.phase_seconds, args.warmup)
         stop_file.touch()
         try:
             locust.wait(timeout=90)
