@@ -146,7 +146,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int, log
     log = (logdir / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         [
-            PYTHON, "-m", "gunicorn", "procheff.wsgi:application",
+            PYTHON, "-m", "gunicorn", "bench.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
             "--timeout", "60", "--graceful-timeout", "10", "--log-level", "warning",

@@ -30,9 +30,12 @@ def load_database_url() -> str:
     credentials = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = quote(db.get("HOST") or "", safe="")
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{credentials}@{host}{port}/{name}"
+    host = db.get("HOST") or ""
+    if host.startswith("/"):
+        # A Unix socket directory (the embedded server): django-environ passes ?host= to psycopg.
+        return f"postgres://{credentials}@{port}/{name}?host={quote(host)}"
+    return f"postgres://{credentials}@{quote(host, safe='')}{port}/{name}"
 
 
 def has_cutover_command() -> bool:
