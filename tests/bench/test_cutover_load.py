@@ -6,6 +6,7 @@ machine and belong to the full run in bench/ (docs/benchmarks.md).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,13 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def load_database_url() -> str:
-    """A PostgreSQL database of its own for the run (the driver flushes it), on the test server."""
+def load_database() -> tuple[str, dict[str, str]]:
+    """A PostgreSQL database of its own for the run (the driver flushes it), on the test server.
+
+    Returns its URL and the environment the run needs: a Unix-socket server (the embedded one) is
+    named by PGHOST, which psycopg and pg_dump both read, because a URL cannot carry a socket path
+    through django-environ.
+    """
     db = settings.DATABASES["default"]
     name = f"test_{db['NAME'].removeprefix('test_')}_load"
     params = {"host": db.get("HOST") or None, "port": db.get("PORT") or None, "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
@@ -30,12 +36,12 @@ def load_database_url() -> str:
     credentials = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
     host = db.get("HOST") or ""
     if host.startswith("/"):
-        # A Unix socket directory (the embedded server): django-environ passes ?host= to psycopg.
-        return f"postgres://{credentials}@{port}/{name}?host={quote(host)}"
-    return f"postgres://{credentials}@{quote(host, safe='')}{port}/{name}"
+        env = {"PGHOST": host, **({"PGPORT": str(db["PORT"])} if db.get("PORT") else {})}
+        return f"postgres://{credentials}@/{name}", env
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}@{quote(host, safe='')}{port}/{name}", {}
 
 
 def has_cutover_command() -> bool:
@@ -50,13 +56,14 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pytest.skip("manage.py cutover is not installed")
     workdir = tmp_path_factory.mktemp("bench")
     result_file = workdir / "result.json"
+    database_url, database_env = load_database()
     completed = subprocess.run(
         [
             sys.executable, "bench/cutover_load.py", "--phase-seconds", "1", "--warmup", "1", "--rows", "2000",
             "--users", "8", "--rate", "4", "--workers", "2",
-            "--workdir", str(workdir / "run"), "--json", str(result_file), "--database-url", load_database_url(),
+            "--workdir", str(workdir / "run"), "--json", str(result_file), "--database-url", database_url,
         ],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT, env={**os.environ, **database_env}, capture_output=True, text=True, timeout=300, check=False,
     )
     assert completed.returncode in (0, 1), f"the run could not start:\n{completed.stdout}\n{completed.stderr}"
     result: dict[str, Any] = json.loads(result_file.read_text())
