@@ -1,4 +1,4 @@
-"""What pgloader changed on the same SQLite file: column types, lost rows, altered REAL values.
+"""What a loader changed on the same SQLite file: column types, lost rows, altered REAL values (pgloader or ours).
 
     .venv/bin/python bench/pgloader_findings.py /tmp/bench/l1m.db postgres://postgres@127.0.0.1:5432/procheff_copy_bench_pgloader
 """
@@ -20,7 +20,7 @@ def main(sqlite_path: str, url: str) -> None:
     }
     tables = [r[0] for r in source.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    print("Row counts that differ (source -> pgloader):")
+    print("Row counts that differ (source -> target):")
     for table in tables:
         expected = source.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         try:
@@ -38,7 +38,7 @@ def main(sqlite_path: str, url: str) -> None:
             typed[f"{decl or '(none)'} -> {pg_type}"] = typed.get(f"{decl or '(none)'} -> {pg_type}", 0) + 1
             if decl.upper() == "REAL":
                 real_columns.append((table, name, pg_type))
-    print("Declared SQLite type -> pgloader's PostgreSQL type (columns):")
+    print("Declared SQLite type -> PostgreSQL type in the target (columns):")
     for mapping, count in sorted(typed.items()):
         print(f"  {mapping}: {count}")
     print("REAL columns whose values changed (value read back != SQLite value):")
@@ -66,7 +66,7 @@ def main(sqlite_path: str, url: str) -> None:
 def flags_and_shapes(url: str) -> None:
     """A few columns the legacy README names, as pgloader typed them."""
     target = psycopg.connect(url)
-    print("Selected columns as pgloader typed them:")
+    print("Selected columns as the target typed them:")
     for table, column in [("notifications", "is_read"), ("tenders", "partial_bid_allowed"), ("tenders", "publish_date"),
                           ("logs", "data"), ("logs", "created_at"), ("cache_entries", "created_at"),
                           ("price_validations", "timestamp"), ("market_prices_v2", "year_month")]:

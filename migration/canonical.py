@@ -130,6 +130,13 @@ def numeric_text(literal: str) -> str:
     return format(number, "f")
 
 
+def _jsonb_keys(keys: list[str]) -> list[str]:
+    """Object keys in jsonb order: shorter first (in bytes), then bytewise."""
+    if "".join(keys).isascii():
+        return sorted(sorted(keys), key=len)  # two C-level sorts; the second is stable
+    return sorted(keys, key=_key_order)
+
+
 def _json_key(key: Any) -> str:
     # json.dumps turns non-string keys into strings before PostgreSQL sees them.
     return key if isinstance(key, str) else json.loads(json.dumps({key: 0})).popitem()[0]
@@ -148,10 +155,9 @@ def jsonb_text(value: Any) -> str:
         return _json_string(value)
     if kind is dict:
         items = {k if type(k) is str else _json_key(k): v for k, v in value.items()}
-        keys = sorted(items, key=_key_order)
-        return "{" + ", ".join(f"{_json_string(k)}: {jsonb_text(items[k])}" for k in keys) + "}"
+        return "{" + ", ".join([f"{_json_string(k)}: {jsonb_text(items[k])}" for k in _jsonb_keys(list(items))]) + "}"
     if kind is list:
-        return "[" + ", ".join(jsonb_text(v) for v in value) + "]"
+        return "[" + ", ".join([jsonb_text(v) for v in value]) + "]"
     if kind is float:
         if value != value or value in (_INF, -_INF):
             raise ValueError(f"{value!r} is not valid JSON")

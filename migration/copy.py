@@ -1078,6 +1078,75 @@ def _models(options: CopyOptions) -> list[type[models.Model]]:
     return found
 
 
+# --- Repair --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """What :func:`copy_rows` did: rows written from the source, rows deleted, rows it could not load."""
+
+    table: str
+    written: int
+    deleted: int
+    rejected: list[dict[str, Any]]
+
+
+def copy_rows(
+    model: type[models.Model], pks: Sequence[Any], source: str | None = None, target: str | None = None
+) -> RepairResult:
+    """Make the target's rows for ``pks`` equal to the source's: overwrite, insert, or delete.
+
+    For repairs after validation finds a difference: unlike the backfill, this *does* overwrite
+    (the source is the truth for these keys), and a key the source no longer has is deleted from
+    the target. Values are converted exactly as the backfill converts them. Composite keys are
+    given as tuples.
+    """
+    options = CopyOptions(labels=[model._meta.label], source=source, target=target).resolved()
+    reader = SourceReader(options.source)  # type: ignore[arg-type]
+    try:
+        copier = TableCopier(model, reader, options, _RejectBudget(len(pks)), _noop)
+        keys = [tuple(pk) if copier.composite else (pk,) for pk in pks]
+        where = " AND ".join(f"{_quote(c)} = ?" for c in copier.pk_columns)
+        cols = ", ".join(_quote(c) for c in copier.columns)
+        rows: list[_Row] = []
+        rejects: list[_Reject] = []
+        missing = []
+        for key in keys:
+            raw = reader.connection.execute(
+                f"SELECT rowid, {cols} FROM {_quote(copier.table)} WHERE {where}", list(key)
+            ).fetchone()
+            if raw is None:
+                missing.append(key)
+                continue
+            item = copier.convert(raw[0], raw[1:])
+            (rejects if isinstance(item, _Reject) else rows).append(item)
+        with transaction.atomic(using=options.target), copier.target.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            copier.oids = copier._type_oids(cursor)
+            copier._ensure_stage(cursor)
+            cursor.execute(f"TRUNCATE {_quote(copier.stage)}")
+            copier._copy(cursor, copier.stage, rows)
+            conflict = ", ".join(_quote(c) for c in copier.pk_columns)
+            updates = ", ".join(
+                f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in copier.columns if c not in copier.pk_columns
+            ) or f"{_quote(copier.pk_columns[0])} = EXCLUDED.{_quote(copier.pk_columns[0])}"
+            cursor.execute(
+                f"INSERT INTO {_quote(copier.table)} ({cols}) SELECT {cols} FROM {_quote(copier.stage)} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            )
+            written = cursor.rowcount
+            deleted = 0
+            for key in missing:
+                cursor.execute(
+                    f"DELETE FROM {_quote(copier.table)} WHERE "
+                    + " AND ".join(f"{_quote(c)} = %s" for c in copier.pk_columns), list(key),
+                )
+                deleted += cursor.rowcount
+        return RepairResult(copier.table, written, deleted, [r.record(copier.table) for r in rejects])
+    finally:
+        reader.close()
+
+
 # --- Sequences -----------------------------------------------------------------------------
 
 

@@ -1043,6 +1043,7 @@ def validate(
                                    f"{connections[target_alias].vendor}")
     models_ = resolve_models(tables)
     source_db, target_db = connections[source_alias], connections[target_alias]
+    _check_tables(models_, source_db, target_db)
     started_at, started = timezone.now(), time.monotonic()
     run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
                                        target_alias=target_alias,
@@ -1063,6 +1064,24 @@ def validate(
     report.elapsed = time.monotonic() - started
     _store(run, report)
     return report
+
+
+def _check_tables(models_: list[type[models.Model]], source: BaseDatabaseWrapper,
+                  target: BaseDatabaseWrapper) -> None:
+    """Fail early, and say what to do, when the target lacks tables or the source has none of them."""
+    target_tables = set(target.introspection.table_names())
+    missing = [m._meta.db_table for m in models_ if m._meta.db_table not in target_tables]
+    if missing:
+        raise ValidationSetupError(
+            f"the target {target.alias!r} has no table {', '.join(missing[:10])}"
+            f"{' ...' if len(missing) > 10 else ''}; run ./manage.py migrate --database {target.alias}"
+        )
+    source_tables = set(source.introspection.table_names())
+    if models_ and not any(m._meta.db_table in source_tables for m in models_):
+        raise ValidationSetupError(
+            f"the source {source.alias!r} ({source.settings_dict['NAME']}) has none of the "
+            f"{len(models_)} table(s) to validate; check SQLITE_PATH or --source"
+        )
 
 
 def _first_passes(models_: list[type[models.Model]], source: str, target: str, row_level: bool, limit: int,

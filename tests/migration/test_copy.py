@@ -398,3 +398,35 @@ def test_migrate_data_shrinks_batches_of_wide_rows(tmp_path: Path, monkeypatch: 
         assert sizes[0] == 100  # the first batch measures the rows
         assert max(sizes[1:]) <= 4  # then about 4000 bytes of 1000-character rows at a time
         assert sum(sizes) == 300 == Log.objects.using("default").count()
+
+
+def test_copy_rows_makes_the_target_rows_equal_to_the_source(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", log_rows(4))
+        run(labels=["logs"])
+        Log.objects.using("default").filter(pk=1).update(message="drifted")
+        Log.objects.using("default").filter(pk=2).delete()
+        execute(path, "DELETE FROM logs WHERE id = 3")
+        execute(path, "UPDATE logs SET message = 'fixed at the source' WHERE id = 4")
+        result = copy.copy_rows(Log, [1, 2, 3, 4])
+        assert (result.written, result.deleted, result.rejected) == (3, 1, [])
+        assert rows_of(Log, "default") == rows_of(Log, SOURCE)
+
+
+def test_copy_rows_reports_rows_it_cannot_load(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"id": 1, "level": "info", "message": "m", "data": "not json"}])
+        Log.objects.using("default").create(id=1, level="info", message="kept until the source is fixed")
+        result = copy.copy_rows(Log, [1])
+        assert (result.written, result.deleted) == (0, 0)
+        assert result.rejected[0]["column"] == "data"
+        assert Log.objects.using("default").get().message == "kept until the source is fixed"
+
+
+def test_migrate_data_with_jobs_stops_at_the_rejects_limit_across_processes(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"id": 1, "level": "info", "message": "m", "data": "bad"}])
+        insert(path, "users", [{"id": "u1", "email": "e", "password_hash": "h"}])
+        with pytest.raises(RejectLimitExceeded, match="logs pk=1 column data: value 'bad'"):
+            run(labels=["logs", "users"], jobs=2)
+        assert not Log.objects.using("default").exists()

@@ -200,3 +200,19 @@ def test_validate_counts_on_chinook(tmp_path: Path) -> None:
         assert "Customer pk=1: Email: source 'luisg@embraer.com.br' != target 'LUISG@EMBRAER.COM.BR'" in out
         command("--repair", "--no-input")
         command()
+
+
+@pytest.mark.django_db(databases=["default", "sqlite", SOURCE], transaction=True)
+def test_validate_counts_exits_2_when_the_source_has_none_of_the_tables(tmp_path: Path) -> None:
+    with source_file(tmp_path / "empty.sqlite3"):
+        code, text, _ = failing("--tables", "users")
+    assert code == 2 and "has none of the 1 table(s) to validate; check SQLITE_PATH" in text
+
+
+def test_validate_counts_exits_2_when_the_target_lacks_a_table() -> None:
+    target_sql('ALTER TABLE "users" RENAME TO "users_elsewhere"', [])
+    try:
+        code, text, _ = failing("--tables", "users")
+    finally:
+        target_sql('ALTER TABLE "users_elsewhere" RENAME TO "users"', [])
+    assert code == 2 and "has no table users; run ./manage.py migrate --database default" in text

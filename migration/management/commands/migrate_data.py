@@ -25,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--source", help="Source (SQLite) database alias.")
         parser.add_argument("--target", help="Target (PostgreSQL) database alias.")
         parser.add_argument("--dry-run", action="store_true", help="Print the plan and write nothing.")
-        parser.add_argument("--batch-size", type=int, default=copy.DEFAULT_BATCH_SIZE)
+        parser.add_argument("--batch-size", type=int, default=copy.DEFAULT_BATCH_SIZE,
+                            help=f"Rows per batch (default {copy.DEFAULT_BATCH_SIZE}; fewer for wide rows).")
         parser.add_argument("--jobs", type=int, default=1, help="Copy independent tables in N processes.")
         parser.add_argument("--fresh", action="store_true", help="Truncate the target tables first.")
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
