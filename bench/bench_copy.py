@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[2], help="one migrate_data run per value")
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--only-naive", action="store_true", help="run just the naive loop (it takes minutes)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate migrate_data and pgloader this many times (the load drifts)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args()
 
@@ -109,17 +111,21 @@ def main() -> None:
     total = source_rows(args.sqlite)
     lines = [f"Legacy database {args.sqlite} ({total:,} rows in the source)", HEADER]
     results["legacy"] = {}
-    for jobs in [] if args.only_naive else args.jobs:
-        ours, report = run_ours(args.pg, args.prefix, args.sqlite, jobs, "procheff.settings", "core")
-        copied = sum(t["copied"] for t in report.get("tables", []))
-        rejected = sum(t["rejected"] for t in report.get("tables", []))
-        lines.append(row(f"migrate_data --jobs {jobs}", ours, copied, f"exit {ours.returncode}, {rejected} rejected"))
-        results["legacy"][f"ours_jobs_{jobs}"] = vars(ours) | {"stdout": "", "report": report}
-    if not args.only_naive:
-        pgl, summary = run_pgloader(args.pg, args.prefix, args.sqlite)
-        lines.append(row("pgloader", pgl, summary.get("rows", 0),
-                         f"exit {pgl.returncode}, {summary.get('errors')} errors"))
-        results["legacy"] |= {"pgloader": vars(pgl) | {"stdout": pgl.stdout[-4000:]}, "pgloader_summary": summary}
+    for round_ in range(1, args.rounds + 1):
+        suffix = f" (round {round_})" if args.rounds > 1 else ""
+        for jobs in [] if args.only_naive else args.jobs:
+            ours, report = run_ours(args.pg, args.prefix, args.sqlite, jobs, "procheff.settings", "core")
+            copied = sum(t["copied"] for t in report.get("tables", []))
+            rejected = sum(t["rejected"] for t in report.get("tables", []))
+            lines.append(row(f"migrate_data --jobs {jobs}{suffix}", ours, copied,
+                             f"exit {ours.returncode}, {rejected} rejected"))
+            results["legacy"][f"ours_jobs_{jobs}_round_{round_}"] = vars(ours) | {"stdout": "", "report": report}
+        if not args.only_naive:
+            pgl, summary = run_pgloader(args.pg, args.prefix, args.sqlite)
+            lines.append(row(f"pgloader{suffix}", pgl, summary.get("rows", 0),
+                             f"exit {pgl.returncode}, {summary.get('errors')} errors"))
+            results["legacy"][f"pgloader_round_{round_}"] = vars(pgl) | {"stdout": pgl.stdout[-4000:],
+                                                                         "summary": summary}
     if not args.no_naive:
         naive = run_naive(args.pg, args.prefix, args.sqlite)
         match = re.search(r"naive: (\d+) rows", naive.stdout)
@@ -129,14 +135,18 @@ def main() -> None:
     if args.chinook and not args.only_naive:
         chinook_rows = source_rows(args.chinook)
         lines += ["", f"Chinook {args.chinook} ({chinook_rows:,} rows)", HEADER]
-        ours_c, report_c = run_ours(args.pg, args.prefix + "_chinook", args.chinook, args.jobs[0], "tests.settings",
-                                    "chinook")
-        lines.append(row(f"migrate_data --jobs {args.jobs[0]}", ours_c,
-                         sum(t["copied"] for t in report_c.get("tables", [])), f"exit {ours_c.returncode}"))
-        pgl_c, summary_c = run_pgloader(args.pg, args.prefix + "_chinook", args.chinook)
-        lines.append(row("pgloader", pgl_c, summary_c.get("rows", 0),
-                         f"exit {pgl_c.returncode}, {summary_c.get('errors')} errors"))
-        results["chinook"] = {"ours": vars(ours_c) | {"stdout": ""}, "pgloader": vars(pgl_c), "summary": summary_c}
+        results["chinook"] = {}
+        for round_ in range(1, args.rounds + 1):
+            suffix = f" (round {round_})" if args.rounds > 1 else ""
+            ours_c, report_c = run_ours(args.pg, args.prefix + "_chinook", args.chinook, args.jobs[0],
+                                        "tests.settings", "chinook")
+            lines.append(row(f"migrate_data --jobs {args.jobs[0]}{suffix}", ours_c,
+                             sum(t["copied"] for t in report_c.get("tables", [])), f"exit {ours_c.returncode}"))
+            pgl_c, summary_c = run_pgloader(args.pg, args.prefix + "_chinook", args.chinook)
+            lines.append(row(f"pgloader{suffix}", pgl_c, summary_c.get("rows", 0),
+                             f"exit {pgl_c.returncode}, {summary_c.get('errors')} errors"))
+            results["chinook"][f"round_{round_}"] = {"ours": vars(ours_c) | {"stdout": ""}, "pgloader": vars(pgl_c),
+                                                     "summary": summary_c}
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print("\n".join(lines))
 

@@ -1,4 +1,4 @@
-"""Bench helpers: run a command while sampling the memory of its whole process tree."""
+"""Bench utilities: run a command while sampling the memory of its whole process tree."""
 from __future__ import annotations
 
 import os

@@ -235,7 +235,7 @@ class CopyOptions:
         )
 
 
-# --- Public helpers other parts call -------------------------------------------------------
+# --- Public functions other parts call -----------------------------------------------------
 
 
 def pk_text(model: type[models.Model], pk: Any) -> str:
@@ -309,6 +309,9 @@ class SourceReader:
                 f"source table {table} has no rowid (WITHOUT ROWID); the backfill pages by rowid and "
                 "cannot copy it"
             ) from exc
+
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.connection.execute(f"PRAGMA table_xinfo({_quote(table)})")}
 
     def count(self, table: str, after: int | None = None) -> int:
         if after is None:
@@ -719,7 +722,7 @@ class TableCopier:
                 copy.write_row(row[1])
 
     def _ensure_stage(self, cursor: Any) -> None:
-        """A session temp table shaped like the target, made when the first conflict needs it.
+        """A connection-local temp table shaped like the target, made when the first conflict needs it.
 
         It is created inside the batch transaction, so a rollback takes it away again: the
         flag is cleared whenever a load fails (see :meth:`_load_or_bisect`).
@@ -837,7 +840,10 @@ class TableCopier:
             over = self.budget.take(len(rejects)) if rejects else None
             if over is not None:
                 first = sorted(rejects, key=lambda r: r.rowid)[over]
-                raise RejectLimitExceeded(first.record(self.table), self.budget.limit)
+                raise RejectLimitExceeded(
+                    first.record(self.table), self.budget.limit,
+                    [r.record(self.table) for r in sorted(rejects, key=lambda r: r.rowid)],
+                )
             skipped = len(rows) - inserted - len(refused)
             with self.target.cursor() as cursor:
                 if rejects:
@@ -947,15 +953,15 @@ class TableCopier:
         self.callback(CopyEvent("table_start", self.table, rows=0, total=pending))
         if pending:
             with self.target.cursor() as cursor:
-                # Every batch commits with its checkpoint, so a server crash can only lose whole
-                # batches together with their checkpoints, which the next run redoes: no fsync wait.
-                cursor.execute("SET synchronous_commit = off")
                 self.oids = self._type_oids(cursor)
                 cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"cutover_copy:{self.table}"])
                 if not cursor.fetchone()[0]:
                     raise CopyError(
                         f"table {self.table} is being copied by another migrate_data run; wait for it to finish"
                     )
+                # Every batch commits with its checkpoint, so a server crash can only lose whole
+                # batches together with their checkpoints, which the next run redoes: no fsync wait.
+                cursor.execute("SET synchronous_commit = off")
             try:
                 self._defer_indexes(pending)
                 self._copy_pending(after, result)
@@ -1054,6 +1060,12 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             if not reader.table_exists(table):
                 plans.append(TablePlan(model._meta.label, table, True, None, 0, last_key, True, 0))
                 continue
+            missing_columns = sorted({f.column for f in inventory.stored_fields(model)} - reader.columns(table))
+            if missing_columns:
+                raise CopyError(
+                    f"source table {table} has no column(s) {missing_columns} that {model._meta.label} "
+                    "stores; the model and the legacy schema disagree: fix the model (or the source) first"
+                )
             source_rows = reader.count(table)
             pending = reader.count(table, last_key) if last_key is not None else source_rows
             plans.append(TablePlan(
@@ -1250,7 +1262,7 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
                 report.tables = _run_serial(models_, options, budget, callback)
         except RejectLimitExceeded as exc:
             report.stopped = str(exc)
-            report.rejects_path = _write_rejects(options, planned, extra=exc.record)
+            report.rejects_path = _write_rejects(options, planned, extra=exc.batch)
             _finish(run, report, CopyRun.Status.STOPPED)
             raise
         report.sequences = reset_sequences(models_, options.source, target)
@@ -1283,7 +1295,9 @@ def _finish(run: CopyRun, report: CopyReport, status: str) -> None:
     run.save()
 
 
-def _write_rejects(options: CopyOptions, planned: list[TablePlan], extra: dict[str, Any] | None = None) -> Path:
+def _write_rejects(
+    options: CopyOptions, planned: list[TablePlan], extra: list[dict[str, Any]] | None = None
+) -> Path:
     """Export every recorded reject of the planned tables as JSON Lines (rewritten on each run)."""
     path = options.rejects_path or conf.backup_dir() / "rejects.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1297,8 +1311,8 @@ def _write_rejects(options: CopyOptions, planned: list[TablePlan], extra: dict[s
                 "column": reject.column, "value": reject.value, "reason": reject.reason,
                 "rowid": reject.source_rowid,
             }, ensure_ascii=False) + "\n")
-        if extra is not None:
-            handle.write(json.dumps(extra, ensure_ascii=False) + "\n")
+        for record in extra or []:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
 

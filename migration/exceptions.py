@@ -41,16 +41,18 @@ class CopyError(MigrationError):
 class RejectLimitExceeded(CopyError):
     """More source rows were rejected than ``--max-rejects`` allows; names the first one beyond it."""
 
-    def __init__(self, record: dict[str, Any], limit: int) -> None:
+    def __init__(self, record: dict[str, Any], limit: int, batch: list[dict[str, Any]] | None = None) -> None:
         self.record = record
         self.limit = limit
+        # Every reject of the batch that crossed the limit (that batch was rolled back).
+        self.batch = batch if batch is not None else [record]
         self.message = (
             f"{record['table']} pk={record['pk']} column {record['column'] or '-'}: value {record['value']}: "
             f"{record['reason']}. More than {limit} rejected row(s); fix the source row or rerun with "
             f"a higher --max-rejects (rejected rows are listed in the rejects file)."
         )
         # args rebuild the error when it crosses a process boundary (pickling).
-        super().__init__(record, limit)
+        super().__init__(record, limit, self.batch)
 
     def __str__(self) -> str:
         return self.message

@@ -166,6 +166,8 @@ def test_migrate_data_stops_beyond_max_rejects_naming_the_row(tmp_path: Path) ->
                               {"id": 7, "level": "info", "message": "m", "data": "again"}])
         with pytest.raises(RejectLimitExceeded, match=r"logs pk=7 column data: value 'again'"):
             run(labels=["logs"], max_rejects=1)
+        rejects = (tmp_path / "backups" / "rejects.jsonl").read_text().splitlines()
+        assert [json.loads(line)["pk"] for line in rejects] == [6, 7]  # the whole stopped batch
         # the batch holding the row beyond the limit was rolled back with its checkpoint
         assert not Log.objects.using("default").exists()
         assert CopyCheckpoint.objects.get(table="logs").copied_rows == 0
@@ -430,3 +432,24 @@ def test_migrate_data_with_jobs_stops_at_the_rejects_limit_across_processes(tmp_
         with pytest.raises(RejectLimitExceeded, match="logs pk=1 column data: value 'bad'"):
             run(labels=["logs", "users"], jobs=2)
         assert not Log.objects.using("default").exists()
+
+
+def test_migrate_data_refuses_a_table_another_run_is_copying(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", log_rows(3))
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(hashtext('cutover_copy:logs'))")
+            with pytest.raises(CopyError, match="being copied by another migrate_data run"):
+                run(labels=["logs"])
+        finally:
+            other.close()
+        assert run(labels=["logs"]).tables[0].copied == 3
+
+
+def test_migrate_data_names_columns_the_source_lacks(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        execute(path, "ALTER TABLE logs DROP COLUMN data")
+        with pytest.raises(CopyError, match=r"source table logs has no column\(s\) \['data'\] that core.Log stores"):
+            run(labels=["logs"], dry_run=True)

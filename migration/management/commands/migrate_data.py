@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,12 @@ class _Renderer:
         if self.tty and event.total:
             from tqdm import tqdm
 
+            size = shutil.get_terminal_size((100, 24))
             self.bars[event.table] = tqdm(
                 total=event.total, desc=event.table[:28], unit="rows", unit_scale=True,
-                file=self.command.stderr._out, position=len(self.bars), leave=True, dynamic_ncols=True,
+                file=self.command.stderr._out, position=len(self.bars), leave=True,
+                # A pty that reports a 0x0 size would make tqdm hide every bar.
+                ncols=size.columns, nrows=size.lines,
             )
         elif self.verbosity >= 2:
             self.command.stderr.write(f"{event.table}: {event.total} row(s) to copy")
