@@ -196,7 +196,7 @@ def start_load(
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """Stop a process this driver started (SIGTERM to its own session, then SIGKILL)."""
+    """Stop a process this driver started (SIGTERM to its process group, then SIGKILL)."""
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)
