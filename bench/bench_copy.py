@@ -47,9 +47,9 @@ def source_rows(sqlite: Path, tables: list[str] | None = None) -> int:
 def run_ours(pg: str, prefix: str, sqlite: Path, jobs: int, settings: str, apps: str) -> tuple[Measurement, dict]:
     url = recreate(pg, f"{prefix}_ours")
     env = django_env(url, sqlite, settings, apps)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--run-syncdb", "-v0"], cwd=ROOT, env={**_os_env(), **env},
+    subprocess.run([PYTHON, "manage.py", "migrate", "--run-syncdb", "--skip-checks", "-v0"], cwd=ROOT, env={**_os_env(), **env},
                    check=True, capture_output=True)
-    result = measure([PYTHON, "manage.py", "migrate_data", "--no-backup", "--no-input", "--jobs", str(jobs),
+    result = measure([PYTHON, "manage.py", "migrate_data", "--skip-checks", "--no-backup", "--no-input", "--jobs", str(jobs),
                       "--json"], env=env, cwd=ROOT)
     report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result, report
