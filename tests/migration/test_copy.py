@@ -180,8 +180,8 @@ def test_migrate_data_moves_sequences_past_sqlite_high_water_marks(tmp_path: Pat
         execute(path, "DELETE FROM menu_categories")  # empty, but sqlite_sequence remembers 9
         execute(path, "UPDATE sqlite_sequence SET seq = 50 WHERE name = 'logs'")
         report = run(labels=["logs", "menu_categories", "notifications"])
-        assert Log.objects.create(level="info", message="new").pk == 51
-        assert MenuCategory.objects.create(name="n", name_tr="n").pk == 10
+        assert Log.objects.using("default").create(level="info", message="new").pk == 51
+        assert MenuCategory.objects.using("default").create(name="n", name_tr="n").pk == 10
         # an empty table with no high-water mark keeps its sequence where it is
         assert "notifications" not in {s.table for s in report.sequences}
         assert not run(labels=["logs", "menu_categories"]).sequences  # only ever moves forward

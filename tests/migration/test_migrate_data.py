@@ -96,14 +96,14 @@ def test_migrate_data_fresh_asks_before_truncating(tmp_path: Path, monkeypatch: 
     with legacy_source(tmp_path) as path:
         insert(path, "logs", [{"level": "info", "message": "m"}])
         migrate_data("--no-backup", "--tables", "logs")
-        Log.objects.update(message="kept")
+        Log.objects.using("default").update(message="kept")
         monkeypatch.setattr("builtins.input", lambda prompt: "no")
         with pytest.raises(CommandError, match="Cancelled") as info:
             migrate_data("--no-backup", "--tables", "logs", "--fresh")
         assert info.value.returncode == 2
-        assert Log.objects.get().message == "kept"
+        assert Log.objects.using("default").get().message == "kept"
         migrate_data("--no-backup", "--tables", "logs", "--fresh", "--no-input")
-        assert Log.objects.get().message == "m"
+        assert Log.objects.using("default").get().message == "m"
 
 
 def _subprocess_env(source: Path, directory: Path) -> dict[str, str]:
@@ -152,11 +152,11 @@ def test_migrate_data_resumes_after_sigkill_with_exactly_the_source_rows(tmp_pat
         checkpoint = CopyCheckpoint.objects.get(table="logs")
         assert 0 < checkpoint.copied_rows < 30000 and not checkpoint.complete
         # the checkpoint and the rows were committed together: no gap, no extra row
-        assert Log.objects.count() == checkpoint.copied_rows
-        assert max(Log.objects.values_list("pk", flat=True)) == checkpoint.last_key
+        assert Log.objects.using("default").count() == checkpoint.copied_rows
+        assert max(Log.objects.using("default").values_list("pk", flat=True)) == checkpoint.last_key
 
         migrate_data("--no-backup", "--tables", "logs", "--batch-size", "5000")
-        assert Log.objects.count() == 30000
+        assert Log.objects.using("default").count() == 30000
         assert rows_of(Log, "default") == rows_of(Log, SOURCE)
         assert CopyCheckpoint.objects.get(table="logs").copied_rows == 30000
 
