@@ -1,1 +1,1 @@
-"""Benchmarks of the backfill (not part of the installed package)."""
+"""Benchmarks: the backfill, validation and the cutover load test (not part of the installed package)."""

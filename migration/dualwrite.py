@@ -89,6 +89,27 @@ def _mirroring_into(using: str, model: type[models.Model]) -> bool:
     return pair is not None and using == pair[0]
 
 
+class _PrimaryMoved(Exception):
+    """Raised inside a write transaction whose database stopped being the primary meanwhile."""
+
+
+def primary_moved(using: str) -> bool:
+    """Inside a write transaction on ``using``: has the primary moved away since it was routed?
+
+    This is the fence of a switch of primary. SQLite transactions begin IMMEDIATE, so a writer
+    here holds SQLite's write lock, and phase changes that move the primary flip the switches while
+    holding that same lock. A writer that routed to SQLite just before the switch therefore either
+    commits before it, or sees the new phase here and retries on PostgreSQL; it never inserts into
+    SQLite an id PostgreSQL is handing out at the same time.
+    """
+    if using != conf.source_alias() or connections[using].vendor != "sqlite":
+        return False
+    from migration import flags, phase
+
+    flags.forget()
+    return phase.primary_alias() != using
+
+
 # --- The mirrored model, queryset and manager -----------------------------------------------
 
 
@@ -128,7 +149,19 @@ class MirroredQuerySetMixin:
         using = self._write_alias()
         if not _mirroring_into(using, self.model):
             return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        objs = list(objs)
+        try:
+            return self._mirrored_bulk_create(using, objs, *args, **kwargs)
+        except _PrimaryMoved:
+            # The primary moved while this process was not looking: follow it.
+            return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
+
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def _mirrored_bulk_create(self, using: str, objs: list[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         with transaction.atomic(using=using):
+            if primary_moved(using):
+                raise _PrimaryMoved
             created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
             pks = [obj.pk for obj in created if obj.pk is not None]
             unnamed = len(created) - len(pks)
@@ -140,8 +173,6 @@ class MirroredQuerySetMixin:
                 )
             enqueue(self.model, pks, using)
         return created  # type: ignore[no-any-return]
-
-    bulk_create.alters_data = True  # type: ignore[attr-defined]
 
     def _fetch_all(self) -> None:
         if self._result_cache is not None or self._db is not None or self._for_write:
@@ -220,14 +251,23 @@ class MirroredModel(models.Model):
         base_manager_name = "objects"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        if not _mirroring_into(using, type(self)):
-            super().save(*args, **kwargs)
-            return
-        kwargs["using"] = using
-        with transaction.atomic(using=using):
-            super().save(*args, **kwargs)
-            enqueue(type(self), [self.pk], using)
+        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
+        for _attempt in range(3):
+            if not _mirroring_into(using, type(self)):
+                super().save(*args, using=using, **kwargs)
+                return
+            try:
+                with transaction.atomic(using=using):
+                    # A write on the primary (routed, or pinned to it as QuerySet.create does)
+                    # follows the primary if it moved while this process was not looking.
+                    if primary_moved(using):
+                        raise _PrimaryMoved
+                    super().save(*args, using=using, **kwargs)
+                    enqueue(type(self), [self.pk], using)
+                return
+            except _PrimaryMoved:
+                using = router.db_for_write(type(self), instance=self)
+        raise RuntimeError(f"the primary database kept moving while saving {type(self)._meta.label}")
 
     save.alters_data = True  # type: ignore[attr-defined]
 

@@ -116,7 +116,8 @@ def maybe_flush(force: bool = False) -> bool:
     try:
         LatencySample.objects.using(DEFAULT_DB_ALIAS).bulk_create(rows)
     except DatabaseError as exc:
-        logger.warning("latency metrics not written (%s); kept for the next flush", exc)
+        if not _exiting:
+            logger.warning("latency metrics not written (%s); kept for the next flush", exc)
         with _lock:
             for key, (count, total, histogram) in taken.items():
                 entry = _pending.setdefault(key, [0, 0.0, Counter()])
@@ -129,8 +130,13 @@ def maybe_flush(force: bool = False) -> bool:
     return True
 
 
+_exiting = False
+
+
 def flush_at_exit() -> None:
     """``atexit`` hook: write what is left, never raising while the interpreter shuts down."""
+    global _exiting
+    _exiting = True  # logging streams may already be closed: stay silent
     try:
         maybe_flush(force=True)
     except Exception:  # noqa: BLE001

@@ -11,6 +11,7 @@ The phase is never stored on its own: it is read from the switches and the read 
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import getpass
 import hashlib
@@ -386,8 +387,14 @@ def _flip(transition: Transition, actor: str) -> None:
 
     after = transition.after
     token = _changing.set(True)
+    fence = contextlib.nullcontext()
+    if source_configured() and (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (
+        after.phase >= Phase.POSTGRES_PRIMARY
+    ):
+        # Hold SQLite's write lock while the primary moves: see dualwrite.primary_moved().
+        fence = transaction.atomic(using=conf.source_alias())
     try:
-        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        with fence, transaction.atomic(using=DEFAULT_DB_ALIAS):
             flags.write_state(**flag_values(after))
             record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
                 actor=actor,

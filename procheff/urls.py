@@ -1,7 +1,8 @@
-"""URL routes: the Django admin."""
+"""URL routes: the Django admin and the JSON API."""
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("core.urls")),
 ]

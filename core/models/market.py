@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.fields import DATE_ONLY, ISO_Z, SQLITE_TS, LegacyBooleanField, LegacyDateField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyModel, TouchUpdatedAtQuerySet, touch_on_save
 from core.models.expressions import UTCDate, UTCYearMonth
+from migration.dualwrite import mirrored_manager
 
 
 class MarketCache(LegacyModel):
@@ -173,7 +174,7 @@ class MarketSource(LegacyModel):
     updated_at = LegacyDateTimeField(default=timezone.now)
 
     # The legacy trigger update_market_sources_timestamp, as ORM behaviour (see save()).
-    objects = TouchUpdatedAtQuerySet.as_manager()
+    objects = mirrored_manager(TouchUpdatedAtQuerySet)
 
     class Meta:
         db_table = "market_sources"

@@ -18,7 +18,9 @@ from tests.migration.factories import PASSWORD, UserFactory, audit_pair, fresh_f
 # Debian's packages; the variables point elsewhere (or nowhere, to see the skip).
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("E2E_CHROMEDRIVER", "/usr/bin/chromedriver")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Screenshots refresh the ones shown in the README only when asked (SCREENSHOTS=docs); otherwise
+# they go to var/screenshots so a test run leaves the tracked files alone.
+DOCS = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("SCREENSHOTS") == "docs" else "var/screenshots")
 PLANTED_PK = 4242
 
 webdriver = pytest.importorskip(
@@ -85,7 +87,7 @@ def wait_for(driver: webdriver.Chrome, css: str) -> object:
 
 def screenshot(driver: webdriver.Chrome, name: str) -> None:
     """The whole page, not just the viewport, as docs/console-<name>.png."""
-    DOCS.mkdir(exist_ok=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 
 import pytest
+from django.utils import timezone
 from django.contrib.admin.models import LogEntry
 from django.db import connections
 from django.test import Client
@@ -123,7 +126,8 @@ def test_phase_change_by_permitted_user_moves_phase_and_is_logged(user_kwargs: d
 @pytest.mark.usefixtures("fresh_flags")
 def test_phase_change_refused_by_gate_shows_why_and_logs_nothing() -> None:
     OutboxRecord.objects.using("default").create(
-        model_label="core.Log", pk_value="1", operation="save"
+        model_label="core.Log", pk_value="1", operation="save",
+        created_at=timezone.now() - dt.timedelta(minutes=5),  # older than the gate tolerates
     )
 
     response = client_for(UserFactory(is_superuser=True)).post(
@@ -132,7 +136,7 @@ def test_phase_change_refused_by_gate_shows_why_and_logs_nothing() -> None:
 
     html = response.content.decode()
     assert (
-        "annot move from 0 sqlite to 1 dual-write: outbox: 1 pending records (default: 1)" in html
+        "annot move from 0 sqlite to 1 dual-write: outbox: 1 pending records older than 5s (default: 1)" in html
     )
     assert 'data-gate="outbox" data-passed="no"' in html
     assert not LogEntry.objects.exists()

@@ -243,7 +243,8 @@ def test_phase_view_from_phase_zero_lists_gates_of_the_next_step() -> None:
 @pytest.mark.usefixtures("fresh_flags")
 def test_phase_view_red_gate_when_outbox_holds_records() -> None:
     OutboxRecord.objects.using("default").create(
-        model_label="core.Log", pk_value="1", operation="save"
+        model_label="core.Log", pk_value="1", operation="save",
+        created_at=timezone.now() - dt.timedelta(minutes=5),  # older than the gate tolerates
     )
 
     view = console.phase_view()
@@ -273,7 +274,8 @@ def test_change_phase_advances_and_rolls_back_through_the_engine() -> None:
 @pytest.mark.usefixtures("fresh_flags")
 def test_change_phase_refused_by_a_red_gate() -> None:
     OutboxRecord.objects.using("default").create(
-        model_label="core.Log", pk_value="1", operation="save"
+        model_label="core.Log", pk_value="1", operation="save",
+        created_at=timezone.now() - dt.timedelta(minutes=5),  # older than the gate tolerates
     )
 
     with pytest.raises(GateRefused, match="outbox: 1 pending records"):

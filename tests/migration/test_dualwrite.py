@@ -16,7 +16,7 @@ from django.db import connections, transaction
 
 from core.models.auth import User
 from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
-from migration import dualwrite
+from migration import dualwrite, phase
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
 from tests.migration.cutover_support import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
@@ -301,3 +301,32 @@ def test_dualwrite_later_commits_retry_old_pending_records() -> None:
     _category("another write")  # its commit also drains due records
     assert MenuCategory.objects.using("default").get(pk=category.pk).name == "changed behind the ORM"
     assert dualwrite.outbox_depth() == 0
+
+
+@pytest.mark.parametrize("path", ["save", "bulk_create"])
+def test_dualwrite_insert_routed_before_a_switch_to_postgres_follows_the_new_primary(path: str) -> None:
+    """A process that still believes SQLite is primary (its memo is up to a second old) must not
+    insert into SQLite once PostgreSQL hands out ids: the fence inside the write transaction sends
+    the insert to PostgreSQL instead."""
+    import time
+
+    from migration import flags
+
+    set_phase(Phase.READ_ROLLOUT, 100.0)
+    stale = flags.state()
+    set_phase(Phase.POSTGRES_PRIMARY)
+    flags._memo = (time.monotonic(), stale)  # this process has not seen the switch yet
+    assert phase.primary_alias() == "sqlite"
+
+    if path == "save":
+        created = [_category()]
+    else:
+        created = MenuCategory.objects.bulk_create(
+            [MenuCategory(name=f"Kategori {i}", name_tr="Kategori", display_order=i) for i in range(3)]
+        )
+
+    pks = [c.pk for c in created]
+    assert MenuCategory.objects.using("default").filter(pk__in=pks).count() == len(pks)
+    assert list(OutboxRecord.objects.using("sqlite").values_list("model_label", "pk_value", "operation")) == []
+    dualwrite.replay()
+    assert_same_rows(MenuCategory)

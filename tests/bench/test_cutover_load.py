@@ -1,0 +1,128 @@
+"""The load test, shortened: a few seconds per phase through the whole cutover and back, as a normal test.
+
+Only the zero-loss and zero-failure checks are asserted; latency and throughput depend on the
+machine and belong to the full run in bench/ (docs/benchmarks.md).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def load_database() -> tuple[str, dict[str, str]]:
+    """A PostgreSQL database of its own for the run (the driver flushes it), on the test server.
+
+    Returns its URL and the environment the run needs: a Unix-socket server (the embedded one) is
+    named by PGHOST, which psycopg and pg_dump both read, because a URL cannot carry a socket path
+    through django-environ.
+    """
+    db = settings.DATABASES["default"]
+    name = f"test_{db['NAME'].removeprefix('test_')}_load"
+    params = {"host": db.get("HOST") or None, "port": db.get("PORT") or None, "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    credentials = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or ""
+    if host.startswith("/"):
+        env = {"PGHOST": host, **({"PGPORT": str(db["PORT"])} if db.get("PORT") else {})}
+        return f"postgres://{credentials}@/{name}", env
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}@{quote(host, safe='')}{port}/{name}", {}
+
+
+def has_cutover_command() -> bool:
+    from django.core.management import get_commands
+
+    return "cutover" in get_commands()
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not has_cutover_command():
+        pytest.skip("manage.py cutover is not installed")
+    workdir = tmp_path_factory.mktemp("bench")
+    result_file = workdir / "result.json"
+    database_url, database_env = load_database()
+    completed = subprocess.run(
+        [
+            sys.executable, "bench/cutover_load.py", "--phase-seconds", "1", "--warmup", "1", "--rows", "2000",
+            "--users", "8", "--rate", "4", "--workers", "2",
+            "--workdir", str(workdir / "run"), "--json", str(result_file), "--database-url", database_url,
+        ],
+        cwd=ROOT, env={**os.environ, **database_env}, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode in (0, 1), f"the run could not start:\n{completed.stdout}\n{completed.stderr}"
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    result["printed"] = completed.stdout
+    return result
+
+
+def test_cutover_load_walks_every_phase_and_back(short_run: dict[str, Any]) -> None:
+    assert short_run["all_changes_ok"], short_run["changes"]
+    commands = [change["command"] for change in short_run["changes"]]
+    assert sum(command.startswith("cutover ") for command in commands) == 11
+    assert commands.count("migrate_data") == 1
+    assert all(phase["requests"] > 0 for phase in short_run["phases"] if not phase["label"].startswith("->"))
+
+
+def test_cutover_load_loses_no_acknowledged_write(short_run: dict[str, Any]) -> None:
+    acked = short_run["acknowledged_writes"]
+    assert acked["acknowledged"] > 0
+    assert acked["databases"] == ["sqlite", "default"]
+    assert acked["missing_or_different"] == 0, acked["examples"]
+
+
+def test_cutover_load_fails_no_request(short_run: dict[str, Any]) -> None:
+    assert short_run["failed_requests"] == 0, short_run["failure_examples"]
+    assert short_run["failed_near_phase_changes"] == 0
+
+
+def test_cutover_load_ends_with_clean_counts(short_run: dict[str, Any]) -> None:
+    assert short_run["validate_counts"]["clean"], short_run["validate_counts"]
+
+
+# --- The driver's arithmetic, without a server ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"), [(0.50, 50.0), (0.95, 95.0), (0.99, 99.0), (1.0, 100.0), (0.0, 1.0)]
+)
+def test_percentile_is_nearest_rank(fraction: float, expected: float) -> None:
+    from bench import cutover_load
+
+    assert cutover_load.percentile([float(n) for n in range(1, 101)], fraction) == expected
+
+
+def test_phase_stats_splits_requests_by_window_and_kind() -> None:
+    from bench import cutover_load
+
+    windows = [cutover_load.Window("0", 100.0, 110.0), cutover_load.Window("-> 1", 110.0, 111.0, transition=True), cutover_load.Window("1", 111.0, 121.0)]
+    requests = [
+        [100.5, 10.0, "read", "GET a", True],
+        [101.0, 30.0, "write", "POST b", True],
+        [110.5, 12.0, "read", "GET a", False],
+        [115.0, 20.0, "read", "GET a", True],
+        [130.0, 99.0, "read", "GET a", True],  # after the last window: not in any phase
+    ]
+
+    first, change, second = cutover_load.phase_stats(requests, windows)
+
+    assert (first.requests, first.throughput, first.errors) == (2, 0.2, 0)
+    assert first.reads["p95"] == 10.0 and first.writes["p50"] == 30.0
+    assert (change.requests, change.errors) == (1, 1)
+    assert second.requests == 1 and second.writes["count"] == 0
+    assert cutover_load.failures_near_changes(requests, windows) == 1
