@@ -497,6 +497,8 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
 # Until then they still count as pending; re-applying them is harmless (idempotent).
 APPLIED_FLUSH_SECONDS = 1.0
 _applied_lock = threading.Lock()
+_flush_lock = threading.Lock()
+FLUSH_WAIT_SECONDS = 5.0
 _applied: dict[str, list[int]] = {}
 
 
@@ -529,6 +531,18 @@ def _flush_in_thread(source: str) -> None:
 
 def flush_applied(source: str | None = None) -> int:
     """Delete the outbox records this process has applied (now, instead of at the next tick)."""
+    # One flush at a time: a caller counting the outbox right after this returns must not see
+    # records another thread (the timer) has taken but not yet deleted. The wait is bounded so a
+    # flush stuck behind a database lock cannot stall the caller for long.
+    locked = _flush_lock.acquire(timeout=FLUSH_WAIT_SECONDS)
+    try:
+        return _flush_taken(source)
+    finally:
+        if locked:
+            _flush_lock.release()
+
+
+def _flush_taken(source: str | None) -> int:
     deleted = 0
     with _applied_lock:
         aliases = [source] if source is not None else list(_applied)
