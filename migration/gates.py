@@ -159,6 +159,12 @@ def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:
         return GateResult("validation", False, "the latest validation run has not finished")
     if not clean:
         return GateResult("validation", False, f"the latest validation run (finished {finished_at:%Y-%m-%d %H:%M:%S}) found differences")
+    if _field(run, "mode") not in (None, "rows"):
+        # Equal counts prove nothing about the values; a move needs row-level proof.
+        return GateResult(
+            "validation", False,
+            "the latest validation was counts only; run ./manage.py validate_counts (row level)",
+        )
     age = (now or timezone.now()) - finished_at
     if age > validation_max_age():
         return GateResult(
