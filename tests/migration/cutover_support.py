@@ -95,3 +95,15 @@ def unreachable(alias: str) -> Iterator[None]:
         connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+def child_database_url(db: dict[str, Any]) -> str:
+    """DATABASE_URL for a child process that must use the same PostgreSQL as this test process.
+
+    The embedded server listens on a Unix socket only; its directory travels as the ``host``
+    query parameter, which psycopg reads.
+    """
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    if str(host).startswith("/"):
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"

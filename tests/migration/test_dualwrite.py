@@ -19,7 +19,7 @@ from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
 from migration import dualwrite, phase
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
-from tests.migration.cutover_support import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import BOTH, assert_same_rows, child_database_url, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -242,7 +242,7 @@ def test_dualwrite_two_processes_writing_concurrently(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "procheff.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": child_database_url(db),
         "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
         "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
         "PROCHEFF_QUIET": "1",

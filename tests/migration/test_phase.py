@@ -19,7 +19,7 @@ from migration import dualwrite, flags, gates, phase
 from migration.exceptions import GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import BOTH, assert_same_rows, child_database_url, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -271,7 +271,7 @@ def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monk
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "procheff.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": child_database_url(db),
         "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
         "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
         "PROCHEFF_QUIET": "1",
