@@ -1,6 +1,7 @@
 """Shared helpers of the cutover tests: phase setting, clean state, row comparison across databases."""
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,6 +96,21 @@ def unreachable(alias: str) -> Iterator[None]:
         connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child process that must share this test's databases and cache."""
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "procheff.settings",
+        "DATABASE_URL": child_database_url(settings.DATABASES["default"]),
+        "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
+        "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
+        "PROCHEFF_QUIET": "1",
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
 
 
 def child_database_url(db: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
 from migration import dualwrite, phase
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
-from tests.migration.cutover_support import BOTH, assert_same_rows, child_database_url, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -238,16 +238,7 @@ print(json.dumps({"tag": tag, "made": len(made)}))
 
 def test_dualwrite_two_processes_writing_concurrently(tmp_path: Path) -> None:
     set_phase(Phase.DUAL_WRITE)
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "procheff.settings",
-        "DATABASE_URL": child_database_url(db),
-        "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
-        "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
-        "PROCHEFF_QUIET": "1",
-        "PYTHONPATH": str(settings.BASE_DIR),
-    }
+    env = child_env()
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     workers = [

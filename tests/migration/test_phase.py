@@ -19,7 +19,7 @@ from migration import dualwrite, flags, gates, phase
 from migration.exceptions import GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import BOTH, assert_same_rows, child_database_url, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -276,16 +276,7 @@ def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monk
     _complete_copy(monkeypatch)
     _clean_validation(monkeypatch)
     set_phase(Phase.DUAL_WRITE)
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "procheff.settings",
-        "DATABASE_URL": child_database_url(db),
-        "SQLITE_PATH": settings.DATABASES["sqlite"]["NAME"],
-        "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
-        "PROCHEFF_QUIET": "1",
-        "PYTHONPATH": str(settings.BASE_DIR),
-    }
+    env = child_env()
     script = tmp_path / "writer.py"
     script.write_text(IN_FLIGHT_WRITER)
     writer = subprocess.Popen([sys.executable, str(script), "12"], env=env, cwd=settings.BASE_DIR,
