@@ -5,9 +5,11 @@ How a write travels (phases 1-3):
 1. The write runs on the primary inside ``transaction.atomic(using=primary)``; an
    :class:`~migration.models.OutboxRecord` (model, pk, operation) is inserted in the same
    transaction, on the primary. Both commit or neither does.
-2. ``transaction.on_commit`` applies the mirror: the current primary row is re-read by pk and
-   upserted into the secondary (``save_base(raw=True)``), or deleted there when it no longer exists.
-   Re-reading makes the apply idempotent and independent of order and duplicates.
+2. ``transaction.on_commit`` applies the mirror: with the secondary's row locked, the current
+   primary row is re-read by pk and upserted into the secondary (``INSERT ... ON CONFLICT``), or
+   deleted there when it no longer exists. Re-reading makes the apply idempotent and independent of
+   order and duplicates. Around a switch of primary both sides can take writes for a moment; the
+   write whose outbox record is newer wins (see :func:`_apply_row`).
 3. A failed apply leaves the record pending with its error and attempt count, logged at ERROR. The
    user's write has already committed and never sees the failure. Pending records are retried
    opportunistically after later commits (with backoff) and by ``./manage.py replay_outbox``.
@@ -474,7 +476,7 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
     done: list[int] = []
     for index, (record_id, label, pk_value) in enumerate(jobs):
         try:
-            _apply_row(source, target, label, pk_value)
+            _apply_row(source, target, label, pk_value, record_id)
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
             result.failed += 1
             result.errors.append(f"{label} pk={pk_value}: {exc}")
@@ -569,31 +571,74 @@ def _durability_barrier(alias: str) -> None:
             cursor.execute("SELECT txid_current()")
 
 
-def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
-    """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone)."""
+class _NewerWrite(Exception):
+    """Rolls back an apply that found a newer write of the same row on its target."""
+
+
+def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: int | None = None) -> None:
+    """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone).
+
+    One transaction on the target: the row is re-read on the source and written on the target,
+    which locks it there; then, if the target holds an outbox record for the same row that is newer
+    than the one being applied, the target's own write is the later one and wins: the transaction
+    is rolled back and that record carries the target's row the other way. This decides the rows
+    written on both sides around a switch of primary (a process that has not yet seen the switch
+    writes on the old primary for at most ``flags.MEMO_SECONDS``): the last write wins, by the time
+    its record was made, so a row deleted on one side is never brought back by an older mirror from
+    the other. The check runs after the write because only then is the row locked: a concurrent
+    write of it on the target has committed (and its record is visible) or waits for this one.
+    """
     model = apps.get_model(label)
     pk = model._meta.pk.to_python(pk_value)
     manager = model._base_manager
-    current = manager.using(source).filter(pk=pk).first()
-    if current is None:
+    connection = connections[target]
+    relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
+    try:
         with transaction.atomic(using=target):
-            manager.using(target).filter(pk=pk).delete()
-            if target == conf.target_alias():
-                _record_tombstone(model, pk_value, target)
-    elif connections[target].vendor == "postgresql" and not connections[target].in_atomic_block:
-        # The outbox record outlives this write until flush_applied() has forced PostgreSQL's WAL
-        # to disk (a durability barrier), so the mirror need not wait for its own fsync: a crash in
-        # between leaves the record pending and the row is simply applied again.
-        with transaction.atomic(using=target):
-            with connections[target].cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            upsert(current, target)
-    else:
-        upsert(current, target)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Appliers of the same row take turns (an advisory lock held to commit), so each
+                    # re-reads the source after the previous one committed. The outbox record
+                    # outlives this write until flush_applied() has forced PostgreSQL's WAL to disk
+                    # (a durability barrier), so the mirror need not wait for its own fsync: a crash
+                    # in between leaves the record pending and the row is applied again.
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), set_config('synchronous_commit', "
+                        "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
+                        [f"{label}:{pk_value}", relaxed],
+                    )
+            # SQLite transactions begin IMMEDIATE: from here the whole file is locked.
+            current = manager.using(source).filter(pk=pk).first()
+            if current is None:
+                manager.using(target).filter(pk=pk).delete()
+                if target == conf.target_alias():
+                    _record_tombstone(model, pk_value, target)
+            else:
+                upsert(current, target)
+            if _newer_write_on(target, source, label, pk_value, record_id):
+                raise _NewerWrite
+    except _NewerWrite:
+        logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+
+
+def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int | None) -> bool:
+    """Does ``target`` hold an outbox record for this row made after ``source``'s record ``record_id``?"""
+    made = list(
+        _outbox().objects.using(target).filter(model_label=label, pk_value=pk_value)
+        .values_list("created_at", flat=True)
+    )
+    if not made:
+        return False
+    if record_id is None:
+        return True  # a write without its record: the target's recorded write is taken as newer
+    ours = _outbox().objects.using(source).filter(pk=record_id).values_list("created_at", flat=True).first()
+    if ours is None:
+        return True  # applied and deleted meanwhile by another process
+    return max(made) > ours
 
 
 def upsert(obj: models.Model, using: str) -> None:
-    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT.
+    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT (pk).
 
     ``raw=True``: values are taken as they are (no ``pre_save``, so ``auto_now`` keeps the stored
     value) and converted for that connection by the fields themselves; generated columns are left
