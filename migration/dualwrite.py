@@ -22,6 +22,7 @@ Raw SQL is not mirrored: call :func:`mark_dirty` for the rows it touched.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -274,9 +275,13 @@ class MirroredModel(models.Model):
     save.alters_data = True  # type: ignore[attr-defined]
 
 
+# Set while a mirror is applied: the rows it deletes (and their cascade) are copies, not new writes.
+_applying: contextvars.ContextVar[bool] = contextvars.ContextVar("migration_dualwrite_applying", default=False)
+
+
 def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
     """Record a deleted row (direct or cascaded); runs inside the deleting transaction."""
-    if _mirroring_into(using, sender):
+    if not _applying.get() and _mirroring_into(using, sender):
         enqueue(sender, [instance.pk], using, OperationKind.DELETE)
 
 
@@ -610,7 +615,11 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
             # SQLite transactions begin IMMEDIATE: from here the whole file is locked.
             current = manager.using(source).filter(pk=pk).first()
             if current is None:
-                manager.using(target).filter(pk=pk).delete()
+                token = _applying.set(True)
+                try:
+                    manager.using(target).filter(pk=pk).delete()
+                finally:
+                    _applying.reset(token)
                 if target == conf.target_alias():
                     _record_tombstone(model, pk_value, target)
             else:

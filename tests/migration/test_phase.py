@@ -265,6 +265,22 @@ def test_phase_switch_delete_on_new_primary_beats_an_older_create_on_the_old_one
     assert not MenuCategory.objects.using("default").filter(pk=pk).exists()
 
 
+def test_phase_switch_delete_on_old_primary_is_replayed_into_the_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_phase(Phase.POSTGRES_PRIMARY)
+    phase.reset_sequences()
+    row = MenuCategory.objects.create(name="on both sides", name_tr="x")
+    pk = row.pk
+    assert MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
+    with _mirror_held_back(monkeypatch):
+        row.delete()  # on PostgreSQL, by a process that has not seen the rollback yet
+    set_phase(Phase.DUAL_WRITE)
+    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 0, "default": 1}
+    assert dualwrite.replay().clean
+    assert not MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
+    assert not MenuCategory.objects.using("default").filter(pk=pk).exists()
+    assert dualwrite.outbox_depth() == 0
+
+
 @pytest.mark.parametrize("later", ["sqlite", "default"])
 def test_phase_switch_last_update_wins_whichever_side_it_landed_on(later: str, monkeypatch: pytest.MonkeyPatch) -> None:
     set_phase(Phase.DUAL_WRITE)
