@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -339,6 +340,20 @@ class LegacyBooleanField(LegacyFieldMixin, models.BooleanField):
         return value
 
 
+def _loads(text: str) -> Any:
+    """``json.loads``, several times faster: orjson parses what it can, the standard library the rest.
+
+    Where orjson succeeds both give the same value (same numbers, same last-duplicate-key rule);
+    orjson refuses what the standard library alone accepts (NaN, Infinity, numbers beyond a double
+    such as 1e400, integers beyond 64 bits, lone surrogates), so those take the standard path and
+    come out, or fail, exactly as before.
+    """
+    try:
+        return orjson.loads(text)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):
+        return json.loads(text)
+
+
 def _dumps_like_javascript(value: Any) -> str:
     """``JSON.stringify``: no spaces after separators, non-ASCII characters kept as they are."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -363,7 +378,7 @@ class LegacyJSONField(LegacyFieldMixin, models.JSONField):
         if value is None or not isinstance(value, str):
             return value
         try:
-            return json.loads(value)
+            return _loads(value)
         except ValueError as exc:
             if _is_sqlite(connection):
                 raise self.legacy_error(value, f"not valid JSON ({exc})") from exc
