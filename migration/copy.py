@@ -21,13 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psycopg
 from django.apps import apps
 from django.db import DataError, IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from migration import conf, inventory
 from migration.backup import backup_sqlite
@@ -42,6 +40,8 @@ BATCH_BYTES = 24 * 1024 * 1024
 # index from sorted data far faster than it maintains one row by row (pgloader does the same).
 DEFER_INDEXES_MIN_ROWS = 100_000
 FIRST_KEY = -(2**63)  # below every rowid: SQLite allows zero and negative rowids
+# A JSON number that may overflow a double: a three-digit exponent, or more than 308 digits.
+_HUGE_NUMBER = re.compile(r"\d[eE]\+?\d{3}|\d{309}")
 
 _INT_RANGES = {
     "SmallIntegerField": (-(2**15), 2**15 - 1),
@@ -504,47 +504,18 @@ def _column_converter(
         if value is None:
             return None
         if is_json:
-            # Only text that spells \u0000, NaN or Infinity can parse into what jsonb refuses.
-            if type(raw) is not str or "\\u0000" in raw or "NaN" in raw or "Infinity" in raw:
+            # Only text that spells \u0000, NaN or Infinity, or a number beyond a double (1e400
+            # parses to infinity), can parse into what jsonb refuses.
+            if (type(raw) is not str or "\\u0000" in raw or "NaN" in raw or "Infinity" in raw
+                    or _HUGE_NUMBER.search(raw)):
                 problem = _json_problem(value)
                 if problem:
                     raise _Bad(problem)
         elif type(value) is str and "\x00" in value:
             raise _Bad("NUL character in text; PostgreSQL text cannot hold it")
-        prepared = prep(value, target, prepared=False)
-        if type(prepared) is Jsonb and prepared.dumps is json.dumps:
-            # Django's own encoder (no custom one) was chosen: write the text here, faster.
-            prepared.dumps = _JsonText(value)
-        return prepared
+        return prep(value, target, prepared=False)
 
     return convert
-
-
-class _JsonText:
-    """The ``dumps`` of one Jsonb: its text, made at once with orjson (several times faster).
-
-    orjson writes NaN and Infinity (``1e400`` parses to infinity) as ``null``, which would change
-    a value silently, so a document whose text holds ``null`` is searched for them and refused
-    with the column named. What orjson cannot write (integers beyond 64 bits, non-text keys, lone
-    surrogates) is written by ``json.dumps``.
-    """
-
-    __slots__ = ("text",)
-
-    def __init__(self, value: Any) -> None:
-        try:
-            text: bytes | str = orjson.dumps(value)
-        except TypeError:
-            text = json.dumps(value)
-        else:
-            if b"null" in text:
-                problem = _json_problem(value)
-                if problem:
-                    raise _Bad(problem)
-        self.text = text
-
-    def __call__(self, value: Any) -> bytes | str:
-        return self.text
 
 
 def _reason(exc: BaseException) -> str:
