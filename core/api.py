@@ -106,6 +106,22 @@ def truncated_now(model: type[models.Model], field: str) -> dt.datetime:
     return at_column_precision(model, field, timezone.now())
 
 
+def listing(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    queryset: models.QuerySet[Any],
+    fields: Iterable[str],
+    filters: dict[str, str],
+) -> JsonResponse:
+    """A page of ``queryset`` narrowed by the query's non-empty ``filters`` (form field -> ORM lookup)."""
+    form = form_class(request.GET)
+    if not form.is_valid():
+        raise invalid(form)
+    data = form.cleaned_data
+    narrowed = {lookup: data[name] for name, lookup in filters.items() if data[name]}
+    return page(request, queryset.filter(**narrowed), fields, data["limit"], data["offset"])
+
+
 def page(
     request: HttpRequest, queryset: models.QuerySet[Any], fields: Iterable[str], limit: int, offset: int
 ) -> JsonResponse:
@@ -180,15 +196,8 @@ class LogsView(JsonView):
     """``POST /api/logs`` writes one log line; ``GET /api/logs?level=&since=`` lists them, newest first."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = LogQueryForm(request.GET)
-        if not form.is_valid():
-            raise invalid(form)
         queryset = Log.objects.order_by("-created_at", "-id")
-        if form.cleaned_data["level"]:
-            queryset = queryset.filter(level=form.cleaned_data["level"])
-        if form.cleaned_data["since"]:
-            queryset = queryset.filter(created_at__gte=form.cleaned_data["since"])
-        return page(request, queryset, LOG_FIELDS, form.cleaned_data["limit"], form.cleaned_data["offset"])
+        return listing(request, LogQueryForm, queryset, LOG_FIELDS, {"level": "level", "since": "created_at__gte"})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = LogCreateForm(self.json_body(request))
@@ -272,28 +281,16 @@ class TendersView(JsonView):
     """``GET /api/tenders?city=&status=``, newest first."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = TenderQueryForm(request.GET)
-        if not form.is_valid():
-            raise invalid(form)
         queryset = Tender.objects.order_by("-created_at", "id")
-        if form.cleaned_data["city"]:
-            queryset = queryset.filter(city=form.cleaned_data["city"])
-        if form.cleaned_data["status"]:
-            queryset = queryset.filter(status=form.cleaned_data["status"])
-        return page(request, queryset, TENDER_FIELDS, form.cleaned_data["limit"], form.cleaned_data["offset"])
+        return listing(request, TenderQueryForm, queryset, TENDER_FIELDS, {"city": "city", "status": "status"})
 
 
 class MarketPricesView(JsonView):
     """``GET /api/market-prices?product_key=``, newest first."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = MarketPriceQueryForm(request.GET)
-        if not form.is_valid():
-            raise invalid(form)
         queryset = MarketPrice.objects.order_by("-created_at", "-id")
-        if form.cleaned_data["product_key"]:
-            queryset = queryset.filter(product_key=form.cleaned_data["product_key"])
-        return page(request, queryset, MARKET_PRICE_FIELDS, form.cleaned_data["limit"], form.cleaned_data["offset"])
+        return listing(request, MarketPriceQueryForm, queryset, MARKET_PRICE_FIELDS, {"product_key": "product_key"})
 
 
 # --- Analyses -------------------------------------------------------------------------------

@@ -197,28 +197,10 @@ def test_latency_view_reports_p95_per_alias_and_kind() -> None:
 
 @pytest.mark.django_db(databases=BOTH)
 def test_shadow_view_counts_recent_mismatches() -> None:
-    ShadowMismatch.objects.create(
-        model_label="core.Log",
-        query="SELECT 1",
-        primary_alias="sqlite",
-        shadow_alias="default",
-        primary_ms=1.0,
-        shadow_ms=2.0,
-        primary_rows=3,
-        shadow_rows=2,
-        detail="pk 9 differs",
-    )
-    ShadowMismatch.objects.create(
-        model_label="core.Log",
-        query="SELECT 1",
-        primary_alias="sqlite",
-        shadow_alias="default",
-        primary_ms=1.0,
-        shadow_ms=2.0,
-        primary_rows=1,
-        shadow_rows=1,
-        at=timezone.now() - dt.timedelta(days=2),
-    )
+    common = {"model_label": "core.Log", "query": "SELECT 1", "primary_alias": "sqlite",
+              "shadow_alias": "default", "primary_ms": 1.0, "shadow_ms": 2.0}
+    ShadowMismatch.objects.create(**common, primary_rows=3, shadow_rows=2, detail="pk 9 differs")
+    ShadowMismatch.objects.create(**common, primary_rows=1, shadow_rows=1, at=timezone.now() - dt.timedelta(days=2))
 
     shadow = console.shadow_view()
 
