@@ -404,6 +404,16 @@ def failures_near_changes(requests: list[list[Any]], windows: list[Window]) -> i
 # --- The run ----------------------------------------------------------------------------------
 
 
+def timed_command(env: dict[str, str], label: str, command: Sequence[str]) -> Window:
+    """Run one ``manage.py`` command under load, as its own window."""
+    window = Window(label, time.time(), transition=True, command=" ".join(command))
+    result = manage(env, *command, check=False)
+    window.end = time.time()
+    window.ok = result.returncode == 0
+    window.output = (result.stdout + result.stderr)[-2000:]
+    return window
+
+
 def drive(env: dict[str, str], steps: Sequence[Step], phase_seconds: float, warmup: float) -> list[Window]:
     """Hold each phase for ``phase_seconds`` under load; every change is timed as its own window."""
     windows = [Window("warmup", time.time())]
@@ -413,24 +423,14 @@ def drive(env: dict[str, str], steps: Sequence[Step], phase_seconds: float, warm
     time.sleep(phase_seconds)
     for step in steps:
         windows[-1].end = time.time()
-        change = Window(f"-> {step.phase}", time.time(), transition=True, command=" ".join(step.command))
-        result = manage(env, *step.command, check=False)
-        change.end = time.time()
-        change.ok = result.returncode == 0
-        change.output = (result.stdout + result.stderr)[-2000:]
-        windows.append(change)
-        if not change.ok:
+        windows.append(timed_command(env, f"-> {step.phase}", step.command))
+        if not windows[-1].ok:
             return windows
         if step.copy_after:
             # The backfill runs under load, as in production; timed as its own window so the
             # steady phase after it is measured without the copy's CPU and I/O.
-            backfill = Window(f"{step.phase}: backfill copy", time.time(), transition=True, command="migrate_data")
-            copy = manage(env, "migrate_data", check=False)
-            backfill.end = time.time()
-            backfill.ok = copy.returncode == 0
-            backfill.output = (copy.stdout + copy.stderr)[-2000:]
-            windows.append(backfill)
-            if not backfill.ok:
+            windows.append(timed_command(env, f"{step.phase}: backfill copy", ["migrate_data"]))
+            if not windows[-1].ok:
                 return windows
         windows.append(Window(step.phase, time.time()))
         time.sleep(phase_seconds)

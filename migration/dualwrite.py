@@ -580,7 +580,7 @@ class _NewerWrite(Exception):
     """Rolls back an apply that found a newer write of the same row on its target."""
 
 
-def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: int | None = None) -> None:
+def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: int) -> None:
     """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone).
 
     One transaction on the target: the row is re-read on the source and written on the target,
@@ -630,20 +630,17 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
         logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
 
 
-def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int | None) -> bool:
+def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int) -> bool:
     """Does ``target`` hold an outbox record for this row made after ``source``'s record ``record_id``?"""
-    made = list(
-        _outbox().objects.using(target).filter(model_label=label, pk_value=pk_value)
-        .values_list("created_at", flat=True)
+    records = _outbox().objects
+    newest = (
+        records.using(target).filter(model_label=label, pk_value=pk_value)
+        .order_by("-created_at").values_list("created_at", flat=True).first()
     )
-    if not made:
+    if newest is None:
         return False
-    if record_id is None:
-        return True  # a write without its record: the target's recorded write is taken as newer
-    ours = _outbox().objects.using(source).filter(pk=record_id).values_list("created_at", flat=True).first()
-    if ours is None:
-        return True  # applied and deleted meanwhile by another process
-    return max(made) > ours
+    ours = records.using(source).filter(pk=record_id).values_list("created_at", flat=True).first()
+    return ours is None or newest > ours  # None: applied and deleted meanwhile by another process
 
 
 def upsert(obj: models.Model, using: str) -> None:
