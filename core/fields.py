@@ -341,7 +341,7 @@ class LegacyBooleanField(LegacyFieldMixin, models.BooleanField):
 
 
 def _loads(text: str) -> Any:
-    """``json.loads``, several times faster: orjson parses what it can, the standard library the rest.
+    """``json.loads``, faster: orjson parses what it can, the standard library the rest.
 
     Where orjson succeeds both give the same value (same numbers, same last-duplicate-key rule);
     orjson refuses what the standard library alone accepts (NaN, Infinity, numbers beyond a double
