@@ -9,6 +9,8 @@ overwritten (a dual write is newer) and rows deleted while the copy runs are nev
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import multiprocessing
@@ -21,11 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 from django.apps import apps
 from django.db import DataError, IntegrityError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from migration import conf, inventory
 from migration.backup import backup_sqlite
@@ -488,6 +492,7 @@ def _column_converter(
         return convert_text
 
     is_json = isinstance(base, models.JSONField)
+    fast_jsonb = is_json and _writes_default_jsonb(base, prep, target)
 
     def convert(value: Any) -> Any:
         # NULL stays NULL: JSONField.get_db_prep_value would turn None into the JSON text 'null'.
@@ -506,16 +511,78 @@ def _column_converter(
         if is_json:
             # Only text that spells \u0000, NaN or Infinity, or a number beyond a double (1e400
             # parses to infinity), can parse into what jsonb refuses.
-            if (type(raw) is not str or "\\u0000" in raw or "NaN" in raw or "Infinity" in raw
-                    or _HUGE_NUMBER.search(raw)):
+            if type(raw) is not str or _suspect_json(raw):
                 problem = _json_problem(value)
                 if problem:
                     raise _Bad(problem)
         elif type(value) is str and "\x00" in value:
             raise _Bad("NUL character in text; PostgreSQL text cannot hold it")
+        if fast_jsonb:
+            return Jsonb(value, _dump_json)
         return prep(value, target, prepared=False)
 
-    return convert
+    hook = None if fld.is_relation else getattr(fld, "copy_converter", None)
+    fast = hook(source, target) if hook is not None else None
+    if fast is None:
+        return convert
+
+    def convert_fast(value: Any) -> Any:
+        # The field's one-call converter for the common case. Text with a NUL, a BLOB, JSON
+        # that spells \u0000, and whatever the fast converter refuses take the full path,
+        # which names the reason when there is one.
+        if value is None:
+            return None
+        if type(value) is str:
+            if "\x00" in value or (is_json and "\\u0000" in value):
+                return convert(value)
+        elif type(value) is bytes or is_json:
+            return convert(value)
+        try:
+            out = fast(value)
+        except Exception:  # noqa: BLE001 - the full path decides
+            return convert(value)
+        if fast_jsonb and type(out) is Jsonb and out.dumps is json.dumps:
+            out.dumps = _dump_json
+        return out
+
+    return convert_fast
+
+
+def _suspect_json(text: str) -> bool:
+    """JSON text that may parse into what jsonb refuses: \\u0000, NaN, Infinity, or a number beyond a double."""
+    return "\\u0000" in text or "NaN" in text or "Infinity" in text or _HUGE_NUMBER.search(text) is not None
+
+
+def _dump_json(value: Any) -> bytes | str:
+    """``json.dumps`` for jsonb, faster: orjson where it can, the standard library for the rest.
+
+    jsonb stores what PostgreSQL parses, and both texts parse to the same jsonb: the same
+    strings, the same shortest round-trip digits for floats (orjson may spell an exponent
+    ``1.5e-7`` where json.dumps writes ``1.5e-07``). orjson refuses integers beyond 64 bits and
+    lone surrogates, which json.dumps writes; NaN and Infinity never get here (the caller
+    rejects them first).
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
+
+
+def _writes_default_jsonb(fld: models.Field, prep: Callable[..., Any], target: BaseDatabaseWrapper) -> bool:
+    """True when the field writes a parsed JSON value to the target as ``json.dumps`` jsonb.
+
+    Then the copy may write ``Jsonb(value)`` itself and dump it faster (see :func:`_dump_json`).
+    A field with its own encoder or decoder, or one that changes values on the way in, keeps
+    its own ``get_db_prep_value``.
+    """
+    if getattr(fld, "encoder", None) is not None or getattr(fld, "decoder", None) is not None:
+        return False
+    probe = {"probe": [1, 2.5, "x", None, True]}
+    try:
+        prepared = prep(probe, target, prepared=False)
+    except Exception:  # noqa: BLE001 - any surprise means: keep the field's own path
+        return False
+    return type(prepared) is Jsonb and prepared.obj is probe and prepared.dumps is json.dumps
 
 
 def _reason(exc: BaseException) -> str:
@@ -1260,10 +1327,11 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
             truncate(models_, target)
         budget = _RejectBudget(options.max_rejects)
         try:
-            if options.jobs > 1:
-                report.tables = _run_parallel(planned, options, budget, callback)
-            else:
-                report.tables = _run_serial(models_, options, budget, callback)
+            with bulk_gc():
+                if options.jobs > 1:
+                    report.tables = _run_parallel(planned, options, budget, callback)
+                else:
+                    report.tables = _run_serial(models_, options, budget, callback)
         except RejectLimitExceeded as exc:
             report.stopped = str(exc)
             report.rejects_path = _write_rejects(options, planned, extra=exc.batch)
@@ -1284,6 +1352,26 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
             status=CopyRun.Status.FAILED, finished_at=timezone.now()
         )
         raise
+
+
+@contextlib.contextmanager
+def bulk_gc() -> Iterator[None]:
+    """Fewer and cheaper garbage collections while rows stream through.
+
+    Every converted row allocates containers, so the collector would run every few hundred rows
+    and walk every object the process holds (Django's included). Freezing what exists now takes
+    those out of its walks (and keeps forked workers from copying them), and a higher first
+    threshold makes collections rarer; cycles are still collected.
+    """
+    gc.collect()
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 20_000), threshold[1], threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _options_record(options: CopyOptions) -> dict[str, Any]:

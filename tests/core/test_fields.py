@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.db import connections
+from psycopg.types.json import Jsonb
 
-from core.fields import LegacyValueError
+from core.fields import LegacyValueError, parse_timestamp
 
 UTC = dt.timezone.utc
 DATABASES = ["default", "sqlite"]
@@ -241,6 +244,14 @@ CASES = [
         {"s": "şeker"},
         '{"s":"şeker"}',
     ),
+    # Integers beyond 64 bits keep every digit (a float would drop them).
+    Case(
+        "json_integer_beyond_64_bits",
+        "logs",
+        "data",
+        '{"n":-9223372036854775809,"id":123456789012345678901234567890}',
+        {"n": -9223372036854775809, "id": 123456789012345678901234567890},
+    ),
     # REAL is double precision, bit for bit.
     Case("real_sum", "api_metrics", "cost_usd", 0.1 + 0.2, 0.30000000000000004),
     Case("real_tiny", "api_metrics", "cost_usd", 1e-300, 1e-300),
@@ -400,3 +411,89 @@ def test_fields_default_now_is_cut_to_the_column_precision(
     value = field.get_default()
     assert value.tzinfo is not None
     assert (value - dt.datetime(1970, 1, 1, tzinfo=UTC)) % unit == dt.timedelta(0)
+
+
+def _reference_parse_timestamp(value: Any) -> dt.datetime:
+    """The first, plain reading of the five shapes, kept to check the faster one against."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a timestamp")
+    if isinstance(value, int):
+        return dt.datetime(1970, 1, 1, tzinfo=UTC) + value * dt.timedelta(milliseconds=1)
+    if isinstance(value, str):
+        text = value.strip()
+        match = re.match(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*$", text)
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.datetime(year, month, day, tzinfo=UTC)
+        if len(text) < 10 or text[4] != "-":
+            raise ValueError("not a known timestamp shape")
+        parsed = dt.datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise TypeError(f"{type(value).__name__} is not a timestamp")
+
+
+TIMESTAMP_TEXTS = [
+    "2024-01-01 10:00:00", "2024-01-01T10:00:00", "2024-01-01 10:00:00.5", "2024-01-01 10:00:00.123456",
+    "2024-01-01T10:00:00.123Z", "2024-01-01T10:00:00Z", "2024-01-01T13:00:00+03:00",
+    "2024-01-01T07:00:00-03:00", "2024-01-01 10:00:00+00:00", "2024-01-01T10:00:00.123+05:30",
+    "2024-01-01", "  2024-01-01 10:00:00  ", "2024-01-01 10:00", "2024-01-01T10", "2024-01-01 10:00:00Z",
+    "2024-01-01T10:00:00.123ZZ", "2024-01-01T10:00:00+03:00Z", "2024-01-01Z", "2024-02-30 10:00:00",
+    "2024-01-01 25:00:00", "05.03.2024", "5/3/2024", " 5.3.2024 ", "2024-1-1", "20240101", "yesterday",
+    "", "2024-01-01 10:00:00+0300", "2024-01-01T10:00:00.123z", "9999-12-31T23:59:59.999Z",
+    "0001-01-01 00:00:00", 0, 1704103200000, -86_400_000, True, 1.5, None, b"2024-01-01",
+]
+
+
+def _outcome(parse: Any, value: Any) -> Any:
+    try:
+        parsed = parse(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        return type(exc).__name__
+    return (parsed, parsed.tzinfo, parsed.utcoffset())
+
+
+@pytest.mark.parametrize("value", TIMESTAMP_TEXTS, ids=[repr(v) for v in TIMESTAMP_TEXTS])
+def test_parse_timestamp_reads_every_shape_as_the_plain_reading_does(value: Any) -> None:
+    assert _outcome(parse_timestamp, value) == _outcome(_reference_parse_timestamp, value)
+
+
+@pytest.mark.django_db(databases=DATABASES)
+@pytest.mark.parametrize(
+    ("table", "column", "values"),
+    [
+        ("logs", "created_at", TIMESTAMP_TEXTS),
+        ("cache_entries", "expires_at", TIMESTAMP_TEXTS),
+        ("logs", "data", [
+            "{}", "null", "[]", '"tamam"', "0.30000000000000004", '{"a": 1, "b": [1, 2.5e-7, "ş"]}',
+            '{"id":123456789012345678901234567890}', "[1e400]", "[NaN]", '"\\ud800"', "{bad", "",
+            '{"a":1,"a":2}', "1E2", '{"s":"\\u015feker"}',
+        ]),
+    ],
+)
+def test_copy_converter_gives_what_the_two_field_calls_give(table: str, column: str, values: list[Any]) -> None:
+    """The one-call converter a bulk copy uses equals get_db_prep_value(from_db_value(raw)), or refuses."""
+    model = TABLE_MODELS[table]
+    fld = next(f for f in model._meta.concrete_fields if f.column == column)
+    source, target = connections["sqlite"], connections["default"]
+    fast = fld.copy_converter(source, target)
+    assert fast is not None
+    assert fld.copy_converter(target, source) is None
+    agreed = 0
+    for value in values:
+        try:
+            read = fld.from_db_value(value, None, source)
+            # NULL, and JSON text 'null', stay NULL: the copy never sends None through get_db_prep_value.
+            slow = None if read is None else fld.get_db_prep_value(read, target, prepared=False)
+        except (TypeError, ValueError):
+            slow = "refused"
+        try:
+            quick = fast(value)
+        except (TypeError, ValueError):
+            continue  # refused: the copy then makes the two calls itself
+        assert slow != "refused", value
+        if isinstance(slow, Jsonb):
+            assert isinstance(quick, Jsonb) and json.dumps(quick.obj) == json.dumps(slow.obj), value
+        else:
+            assert (quick, getattr(quick, "tzinfo", None)) == (slow, getattr(slow, "tzinfo", None)), value
+        agreed += 1
+    assert agreed >= 5

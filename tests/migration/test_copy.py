@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
+import struct
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -124,6 +126,7 @@ BAD_ROWS = [
     # 1e400 parses to infinity, which jsonb cannot hold; it must not be written as null.
     ("number beyond a double in json", "logs", {"level": "info", "message": "m", "data": '{"a": [null, 1e400]}'},
      "data", "inf in JSON"),
+    ("nan in json", "logs", {"level": "info", "message": "m", "data": '{"a": NaN}'}, "data", "nan in JSON"),
     ("bad timestamp", "logs", {"level": "info", "message": "m", "created_at": "yesterday"}, "created_at",
      "not a timestamp"),
     ("null text key", "users", {"id": None, "email": "a@b.c", "password_hash": "h"}, "id", "NULL"),
@@ -250,6 +253,43 @@ def test_migrate_data_with_jobs_copies_the_same_rows(tmp_path: Path) -> None:
         assert [t.table for t in report.tables] == [p.table for p in report.plan]
         for model in chinook_models():
             assert rows_of(model, "default") == rows_of(model, SOURCE), model._meta.db_table
+
+
+def _random_double(rng: random.Random) -> float:
+    while True:
+        value = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+        if math.isfinite(value):
+            return value
+
+
+def test_migrate_data_writes_json_numbers_exactly(tmp_path: Path) -> None:
+    """Every JSON number arrives as PostgreSQL reads the legacy text through json.loads and json.dumps.
+
+    Integers beyond 64 bits keep every digit (a fast parser would read them as floats), and
+    floats of every magnitude keep their shortest round-trip digits.
+    """
+    rng = random.Random(7)
+    documents = [
+        '{"id": 123456789012345678901234567890}',
+        '[-9223372036854775809, 18446744073709551616, 18446744073709551615, -9223372036854775808]',
+        '{"n": 12345678901234567890123.0, "m": 9.2e18}',
+        '[0.1, -0.0, 1e-05, 1.5e-07, 1e16, 1e+22, 5e-324, 1.7976931348623157e308, 100.0, 1E2]',
+        '{"nested": {"deep": [1, 2.5, {"x": 1e-300}], "s": "\\u015feker"}}',
+    ]
+    documents += [json.dumps([_random_double(rng) for _ in range(20)]) for _ in range(20)]
+    documents += [json.dumps({"i": rng.randrange(-(2**70), 2**70), "f": rng.uniform(-1e6, 1e6)}) for _ in range(20)]
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"level": "info", "message": "m", "data": text} for text in documents])
+        run(labels=["logs"])
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT data::text FROM logs ORDER BY id")
+            copied = [row[0] for row in cursor.fetchall()]
+            expected = []
+            for text in documents:
+                cursor.execute("SELECT %s::jsonb::text", [json.dumps(json.loads(text))])
+                expected.append(cursor.fetchone()[0])
+    assert copied == expected
+    assert "123456789012345678901234567890" in copied[0]
 
 
 def test_migrate_data_refuses_unknown_tables_and_aliases(tmp_path: Path) -> None:
