@@ -9,9 +9,11 @@ of a value is what the target column holds once the value is written through the
 * floats: the 8 IEEE bytes in hex (``float8send``), so the last bit counts; negative zero is zero,
   because Django's client-side parameter binding writes ``-0.0`` as the numeric ``-0``, i.e. 0;
 * timestamps: microseconds since 1970 UTC; dates: days since 1970-01-01;
-* text and JSON: length-prefixed (``5:hello``) so a separator inside a value cannot shift columns;
-  JSON as PostgreSQL prints ``jsonb`` (keys by length then bytes, ``", "`` and ``": "``, numbers
-  as ``numeric`` text);
+* text: length-prefixed (``5:hello``) so a separator inside a value cannot shift columns;
+* JSON: as PostgreSQL prints ``jsonb`` (keys by length then bytes, ``", "`` and ``": "``, numbers
+  as ``numeric`` text), with no length prefix: a JSON text ends where its syntax says (a ``|``
+  can only stand inside a quoted string), so it cannot shift columns either, and PostgreSQL
+  prints each ``jsonb`` once instead of twice;
 * NULL is ``N`` and every other value is prefixed with ``v``, so NULL and ``''`` differ.
 
 A row's hash is the first 60 bits of the MD5 of its parts joined by ``|``, as a signed bigint.
@@ -78,7 +80,7 @@ def _sql_canonical(kind: str, column: sql.Composable) -> sql.Composable:
         BOOL: "{c}::int::text",
         TIMESTAMP: "(extract(epoch FROM {c}) * 1000000)::bigint::text",
         DATE: "({c} - DATE '1970-01-01')::text",
-        JSON: "length({c}::text)::text || ':' || {c}::text",
+        JSON: "{c}::text",
         NUMERIC: "{c}::text",
         TEXT: "length({c})::text || ':' || {c}",
         OTHER: "length({c}::text)::text || ':' || {c}::text",
@@ -202,18 +204,13 @@ def _numeric(value: Any, places: int | None = None) -> str:
     return format(number, "f")
 
 
-def _json(value: Any) -> str:
-    text = jsonb_text(value)
-    return f"{len(text)}:{text}"
-
-
 _PYTHON: dict[str, Callable[[Any], str]] = {
     INT: lambda v: str(v) if type(v) is int else str(int(v)),
     FLOAT: lambda v: _pack_double(v + 0.0).hex(),
     BOOL: lambda v: "1" if v else "0",
     TIMESTAMP: _timestamp,
     DATE: _date,
-    JSON: _json,
+    JSON: jsonb_text,
     NUMERIC: _numeric,
     TEXT: _text,
 }

@@ -13,7 +13,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import decimal
+import hashlib
+import inspect
+import marshal
 import multiprocessing
+import platform
 import struct
 import threading
 import time
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 import psycopg
+import django
 from django.apps import apps
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -32,7 +37,7 @@ from psycopg import sql
 
 from migration import canonical, conf, inventory
 from migration.exceptions import ConversionError, UnknownTablesError, ValidationSetupError
-from migration.models import ValidationRepair, ValidationRun, ValidationTable
+from migration.models import ValidationHashCache, ValidationRepair, ValidationRun, ValidationTable
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -43,6 +48,8 @@ FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query on SQLite
 MEMO_ENTRIES = 8_192  # remembered raw value -> canonical part, per converted column
 MEMO_VALUE_CHARS = 100  # longer values (JSON documents) rarely repeat: not worth their memory
+CACHE_ROWS = 10_000  # consecutive source rows per remembered run of row hashes
+CACHE_FORMAT = "1"  # bump when the row hash changes in a way the fingerprint cannot see
 _READ_ERRORS = (ValueError, TypeError, ArithmeticError, struct.error, decimal.InvalidOperation)
 
 
@@ -134,6 +141,7 @@ class TableResult:
     sequence: SequenceCheck | None = None
     repair: RepairResult | None = None
     elapsed: float = 0.0
+    reused_hashes: int = 0  # source rows whose hashes came from an earlier run (raw bytes unchanged)
     first_pass: _RowDiff | None = dataclass_field(default=None, repr=False)
 
     @property
@@ -178,7 +186,7 @@ class TableResult:
             "in_flight_pks": [_jsonable(p) for p in self.in_flight[:limit]],
             "sequence": None if self.sequence is None else self.sequence.as_dict(),
             "repair": None if self.repair is None else self.repair.as_dict(),
-            "elapsed_seconds": round(self.elapsed, 3),
+            "elapsed_seconds": round(self.elapsed, 3), "reused_hashes": self.reused_hashes,
         }
 
 
@@ -526,6 +534,23 @@ class _Table:
                 cursor.execute(f"{self._source_select()} WHERE {where}", params)
                 yield from cursor.fetchall()
 
+    def fingerprint(self) -> str:
+        """What turns this table's raw source rows into row hashes, as one MD5.
+
+        The columns and their kinds, each field's class and target type, the converters the
+        source applies, and the code of the modules involved (the fields' modules, the canonical
+        form, this module), with the Django and Python versions. Any change starts a new cache.
+        """
+        readers = inventory.column_readers(self.model, self.source)
+        parts: list[str] = [CACHE_FORMAT, self.name, self.target.vendor, django.get_version(),
+                            platform.python_version(), _module_digest(canonical), _module_digest(inventory),
+                            _module_digest(inspect.getmodule(_module_digest))]
+        for fld, kind, reader in zip(self.fields, self.kinds, readers):
+            parts += [fld.column, kind, f"{type(fld).__module__}.{type(fld).__qualname__}",
+                      str(fld.db_type(self.target)), _module_digest(inspect.getmodule(type(fld)))]
+            parts += [getattr(c, "__qualname__", repr(type(c))) for c in reader.converters]
+        return hashlib.md5("\x1f".join(parts).encode()).hexdigest()
+
     def hasher(self) -> Callable[[tuple[Any, ...]], tuple[Any, list[str]]]:
         """A function from a raw source row to (pk, canonical parts); raises ConversionError."""
         return self._hashers()[0]
@@ -666,24 +691,114 @@ class _SourceScan:
     unreadable_pks: set[Any]
 
 
-def _scan_source(table: _Table, progress: Progress) -> _SourceScan:
+_module_digests: dict[str, str] = {}
+
+
+def _module_digest(module: Any) -> str:
+    """MD5 of a module's source file, read once per process ("" for a module without one)."""
+    name = getattr(module, "__name__", "")
+    if name not in _module_digests:
+        try:
+            path = inspect.getsourcefile(module)
+            data = open(path, "rb").read() if path else b""  # noqa: SIM115 - read once, closed by GC
+        except (TypeError, OSError):
+            data = b""
+        _module_digests[name] = hashlib.md5(data).hexdigest()
+    return _module_digests[name]
+
+
+def _runs(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    run: list[tuple[Any, ...]] = []
+    for row in rows:
+        run.append(row)
+        if len(run) == size:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+class _HashCache:
+    """Row hashes remembered per run of raw source rows (see :class:`ValidationHashCache`).
+
+    Converting every source value is most of a validation's cost; a run of rows whose raw bytes
+    are exactly those of a run hashed before (same digest, same fingerprint) reuses that run's
+    hashes. The target side is hashed afresh every time, so a difference on either side is still
+    found: a changed source row changes its run's digest, a changed target row its own hash.
+    """
+
+    def __init__(self, table: _Table, enabled: bool) -> None:
+        self.table = table
+        readers = inventory.column_readers(table.model, table.source)
+        # A key read through converters is not the raw value the reused runs would give.
+        self.enabled = enabled and not any(readers[i].converters for i in table.key_indexes)
+        self.fingerprint = table.fingerprint() if self.enabled else ""
+        self.known: dict[str, bytes] = {}
+        if self.enabled:
+            entries = ValidationHashCache.objects.using(table.target.alias).filter(
+                table=table.name, fingerprint=self.fingerprint).values_list("digest", "hashes")
+            self.known = {digest: bytes(hashes) for digest, hashes in entries}
+        self.used: set[str] = set()
+        self.new: dict[str, tuple[int, bytes]] = {}
+        self.reused_rows = 0
+
+    @staticmethod
+    def digest(run: list[tuple[Any, ...]]) -> str:
+        # marshal version 2 writes no back-references, so equal rows always give equal bytes.
+        return hashlib.md5(marshal.dumps(run, 2)).hexdigest()
+
+    def save(self) -> None:
+        """Store the runs hashed now and forget those this table no longer has."""
+        if not self.enabled:
+            return
+        alias = self.table.target.alias
+        with transaction.atomic(using=alias):
+            ValidationHashCache.objects.using(alias).filter(table=self.table.name).exclude(
+                fingerprint=self.fingerprint, digest__in=list(self.used | set(self.new))).delete()
+            ValidationHashCache.objects.using(alias).bulk_create(
+                [ValidationHashCache(table=self.table.name, fingerprint=self.fingerprint, digest=digest,
+                                     rows=rows, hashes=hashes) for digest, (rows, hashes) in self.new.items()],
+                ignore_conflicts=True, batch_size=100,
+            )
+
+
+def _scan_source(table: _Table, progress: Progress, cache: _HashCache | None = None) -> _SourceScan:
     keys: Any = array("q") if table.key_kind == "int" else list()
     hashes = array("q")
     unreadable: list[dict[str, Any]] = []
     unreadable_pks: set[Any] = set()
     hash_of = table.row_hasher()
-    for count, raw in enumerate(table.source_raw(), 1):
-        try:
-            pk, row_hash = hash_of(raw)
-            if pk is None or (table.composite and None in pk):
-                raise ConversionError(table.name, pk, table.pk_column, None, "a NULL primary key cannot be copied")
-        except ConversionError as exc:
-            unreadable.append(exc.as_record())
-            unreadable_pks.add(table.key_of(raw))
-            continue
-        keys.append(pk)
-        hashes.append(row_hash)
-        if count % 100_000 == 0:
+    cache = cache or _HashCache(table, enabled=False)
+    key_of = table.key_of if table.composite else (lambda raw, i=table.pk_index: raw[i])
+    count = 0
+    for run in _runs(table.source_raw(), CACHE_ROWS):
+        digest = cache.digest(run) if cache.enabled else ""
+        remembered = cache.known.get(digest)
+        if remembered is not None and len(remembered) == 8 * len(run):
+            keys.extend([key_of(raw) for raw in run])
+            hashes.frombytes(remembered)
+            cache.used.add(digest)
+            cache.reused_rows += len(run)
+        else:
+            clean = True
+            start = len(hashes)
+            for raw in run:
+                try:
+                    pk, row_hash = hash_of(raw)
+                    if pk is None or (table.composite and None in pk):
+                        raise ConversionError(table.name, pk, table.pk_column, None,
+                                              "a NULL primary key cannot be copied")
+                except ConversionError as exc:
+                    unreadable.append(exc.as_record())
+                    unreadable_pks.add(table.key_of(raw))
+                    clean = False
+                    continue
+                keys.append(pk)
+                hashes.append(row_hash)
+            if cache.enabled and clean:
+                cache.new[digest] = (len(run), hashes[start:].tobytes())
+        previous, count = count, count + len(run)
+        if count // 100_000 > previous // 100_000:
             progress("source_rows", {"table": table.name, "rows": count})
     if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
         # SQLite's BINARY order is code-point order, like Python's; resort only if a type mix broke it.
@@ -846,8 +961,13 @@ def validate_table(
     row_level: bool = True,
     limit: int = 10,
     progress: Progress | None = None,
+    reuse_hashes: bool = True,
 ) -> TableResult:
-    """Compare one model's table on both connections (first pass; see :func:`recheck_table`)."""
+    """Compare one model's table on both connections (first pass; see :func:`recheck_table`).
+
+    With ``reuse_hashes``, runs of source rows whose raw bytes are unchanged since an earlier
+    validation take their row hashes from it (:class:`_HashCache`) instead of converting again.
+    """
     progress = progress or _silent
     started = time.monotonic()
     table = _Table.of(model, source, target)
@@ -859,11 +979,14 @@ def validate_table(
     else:
         boundaries = table.source_boundaries(SEGMENT_ROWS) if present else []
         target_segments = table.target_segments_async(boundaries)
-        scan = _scan_source(table, progress) if present else _SourceScan([], array("q"), [], set())
+        cache = _HashCache(table, enabled=reuse_hashes and present)
+        scan = _scan_source(table, progress, cache) if present else _SourceScan([], array("q"), [], set())
         bisector = _Bisector(table, scan, progress)
         diff = bisector.run(boundaries, target_segments())
+        cache.save()
         result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
-                             row_level=True, unreadable=scan.unreadable, first_pass=diff)
+                             row_level=True, unreadable=scan.unreadable, first_pass=diff,
+                             reused_hashes=cache.reused_rows)
     result.sequence = _sequence_check(table)
     result.elapsed = time.monotonic() - started
     progress("table_done", {"table": table.name, "result": result})
@@ -1025,6 +1148,7 @@ def validate(
     confirm: Callable[[ValidationReport], bool] | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    reuse_hashes: bool = True,
 ) -> ValidationReport:
     """Compare every migrated table (or ``tables``) on both databases, optionally repair, and store the run.
 
@@ -1049,7 +1173,7 @@ def validate(
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
     progress("start", {"tables": len(models_), "row_level": row_level})
-    results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs)
+    results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
     progress("first_pass_done", {"tables": len(results)})
     if row_level:
         if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
@@ -1085,7 +1209,7 @@ def _check_tables(models_: list[type[models.Model]], source: BaseDatabaseWrapper
 
 
 def _first_passes(models_: list[type[models.Model]], source: str, target: str, row_level: bool, limit: int,
-                  progress: Progress, jobs: int) -> list[TableResult]:
+                  progress: Progress, jobs: int, reuse_hashes: bool = True) -> list[TableResult]:
     """Every table's first pass: in this process, or spread over ``jobs`` forked processes.
 
     The source side hashes in Python, one core per process; tables are independent, so several
@@ -1095,7 +1219,7 @@ def _first_passes(models_: list[type[models.Model]], source: str, target: str, r
     in_transaction = any(connections[alias].in_atomic_block for alias in connections)
     if jobs <= 1 or len(models_) < 2 or in_transaction:
         return [validate_table(m, source=connections[source], target=connections[target], row_level=row_level,
-                               limit=limit, progress=progress) for m in models_]
+                               limit=limit, progress=progress, reuse_hashes=reuse_hashes) for m in models_]
     # Biggest tables first, so that no large table starts last.
     sizes = {m: _source_size(m, connections[source]) for m in models_}
     # Children must not share the parent's sockets or SQLite handles: open fresh ones after fork.
@@ -1103,7 +1227,8 @@ def _first_passes(models_: list[type[models.Model]], source: str, target: str, r
     results: dict[str, TableResult] = {}
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(models_))) as pool:
-        work = [(m._meta.label, source, target, row_level, limit) for m in sorted(models_, key=lambda m: -sizes[m])]
+        work = [(m._meta.label, source, target, row_level, limit, reuse_hashes)
+                for m in sorted(models_, key=lambda m: -sizes[m])]
         for result in pool.imap_unordered(_first_pass_in_worker, work):
             results[result.label] = result
             progress("table_done", {"table": result.table, "result": result})
@@ -1115,12 +1240,12 @@ def _source_size(model: type[models.Model], source: BaseDatabaseWrapper) -> int:
     return table.source_count() if table.source_present() else 0
 
 
-def _first_pass_in_worker(work: tuple[str, str, str, bool, int]) -> TableResult:
+def _first_pass_in_worker(work: tuple[str, str, str, bool, int, bool]) -> TableResult:
     """One table's first pass in a worker process, on the worker's own connections."""
-    label, source, target, row_level, limit = work
+    label, source, target, row_level, limit, reuse_hashes = work
     try:
         return validate_table(apps.get_model(label), source=connections[source], target=connections[target],
-                              row_level=row_level, limit=limit)
+                              row_level=row_level, limit=limit, reuse_hashes=reuse_hashes)
     finally:
         connections.close_all()
 

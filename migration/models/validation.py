@@ -82,3 +82,29 @@ class ValidationRepair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.table} {self.pk_value}"
+
+
+class ValidationHashCache(models.Model):
+    """Source row hashes of one run of raw rows, reused while those raw rows stay byte-identical.
+
+    ``digest`` is the MD5 of a run of consecutive raw source rows; ``hashes`` holds their row
+    hashes (8 bytes each, in key order). ``fingerprint`` names everything that turns raw values
+    into hashes (the columns, their fields' classes and code, the canonical form), so a change to
+    any of it starts afresh.
+    """
+
+    table = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=32)
+    digest = models.CharField(max_length=32)
+    rows = models.IntegerField()
+    hashes = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "cutover_validation_hash_cache"
+        constraints = [
+            models.UniqueConstraint(fields=["table", "fingerprint", "digest"], name="validation_hash_cache_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.digest} ({self.rows} rows)"

@@ -12,7 +12,7 @@ from django.db import connections
 from core.models import AccuracyMetric, MarketPrice, QueueJob, Tender, User
 from migration import inventory, validate
 from migration.exceptions import UnknownTablesError
-from migration.models import ValidationRepair, ValidationRun
+from migration.models import ValidationHashCache, ValidationRepair, ValidationRun
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
 
@@ -254,6 +254,60 @@ def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkey
     assert (sorted(result.missing), sorted(result.extra), result.changed) == ([10, 3009], [0, 5000], [1777])
     assert changed_columns(result) == {1777: {"unit": ("kg", "g")}}
     assert max(depths) >= 2  # the changed row was reached by splitting, not by a full fetch
+
+
+# --- Reused source hashes --------------------------------------------------------------------
+
+def _market_rows(count: int) -> None:
+    insert_legacy("market_prices", [
+        {"id": i, "product_key": f"p{i}", "unit": "kg", "unit_price": i / 7, "source": "s",
+         "created_at": "2024-01-01 10:00:00", "meta": f'{{"n":{i}}}'} for i in range(10, 10 + count)
+    ])
+    copy_with_orm([MarketPrice])
+
+
+def test_validate_reuses_source_hashes_only_while_the_raw_rows_are_unchanged(
+    legacy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validate, "CACHE_ROWS", 100)
+    _market_rows(1000)
+    first = run(tables=["market_prices"]).tables[0]
+    assert first.clean and first.reused_hashes == 0
+    assert ValidationHashCache.objects.filter(table="market_prices").count() == 11  # 1,004 rows in runs of 100
+
+    second = run(tables=["market_prices"]).tables[0]
+    assert second.clean and second.reused_hashes == 1004
+
+    # A source row changes: its run is hashed again and the difference is found.
+    legacy_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["lt", 555])
+    third = run(tables=["market_prices"]).tables[0]
+    assert third.changed == [555] and changed_columns(third) == {555: {"unit": ("lt", "kg")}}
+    assert third.reused_hashes == 1004 - 100
+    legacy_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["kg", 555])
+
+    # A target row changes while every source hash is reused: the target side is always hashed afresh.
+    target_sql('UPDATE "market_prices" SET meta = %s WHERE id = %s', ['{"n": 778}', 777])
+    fourth = run(tables=["market_prices"]).tables[0]
+    assert fourth.reused_hashes == 1004 - 100  # the run with row 555 was hashed anew in the third pass
+    assert fourth.changed == [777] and changed_columns(fourth) == {777: {"meta": ({"n": 777}, {"n": 778})}}
+    fifth = run(tables=["market_prices"]).tables[0]
+    assert fifth.reused_hashes == 1004 and fifth.changed == [777]
+
+    assert run(tables=["market_prices"], reuse_hashes=False).tables[0].reused_hashes == 0
+
+
+def test_validate_hash_cache_starts_afresh_when_the_hashing_changes(
+    legacy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _market_rows(50)
+    run(tables=["market_prices"])
+    assert run(tables=["market_prices"]).tables[0].reused_hashes == 54
+    monkeypatch.setattr(validate, "CACHE_FORMAT", "test")
+    result = run(tables=["market_prices"]).tables[0]
+    assert result.clean and result.reused_hashes == 0
+    assert set(ValidationHashCache.objects.values_list("fingerprint", flat=True)) == {
+        validate._Table.of(MarketPrice, connections["sqlite"], connections["default"]).fingerprint()
+    }
 
 
 def test_validate_in_worker_processes_finds_the_same_differences(copied: None) -> None:

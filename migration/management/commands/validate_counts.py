@@ -58,6 +58,9 @@ class Command(BaseCommand):
                             help="Do not ask before repairing.")
         parser.add_argument("--jobs", type=int, default=1, metavar="N",
                             help="Hash tables in N processes (default 1).")
+        parser.add_argument("--no-reuse", action="store_false", dest="reuse_hashes",
+                            help="Convert and hash every source row again, even runs of rows whose raw bytes "
+                                 "are unchanged since an earlier validation.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -82,6 +85,7 @@ class Command(BaseCommand):
                 confirm=self.confirm if options["interactive"] else None,
                 progress=self.progress,
                 jobs=options["jobs"],
+                reuse_hashes=options["reuse_hashes"],
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
