@@ -15,6 +15,7 @@ import datetime as dt
 import decimal
 import hashlib
 import inspect
+import itertools
 import marshal
 import multiprocessing
 import platform
@@ -24,10 +25,11 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field as dataclass_field
+from pathlib import Path
 from typing import Any
 
-import psycopg
 import django
+import psycopg
 from django.apps import apps
 from django.db import connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -534,14 +536,14 @@ class _Table:
                 cursor.execute(f"{self._source_select()} WHERE {where}", params)
                 yield from cursor.fetchall()
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, readers: list[inventory.ColumnReader]) -> str:
         """What turns this table's raw source rows into row hashes, as one MD5.
 
         The columns and their kinds, each field's class and target type, the converters the
         source applies, and the code of the modules involved (the fields' modules, the canonical
         form, this module), with the Django and Python versions. Any change starts a new cache.
+        ``readers`` are the source's column readers (:func:`inventory.column_readers`).
         """
-        readers = inventory.column_readers(self.model, self.source)
         parts: list[str] = [CACHE_FORMAT, self.name, self.target.vendor, django.get_version(),
                             platform.python_version(), _module_digest(canonical), _module_digest(inventory),
                             _module_digest(inspect.getmodule(_module_digest))]
@@ -674,9 +676,11 @@ def _segments(rows: Iterable[tuple[Any, Any, Any]]) -> dict[int, tuple[int, int]
     return {int(bucket): (int(count), int(total)) for bucket, count, total in rows}
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last may be shorter), from any iterable."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 # --- Row-level comparison -------------------------------------------------------------------
@@ -700,22 +704,11 @@ def _module_digest(module: Any) -> str:
     if name not in _module_digests:
         try:
             path = inspect.getsourcefile(module)
-            data = open(path, "rb").read() if path else b""  # noqa: SIM115 - read once, closed by GC
+            data = Path(path).read_bytes() if path else b""
         except (TypeError, OSError):
             data = b""
         _module_digests[name] = hashlib.md5(data).hexdigest()
     return _module_digests[name]
-
-
-def _runs(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    run: list[tuple[Any, ...]] = []
-    for row in rows:
-        run.append(row)
-        if len(run) == size:
-            yield run
-            run = []
-    if run:
-        yield run
 
 
 class _HashCache:
@@ -729,12 +722,15 @@ class _HashCache:
 
     def __init__(self, table: _Table, enabled: bool) -> None:
         self.table = table
-        readers = inventory.column_readers(table.model, table.source)
-        # A key read through converters is not the raw value the reused runs would give.
-        self.enabled = enabled and not any(readers[i].converters for i in table.key_indexes)
-        self.fingerprint = table.fingerprint() if self.enabled else ""
+        self.enabled = enabled
+        self.fingerprint = ""
         self.known: dict[str, bytes] = {}
+        if enabled:
+            readers = inventory.column_readers(table.model, table.source)
+            # A key read through converters is not the raw value the reused runs would give.
+            self.enabled = not any(readers[i].converters for i in table.key_indexes)
         if self.enabled:
+            self.fingerprint = table.fingerprint(readers)
             entries = ValidationHashCache.objects.using(table.target.alias).filter(
                 table=table.name, fingerprint=self.fingerprint).values_list("digest", "hashes")
             self.known = {digest: bytes(hashes) for digest, hashes in entries}
@@ -771,7 +767,7 @@ def _scan_source(table: _Table, progress: Progress, cache: _HashCache | None = N
     cache = cache or _HashCache(table, enabled=False)
     key_of = table.key_of if table.composite else (lambda raw, i=table.pk_index: raw[i])
     count = 0
-    for run in _runs(table.source_raw(), CACHE_ROWS):
+    for run in _chunks(table.source_raw(), CACHE_ROWS):
         digest = cache.digest(run) if cache.enabled else ""
         remembered = cache.known.get(digest)
         if remembered is not None and len(remembered) == 8 * len(run):

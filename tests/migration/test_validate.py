@@ -305,8 +305,9 @@ def test_validate_hash_cache_starts_afresh_when_the_hashing_changes(
     monkeypatch.setattr(validate, "CACHE_FORMAT", "test")
     result = run(tables=["market_prices"]).tables[0]
     assert result.clean and result.reused_hashes == 0
+    table = validate._Table.of(MarketPrice, connections["sqlite"], connections["default"])
     assert set(ValidationHashCache.objects.values_list("fingerprint", flat=True)) == {
-        validate._Table.of(MarketPrice, connections["sqlite"], connections["default"]).fingerprint()
+        table.fingerprint(inventory.column_readers(MarketPrice, connections["sqlite"]))
     }
 
 
