@@ -217,7 +217,7 @@ def run_environment(args: argparse.Namespace) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "procheff.settings",
         "SQLITE_PATH": str(workdir / "legacy.sqlite3"),
-        # One cache for all processes of the run, so waffle's cached switches change everywhere.
+        # One cache for all processes of the run (the last known switches, metrics), kept apart from other runs.
         "CACHE_URL": f"filecache://{workdir / 'cache'}",
         "MIGRATION_BACKUP_DIR": str(workdir / "backups"),
         "PROCHEFF_QUIET": "1",

@@ -1,17 +1,22 @@
 """The only module that names the cutover's waffle switches, flag and sample; typed predicates over them.
 
-Every predicate reads one snapshot of all of them. The snapshot comes from waffle (its shared cache,
-then the database), is memoised in this process for at most :data:`MEMO_SECONDS`, and survives
-PostgreSQL being down: on a database error the last known snapshot is used (kept in this process and
-in the cache under its own key, without expiry).
+Every predicate reads one snapshot of all of them. The snapshot is read from waffle's tables in the
+database, not through waffle's cache, and memoised in this process for at most :data:`MEMO_SECONDS`,
+so a change reaches every process within that time whatever the cache backend. (Waffle's cache can
+keep an old value for its whole timeout: a process that read the row just before a change committed
+stores it after the change's flush.) On a database error the last known snapshot is used (kept in
+this process and in the cache under a key naming the database, without expiry).
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -50,6 +55,13 @@ MEMO_SECONDS = 1.0
 LAST_KNOWN_KEY = "migration:flags:last-known"
 
 
+def _last_known_key() -> str:
+    """The cache key of the last known snapshot, naming the database it was read from."""
+    from django.conf import settings
+
+    return f"{LAST_KNOWN_KEY}:{settings.DATABASES.get(DEFAULT_DB_ALIAS, {}).get('NAME') or ''}"
+
+
 @dataclass(frozen=True)
 class FlagState:
     """One reading of every cutover switch and flag."""
@@ -67,6 +79,7 @@ class FlagState:
 _lock = threading.Lock()
 _memo: tuple[float, FlagState] | None = None
 _last_known: FlagState | None = None
+_pinned: contextvars.ContextVar[FlagState | None] = contextvars.ContextVar("migration_flags_pinned", default=None)
 
 
 def forget() -> None:
@@ -77,8 +90,11 @@ def forget() -> None:
 
 
 def state() -> FlagState:
-    """The current snapshot (memoised for at most MEMO_SECONDS)."""
+    """The current snapshot (memoised for at most MEMO_SECONDS), or the one :func:`pinned` holds."""
     global _memo
+    held = _pinned.get()
+    if held is not None:
+        return held
     now = time.monotonic()
     memo = _memo
     if memo is not None and now - memo[0] < MEMO_SECONDS:
@@ -89,14 +105,50 @@ def state() -> FlagState:
     return fresh
 
 
+def fresh() -> FlagState:
+    """Read the switches now (past the memo and any pinned snapshot) and memoise what was read.
+
+    Inside :func:`pinned` the fresh snapshot replaces the held one until the block ends: a write
+    that found the primary moved (``dualwrite.primary_moved``) is retried on the new phase.
+    """
+    global _memo
+    now = time.monotonic()
+    snapshot = _read()
+    with _lock:
+        _memo = (now, snapshot)
+    if _pinned.get() is not None:
+        _pinned.set(snapshot)
+    return snapshot
+
+
+@contextmanager
+def pinned() -> Iterator[FlagState]:
+    """Hold one snapshot for a whole write, so its routing and its mirroring decide on the same phase.
+
+    Without it the memo can expire between the router's answer and the check whether that
+    database is the primary: a write routed to the old primary would then be taken for a write on
+    the secondary and not mirrored. Nested blocks keep the outer snapshot.
+    """
+    held = _pinned.get()
+    if held is not None:
+        yield held
+        return
+    snapshot = state()
+    token = _pinned.set(snapshot)
+    try:
+        yield snapshot
+    finally:
+        _pinned.reset(token)
+
+
 def _read() -> FlagState:
     global _last_known
     if not breaker.allows(DEFAULT_DB_ALIAS):
         return _fallback()
     try:
-        fresh = _read_waffle()
+        fresh = read_uncached()
     except DatabaseError as exc:
-        breaker.trip(DEFAULT_DB_ALIAS)
+        breaker.trip(DEFAULT_DB_ALIAS, exc)
         from migration import dualwrite
 
         dualwrite.discard_broken_connection(DEFAULT_DB_ALIAS)
@@ -105,7 +157,7 @@ def _read() -> FlagState:
     if fresh != _last_known:
         _last_known = fresh
         try:
-            cache.set(LAST_KNOWN_KEY, asdict(fresh), timeout=None)
+            cache.set(_last_known_key(), asdict(fresh), timeout=None)
         except Exception:  # a broken cache must not break routing  # noqa: BLE001
             logger.warning("could not store the last known cutover flags in the cache", exc_info=True)
     return fresh
@@ -115,30 +167,12 @@ def _fallback() -> FlagState:
     if _last_known is not None:
         return FlagState(**{**asdict(_last_known), "stale": True})
     try:
-        stored = cache.get(LAST_KNOWN_KEY)
+        stored = cache.get(_last_known_key())
     except Exception:  # noqa: BLE001
         stored = None
     if stored:
         return FlagState(**{**stored, "stale": True})
     return FlagState(stale=True)
-
-
-def _read_waffle() -> FlagState:
-    from waffle import get_waffle_flag_model, get_waffle_sample_model, get_waffle_switch_model
-
-    switch_model = get_waffle_switch_model()
-    switches = {name: bool(switch_model.get(name).is_active()) for name in SWITCHES}
-    flag = get_waffle_flag_model().get(FLAG_READ_POSTGRES)
-    sample = get_waffle_sample_model().get(SAMPLE_SHADOW_READS)
-    return FlagState(
-        dual_write=switches[SWITCH_DUAL_WRITE],
-        read_percent=_flag_percent(flag),
-        background_reads_postgres=switches[SWITCH_BACKGROUND_READS_POSTGRES],
-        postgres_primary=switches[SWITCH_POSTGRES_PRIMARY],
-        finalized=switches[SWITCH_FINALIZED],
-        shadow_reads=switches[SWITCH_SHADOW_READS],
-        shadow_percent=float(sample.percent) if sample.pk and sample.percent is not None else 0.0,
-    )
 
 
 def _flag_percent(flag: Any) -> float:

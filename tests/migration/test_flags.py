@@ -34,6 +34,19 @@ def test_flags_change_reaches_this_process_without_waiting_for_the_memo() -> Non
 
 
 @pytest.mark.django_db(databases=BOTH)
+def test_flags_ignore_an_old_value_left_in_waffles_cache() -> None:
+    # A process that read the switch just before a change committed can store the old object in
+    # waffle's cache after the change flushed it; waffle then serves it until the cache times out.
+    switch = get_waffle_switch_model().objects.create(name=flags.SWITCH_POSTGRES_PRIMARY, active=False)
+    switch.flush()
+    get_waffle_switch_model().get(flags.SWITCH_POSTGRES_PRIMARY)  # cached: inactive
+    get_waffle_switch_model().objects.filter(pk=switch.pk).update(active=True)  # no flush
+    assert not get_waffle_switch_model().get(flags.SWITCH_POSTGRES_PRIMARY).is_active()
+    flags.forget()
+    assert flags.postgres_primary()
+
+
+@pytest.mark.django_db(databases=BOTH)
 @pytest.mark.parametrize(("everyone", "percent", "expected"), [(True, None, 100.0), (False, 50, 0.0), (None, 25, 25.0), (None, None, 0.0)])
 def test_flags_read_percent_from_waffle_flag(everyone: bool | None, percent: int | None, expected: float) -> None:
     flag = get_waffle_flag_model().objects.create(name=flags.FLAG_READ_POSTGRES, everyone=everyone, percent=percent)
