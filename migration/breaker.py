@@ -9,6 +9,7 @@ OPEN_SECONDS = 5.0
 
 _lock = threading.Lock()
 _open_until: dict[str, float] = {}
+_last_error: dict[str, str] = {}
 
 
 def allows(alias: str) -> bool:
@@ -31,10 +32,18 @@ def is_open(alias: str) -> bool:
         return until is not None and time.monotonic() < until
 
 
-def trip(alias: str) -> None:
-    """Record a connection failure on ``alias``."""
+def trip(alias: str, error: BaseException | None = None) -> None:
+    """Record a connection failure on ``alias`` (and what it was)."""
     with _lock:
         _open_until[alias] = time.monotonic() + OPEN_SECONDS
+        if error is not None:
+            _last_error[alias] = f"{type(error).__name__}: {error}".strip()
+
+
+def last_error(alias: str) -> str:
+    """The connection failure that last tripped ``alias`` (empty when none was given)."""
+    with _lock:
+        return _last_error.get(alias, "")
 
 
 def reset(alias: str | None = None) -> None:
@@ -42,5 +51,7 @@ def reset(alias: str | None = None) -> None:
     with _lock:
         if alias is None:
             _open_until.clear()
+            _last_error.clear()
         else:
             _open_until.pop(alias, None)
+            _last_error.pop(alias, None)

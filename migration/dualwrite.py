@@ -109,8 +109,7 @@ def primary_moved(using: str) -> bool:
         return False
     from migration import flags, phase
 
-    flags.forget()
-    return phase.primary_alias() != using
+    return phase.state_from(flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY
 
 
 # --- The mirrored model, queryset and manager -----------------------------------------------
@@ -132,6 +131,12 @@ class MirroredQuerySetMixin:
         return self.db  # type: ignore[attr-defined,no-any-return]
 
     def update(self, **kwargs: Any) -> int:
+        with flags.pinned():
+            return self._mirrored_update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def _mirrored_update(self, **kwargs: Any) -> int:
         using = self._write_alias()
         if not _mirroring_into(using, self.model):
             return super().update(**kwargs)  # type: ignore[misc,no-any-return]
@@ -146,20 +151,45 @@ class MirroredQuerySetMixin:
             enqueue(self.model, pks, using)
         return rows
 
-    update.alters_data = True  # type: ignore[attr-defined]
-
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
-        using = self._write_alias()
-        if not _mirroring_into(using, self.model):
-            return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
         objs = list(objs)
-        try:
-            return self._mirrored_bulk_create(using, objs, *args, **kwargs)
-        except _PrimaryMoved:
-            # The primary moved while this process was not looking: follow it.
-            return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
+        with flags.pinned():
+            using = self._write_alias()
+            if not _mirroring_into(using, self.model):
+                return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
+            try:
+                return self._mirrored_bulk_create(using, objs, *args, **kwargs)
+            except _PrimaryMoved:
+                pass
+        # The primary moved while this process was not looking (the fence read the new phase): follow it.
+        return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
+            return super().delete()  # type: ignore[misc,no-any-return]
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def create(self, **kwargs: Any) -> models.Model:
+        with flags.pinned():  # QuerySet.create routes before Model.save decides on mirroring
+            return super().create(**kwargs)  # type: ignore[misc,no-any-return]
+
+    def bulk_update(self, objs: Iterable[models.Model], fields: Sequence[str], batch_size: int | None = None) -> int:
+        with flags.pinned():
+            return super().bulk_update(objs, fields, batch_size)  # type: ignore[misc,no-any-return]
+
+    bulk_update.alters_data = True  # type: ignore[attr-defined]
+
+    def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[models.Model, bool]:
+        with flags.pinned():
+            return super().get_or_create(defaults, **kwargs)  # type: ignore[misc,no-any-return]
+
+    def update_or_create(self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any) -> tuple[models.Model, bool]:
+        with flags.pinned():
+            return super().update_or_create(defaults, create_defaults, **kwargs)  # type: ignore[misc,no-any-return]
 
     def _mirrored_bulk_create(self, using: str, objs: list[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         with transaction.atomic(using=using):
@@ -221,7 +251,7 @@ class MirroredQuerySetMixin:
             primary = phase.primary_alias()
             if alias == primary or connections[alias].in_atomic_block:
                 raise
-            breaker.trip(alias)
+            breaker.trip(alias, exc)
             discard_broken_connection(alias)
             logger.warning("read of %s on %s failed (%s); reading %s", self.model._meta.label, alias, exc, primary)
             self._db = primary
@@ -254,25 +284,34 @@ class MirroredModel(models.Model):
         base_manager_name = "objects"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
+        using = kwargs.pop("using", None)
         for _attempt in range(3):
-            if not _mirroring_into(using, type(self)):
-                super().save(*args, using=using, **kwargs)
-                return
-            try:
-                with transaction.atomic(using=using):
-                    # A write on the primary (routed, or pinned to it as QuerySet.create does)
-                    # follows the primary if it moved while this process was not looking.
-                    if primary_moved(using):
-                        raise _PrimaryMoved
+            # One phase for the routing and the mirroring; after a move, the fence's fresh reading.
+            with flags.pinned():
+                using = using or router.db_for_write(type(self), instance=self)
+                if not _mirroring_into(using, type(self)):
                     super().save(*args, using=using, **kwargs)
-                    enqueue(type(self), [self.pk], using)
-                return
-            except _PrimaryMoved:
-                using = router.db_for_write(type(self), instance=self)
+                    return
+                try:
+                    with transaction.atomic(using=using):
+                        # A write on the primary (routed, or pinned to it as QuerySet.create does)
+                        # follows the primary if it moved while this process was not looking.
+                        if primary_moved(using):
+                            raise _PrimaryMoved
+                        super().save(*args, using=using, **kwargs)
+                        enqueue(type(self), [self.pk], using)
+                    return
+                except _PrimaryMoved:
+                    using = None
         raise RuntimeError(f"the primary database kept moving while saving {type(self)._meta.label}")
 
     save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
+            return super().delete(*args, **kwargs)  # type: ignore[no-any-return]
+
+    delete.alters_data = True  # type: ignore[attr-defined]
 
 
 # Set while a mirror is applied: the rows it deletes (and their cascade) are copies, not new writes.
@@ -476,7 +515,7 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
         result.skipped = len(jobs)
         return result
     if honour_breaker and not breaker.allows(target):
-        result.skipped = len(jobs)
+        result.skipped = _not_tried(source, target, jobs)
         return result
     done: list[int] = []
     for index, (record_id, label, pk_value) in enumerate(jobs):
@@ -487,8 +526,10 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
             result.errors.append(f"{label} pk={pk_value}: {exc}")
             _record_failure(source, target, record_id, label, pk_value, exc)
             if isinstance(exc, CONNECTION_ERRORS):
-                breaker.trip(target)
-                result.skipped += len(jobs) - index - 1
+                breaker.trip(target, exc)
+                rest = jobs[index + 1:]
+                # A replay stops here and says so; a write's own records are each logged.
+                result.skipped += _not_tried(source, target, rest) if honour_breaker else len(rest)
                 break
         else:
             done.append(record_id)
@@ -497,6 +538,17 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
         breaker.reset(target)
         _note_applied(source, done)
     return result
+
+
+def _not_tried(source: str, target: str, jobs: Sequence[tuple[int, str, str]]) -> int:
+    """Records not applied because ``target`` just failed: each is a mirror failure, logged and kept."""
+    error = breaker.last_error(target)
+    unreachable = TargetUnreachable(
+        f"{target} is not tried for {breaker.OPEN_SECONDS:g} s after a connection failure" + (f" ({error})" if error else "")
+    )
+    for record_id, label, pk_value in jobs:
+        _record_failure(source, target, record_id, label, pk_value, unreachable)
+    return len(jobs)
 
 
 # Applied records are deleted in batches, at most APPLIED_FLUSH_SECONDS after they were applied (a
@@ -574,6 +626,10 @@ def _durability_barrier(alias: str) -> None:
         with connections[alias].cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO ON")
             cursor.execute("SELECT txid_current()")
+
+
+class TargetUnreachable(Exception):
+    """The mirror was not tried: its database failed a moment ago (the circuit breaker is open)."""
 
 
 class _NewerWrite(Exception):
@@ -710,6 +766,8 @@ _last_drain: dict[str, float] = {}
 
 def maybe_drain(source: str) -> None:
     """Retry a few due pending records of ``source``, at most every DRAIN_INTERVAL_SECONDS."""
+    if breaker.is_open(other_alias(source)):
+        return  # the records wait for the database to come back; each was logged when it failed
     now = time.monotonic()
     with _drain_lock:
         if now - _last_drain.get(source, 0.0) < DRAIN_INTERVAL_SECONDS:

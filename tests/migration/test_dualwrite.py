@@ -15,10 +15,17 @@ from django.db import connections, transaction
 
 from core.models.auth import User
 from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
-from migration import dualwrite, phase
+from migration import dualwrite, flags, phase
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
-from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import (  # noqa: F401
+    BOTH,
+    assert_same_rows,
+    child_env,
+    cutover_state,
+    set_phase,
+    unreachable,
+)
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -157,6 +164,22 @@ def test_dualwrite_failed_mirror_stays_pending_is_logged_and_replays(caplog: pyt
     assert result.clean and result.applied == 1
     assert dualwrite.pending_pks(User) == set()
     assert User.objects.using("default").get(pk="u-1").email == "taken@example.com"
+
+
+def test_dualwrite_mirrors_not_tried_while_postgres_is_down_are_each_logged_and_kept(caplog: pytest.LogCaptureFixture) -> None:
+    set_phase(Phase.DUAL_WRITE)
+    flags.state()  # the phase is known before PostgreSQL goes away
+    with unreachable("default"), caplog.at_level(logging.ERROR, logger="migration.dualwrite"):
+        # The first connection failure opens the breaker; later mirrors are not even tried.
+        categories = [MenuCategory.objects.create(name=f"during-{i}", name_tr="x") for i in range(3)]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    records = {r.pk_value: r for r in OutboxRecord.objects.using("sqlite").all()}
+    for category in categories:
+        assert any(f"model=core.MenuCategory pk={category.pk} " in message for message in errors), errors
+        assert "OperationalError" in records[str(category.pk)].last_error  # the connection failure itself
+    assert any(r.last_error.startswith("TargetUnreachable: default is not tried") for r in records.values())
+    assert dualwrite.replay().clean
+    assert_same_rows(MenuCategory)
 
 
 def test_dualwrite_replay_is_idempotent_and_order_free() -> None:
@@ -320,3 +343,34 @@ def test_dualwrite_insert_routed_before_a_switch_to_postgres_follows_the_new_pri
     assert list(OutboxRecord.objects.using("sqlite").values_list("model_label", "pk_value", "operation")) == []
     dualwrite.replay()
     assert_same_rows(MenuCategory)
+
+
+@pytest.mark.parametrize("path", ["create", "update", "delete"])
+def test_dualwrite_routing_and_mirroring_decide_on_one_phase(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo can expire between the router's answer and the mirroring check. A write routed to
+    SQLite on the old phase must still be mirrored (or follow the primary), not be taken for a write
+    on the secondary and left unmirrored."""
+    set_phase(Phase.READ_ROLLOUT, 100.0)
+    stale = flags.state()
+    set_phase(Phase.POSTGRES_PRIMARY)
+    existing = _category("before")
+    dualwrite.replay()
+    readings = iter([stale])  # the next reading is the old phase, every later one the stored phase
+    real_read = flags._read
+    monkeypatch.setattr(flags, "_read", lambda: next(readings, None) or real_read())
+    monkeypatch.setattr(flags, "MEMO_SECONDS", 0.0)
+    flags.forget()
+
+    if path == "create":
+        _category("during")
+    elif path == "update":
+        MenuCategory.objects.filter(pk=existing.pk).update(name="renamed")
+    else:
+        existing.delete()
+
+    assert next(readings, None) is None  # the stale reading was used
+    assert dualwrite.replay().clean
+    assert_same_rows(MenuCategory)
+    names = sorted(MenuCategory.objects.using("default").values_list("name", flat=True))
+    assert names == {"create": ["before", "during"], "update": ["renamed"], "delete": []}[path]
+
