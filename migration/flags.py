@@ -175,15 +175,6 @@ def _fallback() -> FlagState:
     return FlagState(stale=True)
 
 
-def _flag_percent(flag: Any) -> float:
-    """The rollout percent a waffle Flag stands for: Everyone=Yes is 100, Everyone=No is 0."""
-    if not flag.pk or flag.everyone is False:
-        return 0.0
-    if flag.everyone is True:
-        return 100.0
-    return float(flag.percent or 0)
-
-
 # --- Typed predicates -------------------------------------------------------------------------
 
 
@@ -323,22 +314,46 @@ def is_cutover_name(name: str) -> bool:
     return name in ALL_NAMES
 
 
-def read_uncached(using: str = DEFAULT_DB_ALIAS) -> FlagState:
-    """Read every cutover switch and flag straight from the database (bypassing waffle's cache)."""
-    from waffle import get_waffle_flag_model, get_waffle_sample_model, get_waffle_switch_model
+def _read_sql(using: str) -> tuple[str, tuple[Any, ...]]:
+    """One statement reading the cutover's switches, flag and sample (compiled once per alias)."""
+    sql = _read_sql_cache.get(using)
+    if sql is None:
+        from django.db.models import BooleanField, DecimalField, Value
+        from waffle import get_waffle_flag_model, get_waffle_sample_model, get_waffle_switch_model
 
-    switches = {
-        s.name: s.active
-        for s in get_waffle_switch_model().objects.using(using).filter(name__in=SWITCHES)
-    }
-    flag = get_waffle_flag_model().objects.using(using).filter(name=FLAG_READ_POSTGRES).first()
-    sample = get_waffle_sample_model().objects.using(using).filter(name=SAMPLE_SHADOW_READS).first()
+        no_percent = Value(None, output_field=DecimalField())
+        switches = get_waffle_switch_model().objects.using(using).filter(name__in=SWITCHES).values_list("name", "active", no_percent)
+        flag = get_waffle_flag_model().objects.filter(name=FLAG_READ_POSTGRES).values_list("name", "everyone", "percent")
+        sample = get_waffle_sample_model().objects.filter(name=SAMPLE_SHADOW_READS).values_list(
+            "name", Value(None, output_field=BooleanField(null=True)), "percent"
+        )
+        query = switches.union(flag, sample, all=True)
+        compiled, params = query.query.get_compiler(using).as_sql()
+        sql = _read_sql_cache[using] = (compiled, tuple(params))
+    return sql
+
+
+_read_sql_cache: dict[str, Any] = {}
+
+
+def read_uncached(using: str = DEFAULT_DB_ALIAS) -> FlagState:
+    """Read every cutover switch and flag straight from the database, in one query (no waffle cache)."""
+    from django.db import connections
+
+    sql, params = _read_sql(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = {name: (active, percent) for name, active, percent in cursor.fetchall()}
+    everyone, flag_percent = rows.get(FLAG_READ_POSTGRES, (False, None))
+    # Waffle's "Everyone": Yes is 100%, No is 0%, unknown leaves it to the percent.
+    read_percent = float(flag_percent or 0) if everyone is None else (100.0 if everyone else 0.0)
+    sample_percent = rows.get(SAMPLE_SHADOW_READS, (None, None))[1]
     return FlagState(
-        dual_write=switches.get(SWITCH_DUAL_WRITE, False),
-        read_percent=_flag_percent(flag) if flag is not None else 0.0,
-        background_reads_postgres=switches.get(SWITCH_BACKGROUND_READS_POSTGRES, False),
-        postgres_primary=switches.get(SWITCH_POSTGRES_PRIMARY, False),
-        finalized=switches.get(SWITCH_FINALIZED, False),
-        shadow_reads=switches.get(SWITCH_SHADOW_READS, False),
-        shadow_percent=float(sample.percent) if sample is not None else 0.0,
+        dual_write=bool(rows.get(SWITCH_DUAL_WRITE, (False,))[0]),
+        read_percent=read_percent,
+        background_reads_postgres=bool(rows.get(SWITCH_BACKGROUND_READS_POSTGRES, (False,))[0]),
+        postgres_primary=bool(rows.get(SWITCH_POSTGRES_PRIMARY, (False,))[0]),
+        finalized=bool(rows.get(SWITCH_FINALIZED, (False,))[0]),
+        shadow_reads=bool(rows.get(SWITCH_SHADOW_READS, (False,))[0]),
+        shadow_percent=float(sample_percent) if sample_percent is not None else 0.0,
     )
