@@ -104,6 +104,10 @@ DATABASES["sqlite"] = {
         "detect_types": 0,
         "transaction_mode": "IMMEDIATE",
     },
+    # Kept open across requests, like `default`: opening the file costs more than most queries
+    # (Django registers its SQL functions on each connection), and when the last connection to a
+    # WAL database closes SQLite checkpoints the WAL while the closing request waits.
+    "CONN_MAX_AGE": env.int("SQLITE_CONN_MAX_AGE", default=60),
     "TEST": {"NAME": str(BASE_DIR / "var" / "test-legacy.sqlite3")},
 }
 
