@@ -107,7 +107,7 @@ def primary_moved(using: str) -> bool:
     """
     if using != conf.source_alias() or connections[using].vendor != "sqlite":
         return False
-    from migration import flags, phase
+    from migration import phase
 
     return phase.state_from(flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY
 

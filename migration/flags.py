@@ -91,18 +91,13 @@ def forget() -> None:
 
 def state() -> FlagState:
     """The current snapshot (memoised for at most MEMO_SECONDS), or the one :func:`pinned` holds."""
-    global _memo
     held = _pinned.get()
     if held is not None:
         return held
-    now = time.monotonic()
     memo = _memo
-    if memo is not None and now - memo[0] < MEMO_SECONDS:
+    if memo is not None and time.monotonic() - memo[0] < MEMO_SECONDS:
         return memo[1]
-    fresh = _read()
-    with _lock:
-        _memo = (now, fresh)
-    return fresh
+    return fresh()
 
 
 def fresh() -> FlagState:
@@ -314,6 +309,9 @@ def is_cutover_name(name: str) -> bool:
     return name in ALL_NAMES
 
 
+_read_sql_cache: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
 def _read_sql(using: str) -> tuple[str, tuple[Any, ...]]:
     """One statement reading the cutover's switches, flag and sample (compiled once per alias)."""
     sql = _read_sql_cache.get(using)
@@ -333,9 +331,6 @@ def _read_sql(using: str) -> tuple[str, tuple[Any, ...]]:
     return sql
 
 
-_read_sql_cache: dict[str, Any] = {}
-
-
 def read_uncached(using: str = DEFAULT_DB_ALIAS) -> FlagState:
     """Read every cutover switch and flag straight from the database, in one query (no waffle cache)."""
     from django.db import connections
@@ -348,12 +343,16 @@ def read_uncached(using: str = DEFAULT_DB_ALIAS) -> FlagState:
     # Waffle's "Everyone": Yes is 100%, No is 0%, unknown leaves it to the percent.
     read_percent = float(flag_percent or 0) if everyone is None else (100.0 if everyone else 0.0)
     sample_percent = rows.get(SAMPLE_SHADOW_READS, (None, None))[1]
+
+    def active(name: str) -> bool:
+        return bool(rows.get(name, (False, None))[0])
+
     return FlagState(
-        dual_write=bool(rows.get(SWITCH_DUAL_WRITE, (False,))[0]),
+        dual_write=active(SWITCH_DUAL_WRITE),
         read_percent=read_percent,
-        background_reads_postgres=bool(rows.get(SWITCH_BACKGROUND_READS_POSTGRES, (False,))[0]),
-        postgres_primary=bool(rows.get(SWITCH_POSTGRES_PRIMARY, (False,))[0]),
-        finalized=bool(rows.get(SWITCH_FINALIZED, (False,))[0]),
-        shadow_reads=bool(rows.get(SWITCH_SHADOW_READS, (False,))[0]),
+        background_reads_postgres=active(SWITCH_BACKGROUND_READS_POSTGRES),
+        postgres_primary=active(SWITCH_POSTGRES_PRIMARY),
+        finalized=active(SWITCH_FINALIZED),
+        shadow_reads=active(SWITCH_SHADOW_READS),
         shadow_percent=float(sample_percent) if sample_percent is not None else 0.0,
     )
