@@ -10,9 +10,10 @@ from django.core.management.color import no_style
 from django.db import connections
 
 from core.models import AccuracyMetric, MarketPrice, QueueJob, Tender, User
-from migration import inventory, validate
+from migration import flags, inventory, phase, validate
 from migration.exceptions import UnknownTablesError
 from migration.models import ValidationHashCache, ValidationRepair, ValidationRun
+from migration.phase import Phase, PhaseState
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
 
@@ -354,6 +355,28 @@ def test_validate_flags_a_sequence_behind_max_id(legacy: None) -> None:
     result = table_result(run(), "market_prices")
     assert result.sequence is not None and (result.sequence.max_pk, result.sequence.ok) == (4, False)
     assert result.differences == 0 and not result.clean
+
+
+@pytest.mark.parametrize(("state", "clean"), [
+    (PhaseState(Phase.DUAL_WRITE), True),
+    (PhaseState(Phase.READ_ROLLOUT, 50), True),
+    (PhaseState(Phase.POSTGRES_PRIMARY, 100), False),
+])
+def test_validate_a_sequence_behind_max_id_blocks_only_where_postgres_hands_out_ids(
+    legacy: None, state: PhaseState, clean: bool,
+) -> None:
+    """Under dual writes SQLite's ids are copied and the sequence lags by design: reported, not a difference."""
+    copy_with_orm([MarketPrice], reset_sequences=False)
+    target_sql("SELECT setval(pg_get_serial_sequence('market_prices', 'id'), 1)", [])
+    flags.write_state(**phase.flag_values(state))
+    flags.forget()
+    try:
+        result = table_result(run(), "market_prices")
+    finally:
+        flags.write_state(**phase.flag_values(PhaseState(Phase.SQLITE)))
+        flags.forget()
+    assert (result.sequence.ok, result.sequence.ids_from_source) == (False, clean)
+    assert (result.differences, result.clean) == (0, clean)
 
 
 # --- Repair -----------------------------------------------------------------------------------

@@ -194,9 +194,13 @@ class Command(BaseCommand):
         for record in t.unreadable[:limit]:
             out(f"{t.table} pk={record['pk']!r}: {record['column']}: source value {record['value']} cannot be "
                 f"read ({record['reason']}); fix it in the source, then copy the row again")
-        if t.sequence is not None and not t.sequence.ok:
+        if t.sequence is not None and t.sequence.blocking:
             out(f"{t.table}: sequence {t.sequence.sequence} would hand out {t.sequence.next_value}, "
                 f"not above max(id) {t.sequence.max_pk}; run with --repair to reset it")
+        elif t.sequence is not None and not t.sequence.ok:
+            out(f"{t.table}: sequence {t.sequence.sequence} is at {t.sequence.next_value}, behind max(id) "
+                f"{t.sequence.max_pk}: expected while SQLite hands out the ids (phases 1-2); it is moved past "
+                "max(id) when PostgreSQL becomes primary")
         if t.repair is not None:
             r = t.repair
             verdict = "verified" if r.verified else f"STILL DIFFERENT: {r.unverified[:limit]!r}"
