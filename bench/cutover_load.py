@@ -141,8 +141,15 @@ def has_command(name: str) -> bool:
     return name in get_commands()
 
 
-def start_server(env: dict[str, str], port: int, workers: int, threads: int, logdir: Path) -> subprocess.Popen[bytes]:
-    """gunicorn on 127.0.0.1:``port``; ``threads`` > 1 selects gthread workers (connections kept alive)."""
+def start_server(env: dict[str, str], port: int, workers: int, threads: int, keep_alive: float,
+                 logdir: Path) -> subprocess.Popen[bytes]:
+    """gunicorn on 127.0.0.1:``port``; ``threads`` > 1 selects gthread workers.
+
+    ``keep_alive`` 0 closes each connection after its response, as gunicorn sees traffic behind a
+    reverse proxy: every request is accepted by whichever worker is free. Kept-alive client
+    connections stay with the worker that accepted them, so a few busy connections can load one
+    worker (one core, at most, under the GIL) while the others idle.
+    """
     log = (logdir / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         [
@@ -150,6 +157,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int, log
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
             "--timeout", "60", "--graceful-timeout", "10", "--log-level", "warning",
+            "--keep-alive", f"{keep_alive:g}",
         ],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
@@ -193,6 +201,21 @@ def start_load(
         cwd=ROOT, env=load_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     return locust, output, stop_file
+
+
+def workers_cpu_seconds(master: int) -> list[float]:
+    """CPU seconds (user + system) each live worker of the gunicorn ``master`` has used, largest first."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text()
+        except OSError:
+            continue
+        fields = fields[fields.rindex(")") + 2:].split()
+        if int(fields[1]) == master:
+            used.append(round((int(fields[11]) + int(fields[12])) / ticks, 1))
+    return sorted(used, reverse=True)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -453,7 +476,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.cutover and not has_command("cutover"):
         raise SetupError("manage.py cutover is not available; run with --phase-0-only or merge the cutover engine")
     port = free_port()
-    server = start_server(env, port, args.workers, args.threads, workdir)
+    server = start_server(env, port, args.workers, args.threads, args.keep_alive, workdir)
     locust = None
     try:
         locust, output, stop_file = start_load(env, port, args.users, args.rate, workdir, seeded)
@@ -469,6 +492,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not output.exists():
             raise SetupError(f"locust wrote no record; see {workdir / 'locust.log'}")
         record = json.loads(output.read_text())
+        worker_cpu = workers_cpu_seconds(server.pid)
     finally:
         if locust is not None:
             stop(locust)
@@ -504,7 +528,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         # The machine is shared: the 1-minute load average says how much else was running.
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_before": load_before, "load_after": os.getloadavg()[0]},
-        "settings": {"users": args.users, "rate_per_user": args.rate, "workers": args.workers, "threads": args.threads, "phase_seconds": args.phase_seconds},
+        "settings": {"users": args.users, "rate_per_user": args.rate, "workers": args.workers, "threads": args.threads,
+                     "keep_alive": args.keep_alive, "phase_seconds": args.phase_seconds},
+        "worker_cpu_seconds": worker_cpu,
         "seeded": seeded,
         "phases": [asdict(s) for s in phase_stats(requests, measured)],
         "changes": [{"label": w.label, "command": w.command, "seconds": round(w.end - w.start, 2), "ok": w.ok, "output": w.output if not w.ok else ""} for w in windows if w.transition],
@@ -551,7 +577,9 @@ def render(result: dict[str, Any]) -> str:
         f"machine: {result['machine']['cpus']} CPUs (1-min load {result['machine']['load_before']:.1f} before, "
         f"{result['machine']['load_after']:.1f} after), Python {result['machine']['python']}; "
         f"{result['settings']['users']} users x {result['settings']['rate_per_user']} req/s, "
-        f"{result['settings']['workers']} gunicorn workers x {result['settings']['threads']} threads, "
+        f"{result['settings']['workers']} gunicorn workers x {result['settings']['threads']} threads "
+        f"(keep-alive {result['settings']['keep_alive']:g} s; CPU seconds per worker: "
+        f"{', '.join(f'{c:g}' for c in result['worker_cpu_seconds'])}), "
         f"{result['settings']['phase_seconds']} s per phase",
         "",
         f"{'phase':40} {'s':>6} {'req/s':>7} {'errors':>6}  {'read p50/p95/p99 ms':>22}  {'write p50/p95/p99 ms':>22}",
@@ -625,6 +653,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     # Requests spend much of their time waiting on SQLite's lock and fsync and on PostgreSQL round
     # trips, not on the CPU: threads let a worker serve others meanwhile (measured: 2 -> 6 threads
     # took phase 0 from 175 req/s at p50 180 ms to 200 req/s at p50 9 ms on this machine).
+    parser.add_argument("--keep-alive", type=float, default=0.0,
+                        help="gunicorn's keep-alive seconds; 0 closes each connection after its response, as behind "
+                             "a reverse proxy (default 0)")
     parser.add_argument("--threads", type=int, default=6, help="threads per gunicorn worker; 1 = sync workers (default 6)")
     parser.add_argument("--rows", type=int, default=20000, help="rows make_legacy_db seeds (default 20000)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench", help="scratch directory, recreated (default var/bench)")
