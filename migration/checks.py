@@ -54,7 +54,7 @@ def check_mirrored_models(app_configs: Any = None, **kwargs: Any) -> list[checks
 
 @checks.register()
 def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """migration.E002 router, E003 target alias, E004 middleware; W001 SQLite transaction mode."""
+    """migration.E002 router, E003 target alias, E004 middleware, E007 mirror mode; W001 SQLite transaction mode."""
     errors: list[checks.CheckMessage] = []
     if ROUTER_PATH not in getattr(settings, "DATABASE_ROUTERS", []):
         errors.append(checks.Error(
@@ -70,6 +70,11 @@ def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
         errors.append(checks.Error(
             f"{MIDDLEWARE_PATH} is not in MIDDLEWARE; the read rollout would not be per request.",
             hint=f"Add {MIDDLEWARE_PATH!r} to MIDDLEWARE.", id="migration.E004",
+        ))
+    if conf.mirror_mode() not in conf.MIRROR_MODES:
+        errors.append(checks.Error(
+            f"MIGRATION_MIRROR is {conf.mirror_mode()!r}; it must be one of {', '.join(conf.MIRROR_MODES)}.",
+            hint="Set MIGRATION_MIRROR to 'sync' (the default) or 'async'.", id="migration.E007",
         ))
     source = settings.DATABASES.get(conf.source_alias())
     if source is not None and source.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE":

@@ -29,3 +29,16 @@ def backup_dir() -> Path:
 def is_migrated(app_label: str) -> bool:
     """True when models of ``app_label`` are moved by the engine."""
     return app_label in migrated_apps()
+
+
+MIRROR_MODES = ("sync", "async")
+
+
+def mirror_mode() -> str:
+    """When the mirror write runs (``MIGRATION_MIRROR``, default ``"sync"``).
+
+    ``"sync"``: right after the primary commit, before the ORM call returns. ``"async"``: on a
+    background thread of the same process; the call returns after the primary commit and its
+    outbox record, and reads fall back to the primary until the record is applied.
+    """
+    return str(getattr(settings, "MIGRATION_MIRROR", "sync"))

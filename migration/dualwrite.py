@@ -7,7 +7,9 @@ How a write travels (phases 1-3):
    transaction, on the primary. Both commit or neither does.
 2. ``transaction.on_commit`` applies the mirror: with the secondary's row locked, the current
    primary row is re-read by pk and upserted into the secondary (``INSERT ... ON CONFLICT``), or
-   deleted there when it no longer exists. Re-reading makes the apply idempotent and independent of
+   deleted there when it no longer exists. With ``MIGRATION_MIRROR = "async"`` the apply runs on a
+   background thread of the process instead (:class:`_MirrorThread`) and the ORM call returns after
+   the primary commit; until the record is applied, reads of the model go to the primary. Re-reading makes the apply idempotent and independent of
    order and duplicates. Around a switch of primary both sides can take writes for a moment; the
    write whose outbox record is newer wins (see :func:`_apply_row`).
 3. A failed apply leaves the record pending with its error and attempt count, logged at ERROR. The
@@ -25,8 +27,11 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import os
+import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -364,7 +369,8 @@ def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation
     context.note_write(label)
     _pending.note(using, label)
     jobs = [(r.pk, label, r.pk_value) for r in records]
-    transaction.on_commit(partial(_after_commit, using, jobs), using=using, robust=True)
+    apply = _mirror_thread.submit if conf.mirror_mode() == "async" else _after_commit
+    transaction.on_commit(partial(apply, using, jobs), using=using, robust=True)
 
 
 def mark_dirty(model: type[models.Model], pks: Iterable[Any], using: str | None = None) -> int:
@@ -434,7 +440,9 @@ class _PendingModels:
     """Which models have pending records on the primary: read-your-writes across requests.
 
     Refreshed from the outbox at most every PENDING_MEMO_SECONDS per process, and updated at once
-    by this process's own writes.
+    by this process's own writes. With background mirrors (``MIGRATION_MIRROR = "async"``) it is
+    read from the outbox on every question: another process's write may have returned before its
+    mirror landed, and only its record says so.
     """
 
     def __init__(self) -> None:
@@ -459,7 +467,8 @@ class _PendingModels:
 
     def has(self, alias: str, label: str) -> bool:
         now = time.monotonic()
-        if alias != self._alias or now - self._at >= PENDING_MEMO_SECONDS:
+        memo = PENDING_MEMO_SECONDS if conf.mirror_mode() == "sync" else 0.0
+        if alias != self._alias or now - self._at >= memo:
             with _applied_lock:
                 applied = list(_applied.get(alias, ()))
             try:
@@ -574,8 +583,9 @@ def _note_applied(source: str, ids: list[int]) -> None:
 
 
 def flush_at_exit() -> None:
-    """``atexit`` hook: delete what this process applied, never raising at shutdown."""
+    """``atexit`` hook: apply this process's queued mirrors, delete what it applied, never raising."""
     try:
+        stop_mirrors(EXIT_WAIT_SECONDS)
         flush_applied()
     except Exception:  # noqa: BLE001
         logger.debug("applied outbox records not deleted at exit", exc_info=True)
@@ -583,13 +593,19 @@ def flush_at_exit() -> None:
 
 def _flush_in_thread(source: str) -> None:
     try:
-        flush_applied(source)
+        flush_applied(source, wait=False)
     finally:
         connections[source].close()  # this thread's own connection
 
 
-def flush_applied(source: str | None = None) -> int:
-    """Delete the outbox records this process has applied (now, instead of at the next tick)."""
+def flush_applied(source: str | None = None, *, wait: bool = True) -> int:
+    """Delete the outbox records this process has applied (now, instead of at the next tick).
+
+    With ``wait``, this process's background mirrors are waited for first (bounded), so that a
+    caller counting the outbox next sees what they left; the periodic flush does not wait.
+    """
+    if wait and threading.current_thread() is not _mirror_thread.thread:
+        wait_for_mirrors(FLUSH_WAIT_SECONDS)
     # One flush at a time: a caller counting the outbox right after this returns must not see
     # records another thread (the timer) has taken but not yet deleted. The wait is bounded so a
     # flush stuck behind a database lock cannot stall the caller for long.
@@ -626,6 +642,106 @@ def _durability_barrier(alias: str) -> None:
         with connections[alias].cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO ON")
             cursor.execute("SELECT txid_current()")
+
+
+# --- Mirrors on a background thread (MIGRATION_MIRROR = "async") -------------------------------
+
+EXIT_WAIT_SECONDS = 10.0
+LAG_SAMPLES = 10_000
+_STOP = "\x00stop"
+
+
+class _MirrorThread:
+    """One daemon thread per process applying committed writes' records, in the order they committed.
+
+    The records are already durable on the primary when they are handed over, so nothing depends
+    on this thread: if the process dies first, they stay pending and are applied by a later drain
+    or ``replay_outbox``. ``lags`` keeps the seconds from hand-over to applied of recent writes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: queue.SimpleQueue[tuple[str, list[tuple[int, str, str]], float]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._unfinished = 0
+        self.lags: deque[float] = deque(maxlen=LAG_SAMPLES)
+
+    def submit(self, source: str, jobs: list[tuple[int, str, str]]) -> None:
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                # First use, or a forked child (threads do not survive fork): a queue of its own.
+                self._queue, self._unfinished, self._pid = queue.SimpleQueue(), 0, os.getpid()
+                self._thread = threading.Thread(target=self._run, args=(self._queue,), name="mirror", daemon=True)
+                self._thread.start()
+            self._unfinished += 1
+            self._queue.put((source, jobs, time.monotonic()))
+
+    def _run(self, work: queue.SimpleQueue[tuple[str, list[tuple[int, str, str]], float]]) -> None:
+        while True:
+            batch = [work.get()]
+            while True:
+                try:
+                    batch.append(work.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = any(item[0] == _STOP for item in batch)
+            batch = [item for item in batch if item[0] != _STOP]
+            by_source: dict[str, list[tuple[int, str, str]]] = {}
+            for source, jobs, _ in batch:
+                by_source.setdefault(source, []).extend(jobs)
+            for source, jobs in by_source.items():
+                _after_commit(source, jobs)  # never raises; failures stay on their records
+            done = time.monotonic()
+            self.lags.extend(done - handed for _, _, handed in batch)
+            with self._lock:
+                if work is self._queue:
+                    self._unfinished -= len(batch)
+                    if self._unfinished <= 0:
+                        self._idle.notify_all()
+            if stopping:
+                connections.close_all()  # this thread's own connections
+                return
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Apply what was handed over, close the thread's connections and end it (a later submit restarts it)."""
+        self.wait(timeout)
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is None or self._pid != os.getpid():
+                return
+            self._queue.put((_STOP, [], 0.0))
+        thread.join(timeout)
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every mirror handed over so far was applied (or failed); False on timeout."""
+        with self._idle:
+            if self._pid != os.getpid():
+                return True
+            return self._idle.wait_for(lambda: self._unfinished <= 0, timeout)
+
+
+_mirror_thread = _MirrorThread()
+
+
+def wait_for_mirrors(timeout: float | None = None) -> bool:
+    """Wait for this process's background mirrors (``MIGRATION_MIRROR = "async"``); True when none is left."""
+    return _mirror_thread.wait(timeout)
+
+
+def stop_mirrors(timeout: float | None = EXIT_WAIT_SECONDS) -> None:
+    """Drain and end this process's background mirror thread, closing its database connections."""
+    _mirror_thread.stop(timeout)
+
+
+def mirror_lags() -> list[float]:
+    """Seconds from commit to applied of this process's recent background mirrors (oldest first)."""
+    return list(_mirror_thread.lags)
 
 
 class TargetUnreachable(Exception):

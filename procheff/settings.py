@@ -123,6 +123,7 @@ SILENCED_SYSTEM_CHECKS = ["models.E034"]
 MIGRATION_APPS = env.list("MIGRATION_APPS", default=["core"])
 MIGRATION_SOURCE_ALIAS = "sqlite"
 MIGRATION_TARGET_ALIAS = "default"
+MIGRATION_MIRROR = env.str("MIGRATION_MIRROR", default="sync")
 MIGRATION_BACKUP_DIR = Path(env.str("MIGRATION_BACKUP_DIR", default=str(BASE_DIR / "backups")))
 
 CACHES = {

@@ -24,6 +24,7 @@ BOTH = ["default", "sqlite"]
 
 def reset_process_state() -> None:
     """Forget every in-process memo and the shared cache (waffle's switches live there)."""
+    dualwrite.stop_mirrors()
     dualwrite.flush_applied()
     cache.clear()
     flags.forget()
@@ -54,6 +55,13 @@ def cutover_state(settings: Any, tmp_path: Any) -> Iterator[None]:
     reset_process_state()
 
 
+@pytest.fixture(params=["sync", "async"])
+def mirror(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Both mirror modes: right after commit, and on the process's background mirror thread."""
+    settings.MIGRATION_MIRROR = request.param
+    return request.param
+
+
 def set_phase(target: phase.PhaseState | phase.Phase, percent: float | None = None) -> None:
     """Set the switches of a phase directly (no gates, no backup): the waffle admin's path."""
     if isinstance(target, phase.Phase):
@@ -70,7 +78,8 @@ def rows(model: type[models.Model], alias: str) -> dict[str, tuple[Any, ...]]:
 
 
 def assert_same_rows(*models_: type[models.Model]) -> None:
-    """Both databases hold exactly the same rows of each model."""
+    """Both databases hold exactly the same rows of each model (once this process's mirrors landed)."""
+    assert dualwrite.wait_for_mirrors(60), "background mirrors still running after 60 s"
     for model in models_:
         assert rows(model, conf.source_alias()) == rows(model, conf.target_alias()), model._meta.label
 
@@ -110,6 +119,7 @@ def child_env() -> dict[str, str]:
         "CACHE_URL": f"filecache://{settings.CACHES['default']['LOCATION']}",
         "PROCHEFF_QUIET": "1",
         "PYTHONPATH": str(settings.BASE_DIR),
+        "MIGRATION_MIRROR": conf.mirror_mode(),
     }
 
 

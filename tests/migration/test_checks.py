@@ -29,6 +29,7 @@ def test_checks_unmirrored_migrated_model_is_an_error() -> None:
         ({"DATABASE_ROUTERS": []}, "migration.E002"),
         ({"MIGRATION_TARGET_ALIAS": "nowhere"}, "migration.E003"),
         ({"MIDDLEWARE": []}, "migration.E004"),
+        ({"MIGRATION_MIRROR": "later"}, "migration.E007"),
     ],
 )
 def test_checks_missing_wiring(override: dict, expected: str) -> None:

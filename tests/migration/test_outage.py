@@ -90,8 +90,10 @@ def pgdata() -> Any:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.parametrize("percent", [None, 100])
-def test_outage_postgres_down_during_dual_writes_loses_nothing(tmp_path: Path, pgdata: Path, percent: int | None) -> None:
+@pytest.mark.parametrize(("percent", "mirror"), [(None, "sync"), (100, "sync"), (100, "async")])
+def test_outage_postgres_down_during_dual_writes_loses_nothing(
+    tmp_path: Path, pgdata: Path, percent: int | None, mirror: str,
+) -> None:
     server = _start(pgdata)
     socket_dir = server.get_postmaster_info().socket_dir
     import psycopg
@@ -106,6 +108,7 @@ def test_outage_postgres_down_during_dual_writes_loses_nothing(tmp_path: Path, p
         "SQLITE_PATH": str(tmp_path / "legacy.sqlite3"),
         "CACHE_URL": f"filecache://{tmp_path / 'cache'}",
         "MIGRATION_BACKUP_DIR": str(tmp_path / "backups"),
+        "MIGRATION_MIRROR": mirror,
         "PROCHEFF_QUIET": "1",
         "PYTHONPATH": str(ROOT),
     }

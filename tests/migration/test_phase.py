@@ -21,7 +21,7 @@ from migration import dualwrite, flags, gates, phase
 from migration.exceptions import GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, set_phase  # noqa: F401
+from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, mirror, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -179,7 +179,7 @@ def _write_everything(tag: str) -> None:
         (PhaseState(Phase.POSTGRES_PRIMARY, 100), Phase.SQLITE),
     ],
 )
-def test_phase_rollback_loses_no_write(start: PhaseState, to: Phase) -> None:
+def test_phase_rollback_loses_no_write(start: PhaseState, to: Phase, mirror: str) -> None:
     set_phase(start)
     _write_everything("before")
     expected = {name for name in MenuCategory.objects.values_list("name", flat=True)}
@@ -318,7 +318,9 @@ print(i)
 """
 
 
-def test_phase_writes_in_flight_during_changes_are_not_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_phase_writes_in_flight_during_changes_are_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mirror: str,
+) -> None:
     import os
     import subprocess
 
