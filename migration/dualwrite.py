@@ -694,8 +694,8 @@ class _MirrorThread:
             for source, jobs in by_source.items():
                 _after_commit(source, jobs)  # never raises; failures stay on their records
             done = time.monotonic()
-            self.lags.extend(done - handed for _, _, handed in batch)
             with self._lock:
+                self.lags.extend(done - handed for _, _, handed in batch)
                 if work is self._queue:
                     self._unfinished -= len(batch)
                     if self._unfinished <= 0:
@@ -713,6 +713,10 @@ class _MirrorThread:
                 return
             self._queue.put((_STOP, [], 0.0))
         thread.join(timeout)
+
+    def recent_lags(self) -> list[float]:
+        with self._lock:
+            return list(self.lags)
 
     @property
     def thread(self) -> threading.Thread | None:
@@ -741,7 +745,7 @@ def stop_mirrors(timeout: float | None = EXIT_WAIT_SECONDS) -> None:
 
 def mirror_lags() -> list[float]:
     """Seconds from commit to applied of this process's recent background mirrors (oldest first)."""
-    return list(_mirror_thread.lags)
+    return _mirror_thread.recent_lags()
 
 
 class TargetUnreachable(Exception):
