@@ -205,16 +205,16 @@ def start_load(
 
 def workers_cpu_seconds(master: int) -> list[float]:
     """CPU seconds (user + system) each live worker of the gunicorn ``master`` has used, largest first."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    from bench.server_cpu import TICKS, proc_stat
+
     used = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in Path("/proc").iterdir():
         try:
-            fields = stat.read_text()
-        except OSError:
+            fields = proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        except (OSError, ValueError):
             continue
-        fields = fields[fields.rindex(")") + 2:].split()
-        if int(fields[1]) == master:
-            used.append(round((int(fields[11]) + int(fields[12])) / ticks, 1))
+        if fields is not None and int(fields[1]) == master:
+            used.append(round((int(fields[11]) + int(fields[12])) / TICKS, 1))
     return sorted(used, reverse=True)
 
 

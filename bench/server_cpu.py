@@ -23,20 +23,21 @@ import psycopg
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> list[str]:
+def proc_stat(pid: int) -> list[str]:
+    """Fields of ``/proc/<pid>/stat`` from the third on (state, ppid, ...; utime and stime are 11 and 12)."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2:].split()  # fields from the third on (state, ppid, ...)
+    return text[text.rindex(")") + 2:].split()
 
 
 def server_ticks(postmaster: int) -> int:
     """utime + stime of the postmaster, its live children and its reaped children, in clock ticks."""
-    fields = _stat(postmaster)
+    fields = proc_stat(postmaster)
     total = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            child = _stat(int(entry.name))
+            child = proc_stat(int(entry.name))
         except (OSError, ValueError):
             continue  # exited meanwhile
         if int(child[1]) == postmaster:

@@ -9,9 +9,10 @@ How a write travels (phases 1-3):
    primary row is re-read by pk and upserted into the secondary (``INSERT ... ON CONFLICT``), or
    deleted there when it no longer exists. With ``MIGRATION_MIRROR = "async"`` the apply runs on a
    background thread of the process instead (:class:`_MirrorThread`) and the ORM call returns after
-   the primary commit; until the record is applied, reads of the model go to the primary. Re-reading makes the apply idempotent and independent of
-   order and duplicates. Around a switch of primary both sides can take writes for a moment; the
-   write whose outbox record is newer wins (see :func:`_apply_row`).
+   the primary commit; until the record is applied, reads of the model go to the primary.
+   Re-reading makes the apply idempotent and independent of order and duplicates. Around a switch
+   of primary both sides can take writes for a moment; the write whose outbox record is newer wins
+   (see :func:`_apply_row`).
 3. A failed apply leaves the record pending with its error and attempt count, logged at ERROR. The
    user's write has already committed and never sees the failure. Pending records are retried
    opportunistically after later commits (with backoff) and by ``./manage.py replay_outbox``.
@@ -656,7 +657,8 @@ class _MirrorThread:
 
     The records are already durable on the primary when they are handed over, so nothing depends
     on this thread: if the process dies first, they stay pending and are applied by a later drain
-    or ``replay_outbox``. ``lags`` keeps the seconds from hand-over to applied of recent writes.
+    or ``replay_outbox``. It keeps the seconds from hand-over to applied of recent writes
+    (:func:`mirror_lags`).
     """
 
     def __init__(self) -> None:
@@ -666,7 +668,7 @@ class _MirrorThread:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._unfinished = 0
-        self.lags: deque[float] = deque(maxlen=LAG_SAMPLES)
+        self._lags: deque[float] = deque(maxlen=LAG_SAMPLES)
 
     def submit(self, source: str, jobs: list[tuple[int, str, str]]) -> None:
         with self._lock:
@@ -695,7 +697,7 @@ class _MirrorThread:
                 _after_commit(source, jobs)  # never raises; failures stay on their records
             done = time.monotonic()
             with self._lock:
-                self.lags.extend(done - handed for _, _, handed in batch)
+                self._lags.extend(done - handed for _, _, handed in batch)
                 if work is self._queue:
                     self._unfinished -= len(batch)
                     if self._unfinished <= 0:
@@ -716,7 +718,7 @@ class _MirrorThread:
 
     def recent_lags(self) -> list[float]:
         with self._lock:
-            return list(self.lags)
+            return list(self._lags)
 
     @property
     def thread(self) -> threading.Thread | None:
