@@ -11,6 +11,7 @@ callback.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import decimal
 import hashlib
@@ -18,6 +19,8 @@ import inspect
 import itertools
 import marshal
 import multiprocessing
+import operator
+import os
 import platform
 import struct
 import threading
@@ -404,34 +407,63 @@ class _Table:
             cursor.execute(query, params)
             return _segments(cursor.fetchall())
 
-    def target_segments_async(self, boundaries: Sequence[Any]) -> Callable[[], dict[int, tuple[int, int]]]:
-        """Start the whole-table :meth:`target_segments` on a second connection; return its waiter.
+    def boundaries_query(self) -> str:
+        """SQL for every ``%s``-th target primary key, in key order: the top-level segment boundaries.
 
-        PostgreSQL hashes while Python hashes the source. Inside a transaction (tests without
-        transaction=True), a second connection would not see its rows, so the query runs later
-        on this connection instead.
+        PostgreSQL numbers its keys itself, so Python reads a hundred keys instead of all of them.
+        Any boundaries would do (each segment is compared as a key range on both sides); the
+        target's are the source's wherever the two hold the same keys.
         """
-        if self.target.in_atomic_block or self.composite:
-            return lambda: self.target_segments(None, None, boundaries)
-        query, params = self.segments_query(None, None, boundaries)
+        query = sql.SQL("SELECT k FROM (SELECT {pk} AS k, row_number() OVER (ORDER BY {pk}) AS n FROM {t}) AS s "
+                        "WHERE n %% %s = 1 AND n > 1 ORDER BY n").format(pk=self.t_pk, t=self.t_table)
+        return self.t_sql(query)
+
+    def target_boundaries(self, every: int) -> list[Any]:
+        """The boundaries of :meth:`boundaries_query`, read on the target connection."""
+        with self.target.cursor() as cursor:
+            cursor.execute(self.boundaries_query(), [every])
+            return [row[0] for row in cursor.fetchall()]
+
+    def target_segments_async(self) -> Callable[[], tuple[list[Any], dict[int, tuple[int, int]]]]:
+        """Start cutting and summing the whole target table on a second connection; return its waiter.
+
+        The waiter returns the top-level boundaries (:meth:`target_boundaries`) and the target's
+        (count, sum of hashes) per segment. PostgreSQL hashes while Python hashes the source.
+        Inside a transaction (tests without transaction=True), a second connection would not see
+        its rows, so the queries run later on this connection instead; a composite key is cut at
+        the source's keys and summed in Python (``width_bucket`` cannot take row values).
+        """
+        if self.composite:
+            boundaries = self.source_boundaries(SEGMENT_ROWS) if self.source_present() else []
+            return lambda: (boundaries, self.target_segments(None, None, boundaries))
+        if self.target.in_atomic_block:
+            def here() -> tuple[list[Any], dict[int, tuple[int, int]]]:
+                boundaries = self.target_boundaries(SEGMENT_ROWS)
+                return boundaries, self.target_segments(None, None, boundaries)
+            return here
+        boundaries_query = self.boundaries_query()
+        cut_query, _ = self.segments_query(None, None, [None])
+        whole_query, _ = self.segments_query(None, None, [])
         connect_params = self.target.get_connection_params()
         outcome: dict[str, Any] = {}
 
         def work() -> None:
             try:
-                with psycopg.connect(**connect_params, autocommit=True) as connection:
-                    outcome["rows"] = connection.execute(query, params).fetchall()
+                with _side_connection(self.target.alias, connect_params) as connection:
+                    boundaries = [row[0] for row in connection.execute(boundaries_query, [SEGMENT_ROWS])]
+                    query, params = (cut_query, [boundaries]) if boundaries else (whole_query, [])
+                    outcome["result"] = boundaries, _segments(connection.execute(query, params).fetchall())
             except Exception as exc:  # handed to the waiting thread
                 outcome["error"] = exc
 
         thread = threading.Thread(target=work, name=f"validate-{self.name}", daemon=True)
         thread.start()
 
-        def wait() -> dict[int, tuple[int, int]]:
+        def wait() -> tuple[list[Any], dict[int, tuple[int, int]]]:
             thread.join()
             if "error" in outcome:
                 raise outcome["error"]
-            return _segments(outcome["rows"])
+            return outcome["result"]  # type: ignore[no-any-return]
         return wait
 
     def segments_query(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -691,6 +723,32 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+_side_connections: dict[tuple[int, str], psycopg.Connection[Any]] = {}
+
+
+@contextlib.contextmanager
+def _side_connection(alias: str, connect_params: dict[str, Any]) -> Iterator[psycopg.Connection[Any]]:
+    """This process's second connection to ``alias``, kept from table to table (see :func:`close_side_connections`)."""
+    key = (os.getpid(), alias)
+    connection = _side_connections.pop(key, None)
+    if connection is None or connection.closed or connection.broken:
+        connection = psycopg.connect(**connect_params, autocommit=True)
+    try:
+        yield connection
+    except BaseException:
+        connection.close()
+        raise
+    _side_connections[key] = connection
+
+
+def close_side_connections() -> None:
+    """Close this process's second connections (a forked child forgets its parent's without closing them)."""
+    for key in list(_side_connections):
+        connection = _side_connections.pop(key)
+        if key[0] == os.getpid():
+            connection.close()
+
+
 # --- Row-level comparison -------------------------------------------------------------------
 
 @dataclass
@@ -773,13 +831,13 @@ def _scan_source(table: _Table, progress: Progress, cache: _HashCache | None = N
     unreadable_pks: set[Any] = set()
     hash_of = table.row_hasher()
     cache = cache or _HashCache(table, enabled=False)
-    key_of = table.key_of if table.composite else (lambda raw, i=table.pk_index: raw[i])
+    key_of = table.key_of if table.composite else operator.itemgetter(table.pk_index)
     count = 0
     for run in _chunks(table.source_raw(), CACHE_ROWS):
         digest = cache.digest(run) if cache.enabled else ""
         remembered = cache.known.get(digest)
         if remembered is not None and len(remembered) == 8 * len(run):
-            keys.extend([key_of(raw) for raw in run])
+            keys.extend(map(key_of, run))
             hashes.frombytes(remembered)
             cache.used.add(digest)
             cache.reused_rows += len(run)
@@ -804,7 +862,7 @@ def _scan_source(table: _Table, progress: Progress, cache: _HashCache | None = N
         previous, count = count, count + len(run)
         if count // 100_000 > previous // 100_000:
             progress("source_rows", {"table": table.name, "rows": count})
-    if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
+    if not all(map(operator.le, keys, itertools.islice(keys, 1, None))):
         # SQLite's BINARY order is code-point order, like Python's; resort only if a type mix broke it.
         order = sorted(range(len(keys)), key=keys.__getitem__)
         keys = array("q", (keys[i] for i in order)) if table.key_kind == "int" else [keys[i] for i in order]
@@ -994,12 +1052,11 @@ def validate_table(
         result = TableResult(model, present, table.source_count() if present else 0,
                              table.target_count(), row_level=False)
     else:
-        boundaries = table.source_boundaries(SEGMENT_ROWS) if present else []
-        target_segments = table.target_segments_async(boundaries)
+        target_segments = table.target_segments_async()
         cache = _HashCache(table, enabled=reuse_hashes and present)
         scan = _scan_source(table, progress, cache) if present else _SourceScan([], array("q"), [], set())
         bisector = _Bisector(table, scan, progress)
-        diff = bisector.run(boundaries, target_segments())
+        diff = bisector.run(*target_segments())
         cache.save()
         result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
                              row_level=True, unreadable=scan.unreadable, first_pass=diff,
@@ -1190,7 +1247,10 @@ def validate(
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
     progress("start", {"tables": len(models_), "row_level": row_level})
-    results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
+    try:
+        results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
+    finally:
+        close_side_connections()
     progress("first_pass_done", {"tables": len(results)})
     if row_level:
         if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
@@ -1241,6 +1301,7 @@ def _first_passes(models_: list[type[models.Model]], source: str, target: str, r
     sizes = {m: _source_size(m, connections[source]) for m in models_}
     # Children must not share the parent's sockets or SQLite handles: open fresh ones after fork.
     connections.close_all()
+    close_side_connections()
     results: dict[str, TableResult] = {}
     context = multiprocessing.get_context("fork")
     with context.Pool(min(jobs, len(models_))) as pool:
@@ -1265,6 +1326,7 @@ def _first_pass_in_worker(work: tuple[str, str, str, bool, int, bool]) -> TableR
                               row_level=row_level, limit=limit, reuse_hashes=reuse_hashes)
     finally:
         connections.close_all()
+        close_side_connections()
 
 
 def _repair_report(report: ValidationReport, run: ValidationRun, source: str, target: str,

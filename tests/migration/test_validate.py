@@ -257,6 +257,68 @@ def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkey
     assert max(depths) >= 2  # the changed row was reached by splitting, not by a full fetch
 
 
+def test_validate_cuts_segments_at_the_targets_keys_even_where_the_sides_hold_different_keys(
+    legacy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The top-level boundaries come from the target; a target missing half the source's keys and
+    # holding a block the source lacks still gives exact differences, and equal segments stay equal.
+    insert_legacy("market_prices", [
+        {"id": i, "product_key": f"p{i}", "unit": "kg", "unit_price": i / 7, "source": "s",
+         "created_at": "2024-01-01 10:00:00"} for i in range(10, 1010)
+    ])
+    copy_with_orm([MarketPrice])
+    target_sql('DELETE FROM "market_prices" WHERE id BETWEEN 200 AND 599', [])
+    target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
+               "SELECT i, 'x', 'kg', 1, 's', now() FROM generate_series(2000, 2299) AS i", [])
+    target_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["g", 900])
+    monkeypatch.setattr(validate, "SEGMENT_ROWS", 50)
+    result = run(tables=["market_prices"]).tables[0]
+    assert sorted(result.missing) == list(range(200, 600))
+    assert sorted(result.extra) == list(range(2000, 2300))
+    assert result.changed == [900]
+    assert (result.source_count, result.target_count) == (1004, 1004 - 400 + 300)
+
+
+def test_validate_cuts_text_keys_in_code_point_order_on_both_sides(
+    legacy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL cuts text keys with COLLATE "C", the order of Python and SQLite: with a segment
+    # every 3 keys, a linguistic order would put keys in the wrong segments and report them.
+    ids = ["a", "B", "Z", "z", "ç", "İ", "ı", "ş", "Ş", "Ü", "ü", "10", "9", "a b", "a-b", "Ab", "é", "e"]
+    insert_legacy("queue_jobs", [
+        {"id": f"j-{key}", "queue": "scrape", "status": "pending", "created_at": 1704103200123,
+         "data": "{}", "result": None} for key in ids
+    ])
+    copy_with_orm([QueueJob])
+    monkeypatch.setattr(validate, "SEGMENT_ROWS", 3)
+    segments: list[dict[str, Any]] = []
+    clean = run(tables=["queue_jobs"], progress=lambda event, data: segments.append(data) if event == "segment" else None)
+    assert clean.tables[0].clean
+    assert segments == []  # every segment of the identical copy matched: none was split
+    target_sql('UPDATE "queue_jobs" SET status = %s WHERE id = %s', ["failed", "j-ş"])
+    target_sql('DELETE FROM "queue_jobs" WHERE id = %s', ["j-İ"])
+    result = run(tables=["queue_jobs"]).tables[0]
+    assert (result.missing, result.extra, result.changed) == (["j-İ"], [], ["j-ş"])
+
+
+def test_validate_uses_one_second_connection_for_all_tables_and_closes_it(
+    copied: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Any] = []
+    real_connect = validate.psycopg.connect
+
+    def counting_connect(*args: Any, **kwargs: Any) -> Any:
+        connection = real_connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(validate.psycopg, "connect", counting_connect)
+    report = run()
+    assert report.clean and len(report.tables) == len(TABLES) > 1
+    assert len(opened) == 1 and opened[0].closed
+    assert validate._side_connections == {}
+
+
 # --- Reused source hashes --------------------------------------------------------------------
 
 def _market_rows(count: int) -> None:
