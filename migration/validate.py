@@ -11,7 +11,6 @@ callback.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
 import decimal
 import hashlib
@@ -447,12 +446,14 @@ class _Table:
         connect_params = self.target.get_connection_params()
         outcome: dict[str, Any] = {}
 
+        def cut_and_sum(connection: psycopg.Connection[Any]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
+            boundaries = [row[0] for row in connection.execute(boundaries_query, [SEGMENT_ROWS])]
+            query, params = (cut_query, [boundaries]) if boundaries else (whole_query, [])
+            return boundaries, _segments(connection.execute(query, params).fetchall())
+
         def work() -> None:
             try:
-                with _side_connection(self.target.alias, connect_params) as connection:
-                    boundaries = [row[0] for row in connection.execute(boundaries_query, [SEGMENT_ROWS])]
-                    query, params = (cut_query, [boundaries]) if boundaries else (whole_query, [])
-                    outcome["result"] = boundaries, _segments(connection.execute(query, params).fetchall())
+                outcome["result"] = _on_side_connection(self.target.alias, connect_params, cut_and_sum)
             except Exception as exc:  # handed to the waiting thread
                 outcome["error"] = exc
 
@@ -726,19 +727,33 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 _side_connections: dict[tuple[int, str], psycopg.Connection[Any]] = {}
 
 
-@contextlib.contextmanager
-def _side_connection(alias: str, connect_params: dict[str, Any]) -> Iterator[psycopg.Connection[Any]]:
-    """This process's second connection to ``alias``, kept from table to table (see :func:`close_side_connections`)."""
+def _on_side_connection(alias: str, connect_params: dict[str, Any], work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+    """``work(connection)`` on this process's second connection to ``alias``, kept from table to table.
+
+    A kept connection that fails (the server restarted, the backend was terminated) is replaced
+    once, and the work repeated on a fresh one; a fresh one's failure is raised.
+    """
     key = (os.getpid(), alias)
     connection = _side_connections.pop(key, None)
-    if connection is None or connection.closed or connection.broken:
-        connection = psycopg.connect(**connect_params, autocommit=True)
-    try:
-        yield connection
-    except BaseException:
-        connection.close()
-        raise
-    _side_connections[key] = connection
+    if connection is not None and (connection.closed or connection.broken):
+        connection = None
+    while True:
+        kept = connection is not None
+        if connection is None:
+            connection = psycopg.connect(**connect_params, autocommit=True)
+        try:
+            result = work(connection)
+        except psycopg.OperationalError:
+            connection.close()
+            if not kept:
+                raise
+            connection = None
+            continue
+        except BaseException:
+            connection.close()
+            raise
+        _side_connections[key] = connection
+        return result
 
 
 def close_side_connections() -> None:

@@ -319,6 +319,21 @@ def test_validate_uses_one_second_connection_for_all_tables_and_closes_it(
     assert validate._side_connections == {}
 
 
+def test_validate_replaces_a_second_connection_that_died_between_tables(copied: None) -> None:
+    # The connection kept from table to table is terminated by the server after the first table:
+    # the next table reconnects and the run finishes clean.
+    terminated: list[int] = []
+
+    def kill_after_first_table(event: str, data: dict[str, Any]) -> None:
+        if event == "table_done" and not terminated:
+            (connection,) = validate._side_connections.values()
+            terminated.append(connection.info.backend_pid)
+            target_sql("SELECT pg_terminate_backend(%s)", [terminated[0]])
+
+    report = run(progress=kill_after_first_table)
+    assert terminated and report.clean and len(report.tables) == len(TABLES)
+
+
 # --- Reused source hashes --------------------------------------------------------------------
 
 def _market_rows(count: int) -> None:
