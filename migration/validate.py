@@ -417,16 +417,10 @@ class _Table:
                         "WHERE n %% %s = 1 AND n > 1 ORDER BY n").format(pk=self.t_pk, t=self.t_table)
         return self.t_sql(query)
 
-    def target_boundaries(self, every: int) -> list[Any]:
-        """The boundaries of :meth:`boundaries_query`, read on the target connection."""
-        with self.target.cursor() as cursor:
-            cursor.execute(self.boundaries_query(), [every])
-            return [row[0] for row in cursor.fetchall()]
-
     def target_segments_async(self) -> Callable[[], tuple[list[Any], dict[int, tuple[int, int]]]]:
         """Start cutting and summing the whole target table on a second connection; return its waiter.
 
-        The waiter returns the top-level boundaries (:meth:`target_boundaries`) and the target's
+        The waiter returns the top-level boundaries (:meth:`boundaries_query`) and the target's
         (count, sum of hashes) per segment. PostgreSQL hashes while Python hashes the source.
         Inside a transaction (tests without transaction=True), a second connection would not see
         its rows, so the queries run later on this connection instead; a composite key is cut at
@@ -435,21 +429,19 @@ class _Table:
         if self.composite:
             boundaries = self.source_boundaries(SEGMENT_ROWS) if self.source_present() else []
             return lambda: (boundaries, self.target_segments(None, None, boundaries))
-        if self.target.in_atomic_block:
-            def here() -> tuple[list[Any], dict[int, tuple[int, int]]]:
-                boundaries = self.target_boundaries(SEGMENT_ROWS)
-                return boundaries, self.target_segments(None, None, boundaries)
-            return here
         boundaries_query = self.boundaries_query()
         cut_query, _ = self.segments_query(None, None, [None])
         whole_query, _ = self.segments_query(None, None, [])
-        connect_params = self.target.get_connection_params()
-        outcome: dict[str, Any] = {}
 
         def cut_and_sum(connection: psycopg.Connection[Any]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
             boundaries = [row[0] for row in connection.execute(boundaries_query, [SEGMENT_ROWS])]
             query, params = (cut_query, [boundaries]) if boundaries else (whole_query, [])
             return boundaries, _segments(connection.execute(query, params).fetchall())
+
+        if self.target.in_atomic_block:
+            return lambda: cut_and_sum(self.target.connection)
+        connect_params = self.target.get_connection_params()
+        outcome: dict[str, Any] = {}
 
         def work() -> None:
             try:

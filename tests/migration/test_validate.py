@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.management.color import no_style
-from django.db import connections
+from django.db import connections, transaction
 
 from core.models import AccuracyMetric, MarketPrice, QueueJob, Tender, User
 from migration import flags, inventory, phase, validate
@@ -316,6 +316,18 @@ def test_validate_uses_one_second_connection_for_all_tables_and_closes_it(
     report = run()
     assert report.clean and len(report.tables) == len(TABLES) > 1
     assert len(opened) == 1 and opened[0].closed
+    assert validate._side_connections == {}
+
+
+def test_validate_inside_a_transaction_cuts_and_sums_on_its_own_connection(copied: None) -> None:
+    # A second connection would not see rows written in an open transaction: inside one, the
+    # target is cut and summed on the transaction's connection, and the rows written there count.
+    with transaction.atomic(using="default"):
+        target_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["g", 3])
+        target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
+        report = run(tables=["market_prices", "users"])
+        transaction.set_rollback(True, using="default")
+    assert (table_result(report, "market_prices").changed, table_result(report, "users").missing) == ([3], ["u2"])
     assert validate._side_connections == {}
 
 
