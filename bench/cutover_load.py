@@ -109,6 +109,10 @@ class PhaseStats:
     errors: int
     reads: dict[str, float] = field(default_factory=dict)
     writes: dict[str, float] = field(default_factory=dict)
+    # The same requests as the server timed them (bench/wsgi.py): from the application's call to
+    # the response written and closed, without connecting, queueing for a thread or the client.
+    server_reads: dict[str, float] = field(default_factory=dict)
+    server_writes: dict[str, float] = field(default_factory=dict)
 
 
 class SetupError(RuntimeError):
@@ -151,6 +155,10 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int, kee
     worker (one core, at most, under the GIL) while the others idle.
     """
     log = (logdir / "gunicorn.log").open("wb")
+    server_log = logdir / "server"
+    shutil.rmtree(server_log, ignore_errors=True)
+    server_log.mkdir()
+    env = {**env, "BENCH_SERVER_LOG": str(server_log)}
     server = subprocess.Popen(
         [
             PYTHON, "-m", "gunicorn", "bench.wsgi:application",
@@ -394,12 +402,14 @@ def latency_summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase_stats(requests: list[list[Any]], windows: list[Window]) -> list[PhaseStats]:
-    """Split the request record by the window each request started in."""
+def phase_stats(requests: list[list[Any]], windows: list[Window],
+                served: Sequence[tuple[float, float, str]] = ()) -> list[PhaseStats]:
+    """Split the request record (and the server's, ``served``) by the window each request started in."""
     result = []
     for window in windows:
         inside = [r for r in requests if window.start <= r[0] < window.end]
         seconds = max(window.end - window.start, 1e-9)
+        on_server = [s for s in served if window.start <= s[0] < window.end]
         result.append(
             PhaseStats(
                 label=window.label,
@@ -409,9 +419,21 @@ def phase_stats(requests: list[list[Any]], windows: list[Window]) -> list[PhaseS
                 errors=sum(1 for r in inside if not r[4]),
                 reads=latency_summary([r[1] for r in inside if r[2] == "read"]),
                 writes=latency_summary([r[1] for r in inside if r[2] == "write"]),
+                server_reads=latency_summary([s[1] for s in on_server if s[2] == "read"]),
+                server_writes=latency_summary([s[1] for s in on_server if s[2] == "write"]),
             )
         )
     return result
+
+
+def read_server_times(directory: Path) -> list[tuple[float, float, str]]:
+    """The workers' request lines (bench/wsgi.py ``BENCH_SERVER_LOG``): (start, ms, kind)."""
+    served = []
+    for path in sorted(directory.glob("server-*.log")):
+        for line in path.read_text().splitlines():
+            start, ms, kind = line.split()
+            served.append((float(start), float(ms), kind))
+    return served
 
 
 def failures_near_changes(requests: list[list[Any]], windows: list[Window]) -> int:
@@ -524,6 +546,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         aliases = ("sqlite", "default")
         validated = compare_counts_directly()
     requests = record["requests"]
+    served = read_server_times(workdir / "server")
     measured = [w for w in windows if w.label != "warmup"]
     return {
         # The machine is shared: the 1-minute load average says how much else was running.
@@ -532,7 +555,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "keep_alive": args.keep_alive, "phase_seconds": args.phase_seconds},
         "worker_cpu_seconds": worker_cpu,
         "seeded": seeded,
-        "phases": [asdict(s) for s in phase_stats(requests, measured)],
+        "phases": [asdict(s) for s in phase_stats(requests, measured, served)],
+        "server_requests": len(served),
         "changes": [{"label": w.label, "command": w.command, "seconds": round(w.end - w.start, 2), "ok": w.ok, "output": w.output if not w.ok else ""} for w in windows if w.transition],
         "all_changes_ok": all(w.ok for w in windows),
         "requests": len(requests),
@@ -582,13 +606,16 @@ def render(result: dict[str, Any]) -> str:
         f"{', '.join(f'{c:g}' for c in result['worker_cpu_seconds'])}), "
         f"{result['settings']['phase_seconds']} s per phase",
         "",
-        f"{'phase':40} {'s':>6} {'req/s':>7} {'errors':>6}  {'read p50/p95/p99 ms':>22}  {'write p50/p95/p99 ms':>22}",
+        f"{'phase':40} {'s':>6} {'req/s':>7} {'errors':>6}  {'read p50/p95/p99 ms':>22}  {'write p50/p95/p99 ms':>22}"
+        f"  {'in server p95 r/w':>17}",
     ]
     for phase in result["phases"]:
         r, w = phase["reads"], phase["writes"]
+        sr, sw = phase["server_reads"], phase["server_writes"]
         lines.append(
             f"{phase['label']:40} {phase['seconds']:6.1f} {phase['throughput']:7.1f} {phase['errors']:6d}  "
             f"{r['p50']:6.1f}/{r['p95']:6.1f}/{r['p99']:7.1f}  {w['p50']:6.1f}/{w['p95']:6.1f}/{w['p99']:7.1f}"
+            f"  {sr['p95']:8.1f}/{sw['p95']:8.1f}"
         )
     steady = [p for p in result["phases"] if not p["label"].startswith("->") and "backfill" not in p["label"]]
     if steady:
@@ -602,7 +629,8 @@ def render(result: dict[str, Any]) -> str:
     acked = result["acknowledged_writes"]
     lines += [
         "",
-        f"requests: {result['requests']}, failed: {result['failed_requests']}, failed around a phase change: {result['failed_near_phase_changes']}",
+        f"requests: {result['requests']} (timed by the server: {result['server_requests']}), failed: "
+        f"{result['failed_requests']}, failed around a phase change: {result['failed_near_phase_changes']}",
         f"acknowledged writes: {acked['acknowledged']}, missing or different in a database: {acked['missing_or_different']}",
         f"counts ({result['validate_counts']['tool']}): {'clean' if result['validate_counts']['clean'] else 'MISMATCH'}",
     ]
@@ -621,14 +649,16 @@ def render(result: dict[str, Any]) -> str:
 def render_markdown(result: dict[str, Any]) -> str:
     """The per-phase table and the three checks as Markdown, for docs/benchmarks.md."""
     lines = [
-        "| phase | seconds | req/s | errors | read p50 / p95 / p99 ms | write p50 / p95 / p99 ms |",
-        "|---|---:|---:|---:|---|---|",
+        "| phase | seconds | req/s | errors | read p50 / p95 / p99 ms | write p50 / p95 / p99 ms | in server: read / write p95 ms |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
     for phase in result["phases"]:
         r, w = phase["reads"], phase["writes"]
+        sr, sw = phase["server_reads"], phase["server_writes"]
         lines.append(
             f"| {phase['label']} | {phase['seconds']:.1f} | {phase['throughput']:.1f} | {phase['errors']} | "
-            f"{r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} | {w['p50']:.1f} / {w['p95']:.1f} / {w['p99']:.1f} |"
+            f"{r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} | {w['p50']:.1f} / {w['p95']:.1f} / {w['p99']:.1f} | "
+            f"{sr['p95']:.1f} / {sw['p95']:.1f} |"
         )
     acked = result["acknowledged_writes"]
     lines += [

@@ -91,6 +91,14 @@ def test_cutover_load_fails_no_request(short_run: dict[str, Any]) -> None:
     assert short_run["failed_near_phase_changes"] == 0
 
 
+def test_cutover_load_times_every_request_inside_the_server_too(short_run: dict[str, Any]) -> None:
+    # The server also saw the driver's readiness probes and requests the client gave up on at stop.
+    assert short_run["server_requests"] >= short_run["requests"] > 0
+    steady = [p for p in short_run["phases"] if not p["label"].startswith("->") and "backfill" not in p["label"]]
+    assert all(p["server_reads"]["count"] > 0 and p["server_writes"]["count"] > 0 for p in steady)
+    assert "in server p95 r/w" in short_run["printed"]
+
+
 def test_cutover_load_ends_with_clean_counts(short_run: dict[str, Any]) -> None:
     from bench import cutover_load
 
@@ -129,3 +137,45 @@ def test_phase_stats_splits_requests_by_window_and_kind() -> None:
     assert (change.requests, change.errors) == (1, 1)
     assert second.requests == 1 and second.writes["count"] == 0
     assert cutover_load.failures_near_changes(requests, windows) == 1
+
+
+def test_phase_stats_splits_the_servers_times_by_the_same_windows(tmp_path: Path) -> None:
+    from bench import cutover_load
+
+    (tmp_path / "server-11.log").write_text("100.5 4.0 read\n110.2 9.0 write\n")
+    (tmp_path / "server-12.log").write_text("101.0 7.5 write\n115.0 3.0 read\n130.0 50.0 read\n")
+    (tmp_path / "gunicorn.log").write_text("not a server-*.log file\n")
+    served = cutover_load.read_server_times(tmp_path)
+    windows = [cutover_load.Window("0", 100.0, 110.0), cutover_load.Window("-> 1", 110.0, 111.0, transition=True), cutover_load.Window("1", 111.0, 121.0)]
+
+    first, change, second = cutover_load.phase_stats([], windows, served)
+
+    assert len(served) == 5
+    assert (first.server_reads["count"], first.server_reads["p95"], first.server_writes["p95"]) == (1, 4.0, 7.5)
+    assert (change.server_writes["count"], change.server_reads["count"]) == (1, 0)
+    assert (second.server_reads["count"], second.server_reads["p50"]) == (1, 3.0)
+
+
+def test_server_timing_closes_the_applications_response_and_writes_one_line(tmp_path: Path) -> None:
+    from bench.server_times import ServerTimes
+
+    closed = []
+
+    class Response(list):
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Response:
+        start_response("200 OK", [])
+        return Response([b"a", b"b"])
+
+    timed = ServerTimes(app, str(tmp_path))
+    for method in ("GET", "PATCH"):
+        response = timed({"REQUEST_METHOD": method}, lambda status, headers: None)
+        assert list(response) == [b"a", b"b"]
+        response.close()
+
+    assert closed == [True, True]
+    (log,) = tmp_path.glob("server-*.log")
+    kinds = [line.split()[2] for line in log.read_text().splitlines()]
+    assert kinds == ["read", "write"]
