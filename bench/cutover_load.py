@@ -426,6 +426,19 @@ def phase_stats(requests: list[list[Any]], windows: list[Window],
     return result
 
 
+def postgres_setting(name: str) -> str:
+    """A setting of the run's PostgreSQL server, as ``SHOW`` prints it.
+
+    autovacuum matters here: with it off (as on some CI servers) nothing vacuums or analyzes the
+    tables the run churns (the outbox, the cache's hit counts), and later phases get slower.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        return str(cursor.fetchone()[0])
+
+
 def read_server_times(directory: Path) -> list[tuple[float, float, str]]:
     """The workers' request lines (bench/wsgi.py ``BENCH_SERVER_LOG``): (start, ms, kind)."""
     served = []
@@ -550,7 +563,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     measured = [w for w in windows if w.label != "warmup"]
     return {
         # The machine is shared: the 1-minute load average says how much else was running.
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_before": load_before, "load_after": os.getloadavg()[0]},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "load_before": load_before, "load_after": os.getloadavg()[0],
+                    "postgres_autovacuum": postgres_setting("autovacuum")},
         "settings": {"users": args.users, "rate_per_user": args.rate, "workers": args.workers, "threads": args.threads,
                      "keep_alive": args.keep_alive, "phase_seconds": args.phase_seconds},
         "worker_cpu_seconds": worker_cpu,
@@ -599,7 +613,8 @@ def unclean_tables(validated: dict[str, Any]) -> list[str]:
 def render(result: dict[str, Any]) -> str:
     lines = [
         f"machine: {result['machine']['cpus']} CPUs (1-min load {result['machine']['load_before']:.1f} before, "
-        f"{result['machine']['load_after']:.1f} after), Python {result['machine']['python']}; "
+        f"{result['machine']['load_after']:.1f} after), Python {result['machine']['python']}, "
+        f"PostgreSQL autovacuum {result['machine'].get('postgres_autovacuum', '?')}; "
         f"{result['settings']['users']} users x {result['settings']['rate_per_user']} req/s, "
         f"{result['settings']['workers']} gunicorn workers x {result['settings']['threads']} threads "
         f"(keep-alive {result['settings']['keep_alive']:g} s; CPU seconds per worker: "

@@ -99,6 +99,16 @@ def test_cutover_load_times_every_request_inside_the_server_too(short_run: dict[
     assert "in server p95 r/w" in short_run["printed"]
 
 
+def test_cutover_load_names_the_servers_autovacuum_setting(short_run: dict[str, Any], db: None) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        expected = cursor.fetchone()[0]
+    assert short_run["machine"]["postgres_autovacuum"] == expected
+    assert f"PostgreSQL autovacuum {expected};" in short_run["printed"]
+
+
 def test_cutover_load_ends_with_clean_counts(short_run: dict[str, Any]) -> None:
     from bench import cutover_load
 
