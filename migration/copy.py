@@ -131,6 +131,7 @@ class CopyReport:
     backup: BackupRecord | None = None
     rejects_path: Path | None = None
     sequences: list[SequenceReset] = field(default_factory=list)
+    analyzed: list[str] = field(default_factory=list)
     stopped: str | None = None
     run_id: int | None = None
     seconds: float = 0.0
@@ -169,12 +170,13 @@ class CopyReport:
                 for t in self.tables
             ],
             "sequences": [asdict(s) for s in self.sequences],
+            "analyzed": list(self.analyzed),
         }
 
 
 @dataclass(frozen=True)
 class CopyEvent:
-    """A progress report: ``kind`` is backup, table_start, batch, table_done, removed or sequences."""
+    """A progress report: ``kind`` is backup, table_start, batch, table_done, removed, sequences or analyze."""
 
     kind: str
     table: str = ""
@@ -214,6 +216,7 @@ class CopyOptions:
     backup_dir: Path | None = None
     rejects_path: Path | None = None
     max_rejects: int = 0
+    analyze: bool = False  # ANALYZE the tables this run wrote (planner statistics) at the end
 
     def resolved(self) -> CopyOptions:
         """A copy with the aliases and directories filled from settings."""
@@ -237,7 +240,7 @@ class CopyOptions:
             labels=self.labels, source=source, target=target, batch_size=self.batch_size,
             dry_run=self.dry_run, fresh=self.fresh, jobs=self.jobs, backup=self.backup,
             backup_dir=backup_dir, rejects_path=Path(self.rejects_path) if self.rejects_path else
-            backup_dir / "rejects.jsonl", max_rejects=self.max_rejects,
+            backup_dir / "rejects.jsonl", max_rejects=self.max_rejects, analyze=self.analyze,
         )
 
 
@@ -1270,6 +1273,19 @@ def reset_sequences(
     return resets
 
 
+def analyze_tables(tables: Sequence[str], target: str | None = None) -> list[str]:
+    """``ANALYZE`` each table on the target: planner statistics for what a bulk load just wrote.
+
+    A table filled by COPY has none until autovacuum gets to it (never, where autovacuum is off),
+    and the queries the rollout sends to PostgreSQL are planned blind until then.
+    """
+    connection = connections[target or conf.target_alias()]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {_quote(table)}")
+    return list(tables)
+
+
 # --- The run -------------------------------------------------------------------------------
 
 
@@ -1339,6 +1355,10 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
             raise
         report.sequences = reset_sequences(models_, options.source, target)
         callback(CopyEvent("sequences", rows=len(report.sequences)))
+        if options.analyze:
+            report.analyzed = analyze_tables(
+                [t.table for t in report.tables if not t.absent and (options.fresh or t.copied or t.removed)], target)
+            callback(CopyEvent("analyze", rows=len(report.analyzed)))
         if report.rejected:
             report.rejects_path = _write_rejects(options, planned)
         report.seconds = time.monotonic() - started

@@ -196,6 +196,29 @@ def test_migrate_data_moves_sequences_past_sqlite_high_water_marks(tmp_path: Pat
         assert not run(labels=["logs", "menu_categories"]).sequences  # only ever moves forward
 
 
+def reltuples(table: str) -> float:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+
+def test_migrate_data_analyzes_the_tables_it_wrote_when_asked(tmp_path: Path) -> None:
+    # reltuples is -1 (never counted) or 0 (truncated by the flush between tests) until ANALYZE or
+    # VACUUM counts the table's rows; COPY does not.
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", log_rows(7))
+        report = run(labels=["logs", "notifications"])  # not by default
+        assert report.analyzed == [] and report.tables[0].copied == 7
+        assert reltuples("logs") <= 0
+        insert(path, "logs", log_rows(4, start=8))
+        report = run(labels=["logs", "notifications"], analyze=True)
+        assert report.analyzed == ["logs"]  # notifications is empty and nothing was written to it
+        assert reltuples("logs") == 11
+        assert report.as_dict()["analyzed"] == ["logs"]
+        # --fresh empties every planned table, so each one's statistics are renewed
+        assert run(labels=["logs", "notifications"], fresh=True, analyze=True).analyzed == ["logs", "notifications"]
+
+
 def test_migrate_data_leaves_generated_columns_to_postgresql(tmp_path: Path) -> None:
     with legacy_source(tmp_path) as path:
         insert(path, "market_prices_v2", [{"product_key": "p", "unit": "kg", "unit_price": 9.5, "source": "s",

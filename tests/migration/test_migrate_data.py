@@ -29,6 +29,18 @@ def migrate_data(*args: str) -> str:
     return out.getvalue()
 
 
+def test_migrate_data_analyze_refreshes_the_statistics_of_every_table_it_wrote(tmp_path: Path) -> None:
+    with chinook_source(tmp_path):
+        report = json.loads(migrate_data("--analyze", "--no-backup", "--json"))
+        out = migrate_data("--analyze", "--no-backup")  # nothing left to copy: nothing to analyze
+    assert sorted(report["analyzed"]) == sorted(t["table"] for t in report["tables"] if t["copied"])
+    assert len(report["analyzed"]) == 11
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", ['"PlaylistTrack"'])
+        assert cursor.fetchone()[0] == 8715
+    assert "0 table(s) analyzed." in out
+
+
 def test_migrate_data_dry_run_prints_the_plan(tmp_path: Path) -> None:
     with chinook_source(tmp_path):
         out = migrate_data("--dry-run", "--batch-size", "1000")
@@ -45,6 +57,7 @@ def test_migrate_data_prints_summary_and_backup_checksum(tmp_path: Path) -> None
     assert f"sha256={record.sha256}" in out
     assert Path(record.path).parent == tmp_path / "backups"
     assert "11 tables, 15607 rows copied" in out
+    assert "analyzed" not in out  # only with --analyze
     assert "Done: every source row is in the target." in out
 
 

@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--rejects", type=Path, help="JSON Lines file of rejected rows.")
         parser.add_argument("--max-rejects", type=int, default=0,
                             help="Stop at the first rejected row beyond N (default 0).")
+        parser.add_argument("--analyze", action="store_true",
+                            help="ANALYZE the tables written (planner statistics) after the copy.")
         parser.add_argument("--json", action="store_true", help="Print a machine-readable summary.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +46,7 @@ class Command(BaseCommand):
             labels=options["tables"], source=options["source"], target=options["target"],
             batch_size=options["batch_size"], dry_run=options["dry_run"], fresh=options["fresh"],
             jobs=options["jobs"], backup=options["backup"], backup_dir=options["backup_dir"],
-            rejects_path=options["rejects"], max_rejects=options["max_rejects"],
+            rejects_path=options["rejects"], max_rejects=options["max_rejects"], analyze=options["analyze"],
         )
         if settings.fresh and not settings.dry_run and options["interactive"]:
             answer = input("--fresh empties the target tables before copying. Type 'yes' to continue: ")
@@ -66,7 +68,7 @@ class Command(BaseCommand):
         elif report.dry_run:
             self._render_plan(report, verbosity)
         else:
-            self._render_summary(report, verbosity)
+            self._render_summary(report, verbosity, analyze=settings.analyze)
         if report.rejected:
             raise CommandError(
                 f"{report.rejected} row(s) rejected; see {report.rejects_path}", returncode=1
@@ -87,7 +89,7 @@ class Command(BaseCommand):
         total = sum(p.pending_rows for p in report.plan)
         self.stdout.write(f"  {len(report.plan)} tables, {total} rows to copy.")
 
-    def _render_summary(self, report: copy.CopyReport, verbosity: int) -> None:
+    def _render_summary(self, report: copy.CopyReport, verbosity: int, analyze: bool = False) -> None:
         if verbosity < 1:
             return
         if report.backup is not None:
@@ -112,7 +114,8 @@ class Command(BaseCommand):
         rate = copied / report.seconds if report.seconds else 0.0
         self.stdout.write(
             f"  {len(report.tables)} tables, {copied} rows copied in {report.seconds:.1f}s ({rate:,.0f} rows/s); "
-            f"{len(report.sequences)} sequence(s) moved forward."
+            f"{len(report.sequences)} sequence(s) moved forward"
+            + (f"; {len(report.analyzed)} table(s) analyzed." if analyze else ".")
         )
         if report.rejected:
             self.stdout.write(self.style.WARNING(f"  {report.rejected} rejected row(s): {report.rejects_path}"))
