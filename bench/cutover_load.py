@@ -429,8 +429,8 @@ def phase_stats(requests: list[list[Any]], windows: list[Window],
 def postgres_setting(name: str) -> str:
     """A setting of the run's PostgreSQL server, as ``SHOW`` prints it.
 
-    autovacuum matters here: with it off (as on some CI servers) nothing vacuums or analyzes the
-    tables the run churns (the outbox, the cache's hit counts), and later phases get slower.
+    autovacuum is reported with the results: with it off (as on some CI servers) nothing vacuums or
+    analyzes the tables the run churns (the outbox, the cache's hit counts) while it runs.
     """
     from django.db import connection
 
