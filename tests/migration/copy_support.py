@@ -95,3 +95,10 @@ def rows_of(model: type[models.Model], using: str) -> list[tuple[Any, ...]]:
     names = [f.attname for f in model._meta.concrete_fields]
     order = [f.attname for f in model._meta.pk_fields]
     return list(model.objects.using(using).order_by(*order).values_list(*names))
+
+
+def reltuples(table: str, using: str = "default") -> float:
+    """``pg_class.reltuples`` of a target table: -1 or 0 until ANALYZE or VACUUM counts its rows."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]

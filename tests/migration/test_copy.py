@@ -19,7 +19,7 @@ from core.models import Log, MarketPriceV2, MenuCategory, User
 from migration import copy
 from migration.exceptions import CopyError, RejectLimitExceeded
 from migration.models import CopyCheckpoint, CopyReject, Tombstone
-from tests.migration.copy_support import SOURCE, chinook_source, execute, insert, legacy_source, rows_of
+from tests.migration.copy_support import SOURCE, chinook_source, execute, insert, legacy_source, reltuples, rows_of
 
 pytestmark = pytest.mark.django_db(databases=["default", SOURCE], transaction=True)
 
@@ -194,12 +194,6 @@ def test_migrate_data_moves_sequences_past_sqlite_high_water_marks(tmp_path: Pat
         # an empty table with no high-water mark keeps its sequence where it is
         assert "notifications" not in {s.table for s in report.sequences}
         assert not run(labels=["logs", "menu_categories"]).sequences  # only ever moves forward
-
-
-def reltuples(table: str) -> float:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        return cursor.fetchone()[0]
 
 
 def test_migrate_data_analyzes_the_tables_it_wrote_when_asked(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from django.db import connections
 
 from core.models import Log
 from migration.models import BackupRecord, CopyCheckpoint
-from tests.migration.copy_support import SOURCE, chinook_source, insert, legacy_source, rows_of
+from tests.migration.copy_support import SOURCE, chinook_source, insert, legacy_source, reltuples, rows_of
 
 pytestmark = pytest.mark.django_db(databases=["default", SOURCE], transaction=True)
 
@@ -35,9 +35,7 @@ def test_migrate_data_analyze_refreshes_the_statistics_of_every_table_it_wrote(t
         out = migrate_data("--analyze", "--no-backup")  # nothing left to copy: nothing to analyze
     assert sorted(report["analyzed"]) == sorted(t["table"] for t in report["tables"] if t["copied"])
     assert len(report["analyzed"]) == 11
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", ['"PlaylistTrack"'])
-        assert cursor.fetchone()[0] == 8715
+    assert reltuples('"PlaylistTrack"') == 8715
     assert "0 table(s) analyzed." in out
 
 
