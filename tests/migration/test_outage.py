@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from migration import embedded
+from devtools.embedded import server as embedded
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -1,4 +1,4 @@
-"""core.factories: one factory per legacy table, and a fast path that builds exactly what factory-boy builds."""
+"""devtools.legacydb: one factory per legacy table, and a fast path that builds exactly what factory-boy builds."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import sqlite3
 import pytest
 from faker import Faker
 
-from core import factories, generate, legacy
-from core.factories import Sampler, World
+from core import legacy
+from devtools.legacydb import generate, shapes
+from devtools.legacydb import rows as recipes
+from devtools.legacydb.shapes import Sampler, World
 
-TABLES = sorted(factories.TABLE_FACTORIES)
+TABLES = sorted(recipes.TABLE_FACTORIES)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, int]
 def world() -> World:
     """A world in which every earlier table has 20 rows and keys to refer to."""
     world = World.build(seed=5, counts={table: 20 for table in generate.TABLE_ORDER})
-    users = factories.row_recipe("users")
+    users = recipes.row_recipe("users")
     rows = list(users.rows(Sampler(world, "users"), 20))
     world.remembered[("users", "id")] = [row[users.columns.index("id")] for row in rows]
     world.remembered[("users", "email")] = [row[users.columns.index("email")] for row in rows]
@@ -58,7 +60,7 @@ def world() -> World:
 
 
 def test_table_factories_cover_every_legacy_table(schema: dict[str, dict[str, int]]) -> None:
-    assert set(factories.TABLE_FACTORIES) == set(schema)
+    assert set(recipes.TABLE_FACTORIES) == set(schema)
     assert sorted(generate.TABLE_ORDER) == sorted(schema)
 
 
@@ -68,7 +70,7 @@ def test_table_factory_declares_only_stored_legacy_columns(
 ) -> None:
     stored = {name for name, hidden in schema[table].items() if hidden == 0}
 
-    assert set(factories.row_recipe(table).columns) <= stored
+    assert set(recipes.row_recipe(table).columns) <= stored
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -76,11 +78,11 @@ def test_row_recipe_builds_what_factory_boy_builds(table: str, world: World) -> 
     total = min(
         12, generate.seed_counts(1_000).get(table, 12)
     )  # a seed table has as many rows as its seed
-    fast = factories.row_recipe(table)
+    fast = recipes.row_recipe(table)
     fast_rows = [dict(zip(fast.columns, row)) for row in fast.rows(Sampler(world, table), total)]
 
     sampler = Sampler(world, table)
-    built = [factories.build_row(table, sampler, i=i, total=total) for i in range(total)]
+    built = [recipes.build_row(table, sampler, i=i, total=total) for i in range(total)]
 
     assert fast_rows == built
 
@@ -88,19 +90,19 @@ def test_row_recipe_builds_what_factory_boy_builds(table: str, world: World) -> 
 def test_row_recipe_rejects_declarations_without_a_fast_path() -> None:
     import factory
 
-    @factories.legacy_table("_test_sequence")
-    class SequenceFactory(factories.LegacyRowFactory):
+    @recipes.legacy_table("_test_sequence")
+    class SequenceFactory(recipes.LegacyRowFactory):
         id = factory.Sequence(lambda n: n)
 
     try:
         with pytest.raises(TypeError, match="Sequence has no fast path"):
-            factories.row_recipe("_test_sequence")
+            recipes.row_recipe("_test_sequence")
     finally:
-        del factories.TABLE_FACTORIES["_test_sequence"]
+        del recipes.TABLE_FACTORIES["_test_sequence"]
 
 
 def test_sampler_ignores_global_random_state(world: World) -> None:
-    recipe = factories.row_recipe("logs")
+    recipe = recipes.row_recipe("logs")
     first = list(recipe.rows(Sampler(world, "logs"), 50))
     random.seed(999)
     Faker.seed(999)
@@ -140,20 +142,20 @@ def test_world_pools_follow_the_seed() -> None:
     ],
 )
 def test_timestamp_shapes_match_the_legacy_writers(ms: int, expected: tuple[str, ...]) -> None:
-    shapes = (
-        factories.sqlite_ts(ms),
-        factories.iso_z(ms),
-        factories.date_only(ms),
-        factories.turkish_date(ms),
-        factories.turkish_date(ms, slashed=True),
+    written = (
+        shapes.sqlite_ts(ms),
+        shapes.iso_z(ms),
+        shapes.date_only(ms),
+        shapes.turkish_date(ms),
+        shapes.turkish_date(ms, slashed=True),
     )
 
-    assert shapes == expected
+    assert written == expected
 
 
 def test_dumps_writes_like_json_stringify() -> None:
     assert (
-        factories.dumps({"şehir": "İzmir", "liste": [1, 2.5, None, True]})
+        shapes.dumps({"şehir": "İzmir", "liste": [1, 2.5, None, True]})
         == '{"şehir":"İzmir","liste":[1,2.5,null,true]}'
     )
 
@@ -167,4 +169,4 @@ def test_dumps_writes_like_json_stringify() -> None:
     ],
 )
 def test_ascii_slug_folds_turkish_letters(text: str, slug: str) -> None:
-    assert factories.ascii_slug(text) == slug
+    assert shapes.ascii_slug(text) == slug

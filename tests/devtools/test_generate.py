@@ -1,4 +1,4 @@
-"""core.generate writes a valid, realistic, deterministic legacy database of exactly the rows asked for."""
+"""devtools.legacydb.generate writes a valid, realistic, deterministic legacy database of exactly the rows asked for."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from core import factories, fields, generate, legacy
-from core.factories import dumps
+from core import fields, legacy
+from devtools.legacydb import generate, tables
+from devtools.legacydb import rows as recipes
+from devtools.legacydb.shapes import dumps
 from migration.inventory import column_readers, migrated_models, read_row, stored_fields
 
 ROWS = 4_000
@@ -419,7 +421,7 @@ def test_generate_data_pools_belong_to_analyses(db: sqlite3.Connection) -> None:
     assert orphans == 0
 
 
-class _WarnNotificationFactory(factories.NotificationFactory):
+class _WarnNotificationFactory(tables.auth.NotificationFactory):
     """notifier.ts sends level 'warn', which the legacy CHECK refuses."""
 
     level = "warn"
@@ -429,7 +431,7 @@ class _WarnNotificationFactory(factories.NotificationFactory):
 def test_generate_names_the_refused_row_and_removes_the_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(factories.TABLE_FACTORIES, "notifications", _WarnNotificationFactory)
+    monkeypatch.setitem(recipes.TABLE_FACTORIES, "notifications", _WarnNotificationFactory)
     path = tmp_path / "legacy.db"
 
     with pytest.raises(generate.GenerationError) as excinfo:

@@ -2,8 +2,8 @@
 
 The file is laid out by :func:`core.legacy.create_legacy_database` and filled through the stdlib
 ``sqlite3`` module (never the ORM), so every value lands exactly as the Node.js app stored it.
-Rows come from the factory-boy recipes of :mod:`core.factories`, evaluated on their fast path
-(:func:`core.factories.row_recipe`) and inserted with ``executemany`` in one transaction per table.
+Rows come from the factory-boy recipes of :mod:`devtools.legacydb.tables`, evaluated on their fast path
+(:func:`devtools.legacydb.rows.row_recipe`) and inserted with ``executemany`` in one transaction per table.
 
 How the ``rows`` total is spread, like the real database (logs 3640, market_prices 1268,
 tenders 224, a handful of seed tables):
@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import factories, legacy, vocabulary
-from core.factories import Sampler, World
-from core.vocabulary import CATEGORIES, MARKETS
+from core import legacy
+from devtools.legacydb import rows as recipes
+from devtools.legacydb import vocabulary
+from devtools.legacydb.shapes import Sampler, World
+from devtools.legacydb.vocabulary import CATEGORIES, MARKETS
 
 DEFAULT_ROWS = 2_000
 BATCH_ROWS = 10_000
@@ -357,7 +359,7 @@ def _write_table(
     rows: int,
     progress: Callable[[Progress], None] | None,
 ) -> None:
-    recipe = factories.row_recipe(table)
+    recipe = recipes.row_recipe(table)
     if progress:
         progress(Progress(table, 0, total, done, rows))
     if total == 0:
@@ -425,7 +427,7 @@ def _explain(
             except sqlite3.IntegrityError as row_exc:
                 return (
                     f"{table}: the factory wrote a row the legacy schema rejects ({row_exc}): "
-                    f"{dict(zip(columns, row))!r}; fix the {table} factory in core/factories.py"
+                    f"{dict(zip(columns, row))!r}; fix the {table} factory in devtools/legacydb/tables/"
                 )
     finally:
         connection.execute("ROLLBACK TO explain")

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import embedded
+from devtools.embedded import server as embedded
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from migration import embedded
+from devtools.embedded import server as embedded
 
 BASE_DIR = Path(settings.BASE_DIR)
 QUERY = (
@@ -121,3 +121,12 @@ def test_database_url_password_never_printed() -> None:
         line for line in result.stderr.splitlines() if line.startswith("procheff: PostgreSQL")
     ]
     assert "(DATABASE_URL)" in line
+
+
+@pytest.mark.parametrize("command", [["cutover", "advance", "--help"], ["check"], ["help"]])
+def test_embedded_server_is_not_started_by_commands_without_a_database(tmp_path: Path, command: list[str]) -> None:
+    pgdata = tmp_path / "pgdata"
+    completed = run_manage(*command, env=clean_env(EMBEDDED_POSTGRES_PGDATA=str(pgdata)))
+    assert completed.returncode == 0, completed.stderr
+    assert not pgdata.exists()
+    assert "started the embedded PostgreSQL" not in completed.stderr

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from core import generate
+from devtools.legacydb import generate
 
 
 class Command(BaseCommand):

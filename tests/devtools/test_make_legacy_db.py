@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from core import generate
+from devtools.legacydb import generate
 
 
 def run(*args: str, **options: object) -> tuple[str, str]:

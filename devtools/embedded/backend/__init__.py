@@ -1,0 +1,1 @@
+"""A database backend for the embedded PostgreSQL server (``ENGINE = "devtools.embedded.backend"``)."""
