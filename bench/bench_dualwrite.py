@@ -49,7 +49,7 @@ def main() -> None:
 
     from core import legacy
     from core.models.menu import MenuItem
-    from migration import dualwrite, flags, phase
+    from migration import dualwrite, flags, phase, transitions
     from migration.phase import Phase, PhaseState
 
     legacy.create_legacy_database(workdir / "legacy.sqlite3")
@@ -77,7 +77,7 @@ def main() -> None:
         for target, label, mode in runs:
             settings.MIGRATION_MIRROR = mode
             if target.phase == Phase.POSTGRES_PRIMARY:
-                phase.reset_sequences()
+                transitions.reset_sequences()
             else:
                 flags.write_state(**phase.flag_values(PhaseState(Phase.SQLITE)))  # 3 -> 1 is a rollback
             flags.write_state(**phase.flag_values(target))

@@ -16,7 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from migration import conf, console, spotcheck
+from migration import conf, console, phase, spotcheck
 from migration.exceptions import MigrationError
 from migration.inventory import migrated_models
 from migration.models import (
@@ -375,8 +375,6 @@ class OutboxRecordAdmin(ReadOnlyAdmin):
     list_filter = ("model_label", "operation")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxRecord]:
-        from migration import phase
-
         return super().get_queryset(request).using(phase.primary_alias())
 
 

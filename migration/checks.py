@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, models
 
-from migration import conf
+from migration import conf, flags, inventory, phase
+from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
 
 ROUTER_PATH = "migration.router.CutoverRouter"
 MIDDLEWARE_PATH = "migration.middleware.CutoverReadMiddleware"
@@ -19,9 +20,6 @@ def check_mirrored_models(app_configs: Any = None, **kwargs: Any) -> list[checks
 
     migration.E005: a foreign key whose on_delete updates rows behind the ORM's write paths.
     """
-    from migration import inventory
-    from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
-
     errors: list[checks.CheckMessage] = []
     for model in inventory.migrated_models():
         managers = {"default manager": model._default_manager, "base manager": model._base_manager}
@@ -91,8 +89,6 @@ def check_phase_matches_settings(app_configs: Any = None, databases: Any = None,
     """migration.E006: the SQLite alias was removed from settings before the cutover was finalized."""
     if not databases or conf.source_alias() in settings.DATABASES:
         return []
-    from migration import flags, phase
-
     try:
         stored = phase.state_from(flags.read_uncached())
     except DatabaseError:

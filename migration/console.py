@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router
 from django.utils import timezone
 
-from migration import conf, copy, dualwrite, gates, metrics, phase, validate
+from migration import backfill, conf, dualwrite, gates, metrics, phase, transitions, verify
 from migration.exceptions import MigrationError
 from migration.inventory import migrated_models
 from migration.models import OutboxRecord, PhaseChange, ShadowMismatch
@@ -329,7 +329,7 @@ def phase_view() -> PhaseView:
     """
     state = phase.current_state_fresh()
     try:
-        upcoming: phase.PhaseState | None = phase.next_state(state)
+        upcoming: phase.PhaseState | None = transitions.next_state(state)
     except MigrationError:
         upcoming = None
     shown: list[Gate] = []
@@ -358,7 +358,7 @@ def phase_view() -> PhaseView:
 
 def validation_view() -> ValidationView | Unavailable:
     """The latest finished validation run, or Unavailable when validation has never run."""
-    run = validate.latest_run()
+    run = verify.latest_run()
     if run is None:
         return Unavailable("validation has never run: run ./manage.py validate_counts")
     tables = {}
@@ -419,7 +419,7 @@ def outbox_view() -> OutboxView:
 
 def copy_view() -> list[CopyRow]:
     """Per-table copy checkpoints and progress, every migrated table listed (not started ones too)."""
-    checkpoints = {p.table: p for p in copy.progress()}
+    checkpoints = {p.table: p for p in backfill.progress()}
     rows = []
     for model in migrated_models():
         found = checkpoints.get(model._meta.db_table)
@@ -480,10 +480,10 @@ def change_phase(action: str, *, actor: str) -> str:
     (GateRefused, InvalidTransition, BackupError) reach the caller unchanged.
     """
     if action == "advance":
-        transition = phase.advance(actor=actor)
+        transition = transitions.advance(actor=actor)
         verb = "Advanced"
     elif action == "rollback":
-        transition = phase.rollback(actor=actor)
+        transition = transitions.rollback(actor=actor)
         verb = "Rolled back"
     else:
         raise ValueError(f"unknown phase action {action!r}")
@@ -496,8 +496,8 @@ def change_phase(action: str, *, actor: str) -> str:
 
 
 def repair(model: type[models.Model], pks: list[Any]) -> str:
-    """Make the target equal to the source for ``pks`` via validate.repair_rows; returns a summary."""
-    result = validate.repair_rows(model, pks)
+    """Make the target equal to the source for ``pks`` via verify.repair_rows; returns a summary."""
+    result = verify.repair_rows(model, pks)
     parts = [
         f"{label} {', '.join(map(str, found))}"
         for label, found in (

@@ -30,6 +30,10 @@ class ConversionError(MigrationError):
         }
 
 
+class SourceUnusable(MigrationError):
+    """The legacy SQLite file cannot be read: missing, not a file, not SQLite, or damaged."""
+
+
 class BackupError(MigrationError):
     """The source could not be backed up, or the backup failed its integrity check; nothing was changed."""
 

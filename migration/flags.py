@@ -26,6 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpRequest
 
 from migration import breaker, context
+from migration.db import discard_broken_connection
 
 logger = logging.getLogger("migration.flags")
 
@@ -144,9 +145,7 @@ def _read() -> FlagState:
         fresh = read_uncached()
     except DatabaseError as exc:
         breaker.trip(DEFAULT_DB_ALIAS, exc)
-        from migration import dualwrite
-
-        dualwrite.discard_broken_connection(DEFAULT_DB_ALIAS)
+        discard_broken_connection(DEFAULT_DB_ALIAS)
         logger.warning("cutover flags unreadable (%s); using the last known values", exc)
         return _fallback()
     if fresh != _last_known:

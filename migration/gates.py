@@ -1,8 +1,7 @@
 """Gates a forward phase change must pass: outbox empty, both databases ready, copy complete, validation clean.
 
-The copy and validation engines are imported lazily: ``migration.copy.progress()`` and
-``migration.validate.latest_run()``. When either is missing, its gate fails and says so; it
-never passes by default.
+The copy's checkpoints come from ``migration.backfill.progress()`` and the validation's result
+from ``migration.verify.latest_run()``.
 """
 from __future__ import annotations
 
@@ -15,7 +14,9 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from migration import conf
+from migration import backfill, conf, dualwrite, inventory, verify
+from migration.models import OutboxRecord
+from migration.phase import Phase
 
 DEFAULT_VALIDATION_MAX_AGE = dt.timedelta(hours=1)
 
@@ -40,8 +41,6 @@ def validation_max_age() -> dt.timedelta:
 
 def check(before: Any, after: Any) -> list[GateResult]:
     """Every gate that applies to moving from ``before`` to ``after`` (PhaseState values)."""
-    from migration.phase import Phase
-
     results = [outbox_empty(), databases_ready()]
     if after.phase >= Phase.READ_ROLLOUT:
         results += [copy_complete(), validation_clean_and_recent()]
@@ -55,9 +54,6 @@ OUTBOX_IN_FLIGHT_SECONDS = 5.0
 
 def outbox_empty(now: dt.datetime | None = None) -> GateResult:
     """No backlog on either database: no pending record older than OUTBOX_IN_FLIGHT_SECONDS."""
-    from migration import dualwrite
-    from migration.models import OutboxRecord
-
     dualwrite.flush_applied()
     cutoff = (now or timezone.now()) - dt.timedelta(seconds=OUTBOX_IN_FLIGHT_SECONDS)
     backlog: dict[str, int] = {}
@@ -79,8 +75,6 @@ def outbox_empty(now: dt.datetime | None = None) -> GateResult:
 
 def databases_ready() -> GateResult:
     """Both databases answer, and PostgreSQL has every migrated table."""
-    from migration import inventory
-
     missing_tables: list[str] = []
     for alias in (conf.source_alias(), conf.target_alias()):
         if alias not in settings.DATABASES:
@@ -104,24 +98,12 @@ def databases_ready() -> GateResult:
 
 
 def copy_complete() -> GateResult:
-    """The backfill has a complete checkpoint for every migrated table (``migration.copy.progress()``).
+    """The backfill has a complete checkpoint for every migrated table (``migration.backfill.progress()``).
 
     ``progress()`` returns one entry per table checkpoint, each with ``table`` and ``complete``.
     """
-    from migration import inventory
-
     try:
-        from migration import copy as data_copy
-
-        progress = data_copy.progress
-    except (ImportError, AttributeError):
-        return GateResult(
-            "copy", False,
-            "migration.copy.progress() is not available, so completion of the backfill cannot be "
-            "confirmed; install the copy engine and run ./manage.py migrate_data",
-        )
-    try:
-        checkpoints = list(progress())
+        checkpoints = list(backfill.progress())
     except DatabaseError as exc:
         return GateResult("copy", False, f"backfill checkpoints unreadable: {exc}")
     state = {_field(c, "table"): _field(c, "complete") for c in checkpoints}
@@ -140,17 +122,7 @@ def copy_complete() -> GateResult:
 
 def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:
     """The latest validation run finished clean within validation_max_age()."""
-    try:
-        from migration import validate
-
-        latest_run = validate.latest_run
-    except (ImportError, AttributeError):
-        return GateResult(
-            "validation", False,
-            "migration.validate.latest_run() is not available, so no validation result can be "
-            "checked; install the validation engine and run ./manage.py validate_counts",
-        )
-    run = latest_run()
+    run = verify.latest_run()
     if run is None:
         return GateResult("validation", False, "no validation run recorded; run ./manage.py validate_counts")
     finished_at = _field(run, "finished_at")

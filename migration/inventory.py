@@ -10,7 +10,6 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from migration import conf
-from migration.exceptions import ConversionError
 
 
 def migrated_models(labels: Iterable[str] | None = None) -> list[type[models.Model]]:
@@ -84,23 +83,3 @@ def column_readers(model: type[models.Model], connection: BaseDatabaseWrapper) -
         converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
         readers.append(ColumnReader(field, tuple(converters), col))
     return readers
-
-
-def read_row(
-    model: type[models.Model],
-    raw: tuple[Any, ...],
-    readers: list[ColumnReader],
-    connection: BaseDatabaseWrapper,
-) -> list[Any]:
-    """Convert one raw row to Python values; a value that cannot be read raises ConversionError."""
-    pk_index = next(i for i, r in enumerate(readers) if r.field.primary_key)
-    values = []
-    for reader, value in zip(readers, raw):
-        try:
-            values.append(reader(value, connection))
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise ConversionError(
-                model._meta.db_table, raw[pk_index], reader.field.column, value,
-                getattr(exc, "reason", None) or str(exc),
-            ) from exc
-    return values

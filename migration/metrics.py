@@ -25,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.utils import timezone
 
 from migration import breaker, conf
+from migration.models import LatencySample, ShadowMismatch
 
 logger = logging.getLogger("migration.metrics")
 
@@ -102,8 +103,6 @@ def maybe_flush(force: bool = False) -> bool:
         _last_flush = now
     if not taken:
         return True
-    from migration.models import LatencySample
-
     process = f"{socket.gethostname()}:{os.getpid()}"
     rows = [
         LatencySample(
@@ -159,8 +158,6 @@ def percentile(histogram: Counter[int], q: float) -> float | None:
 
 def latency_summary(window: dt.timedelta = dt.timedelta(minutes=15)) -> dict[str, dict[str, dict[str, Any]]]:
     """p50/p95 and count per alias and kind over ``window`` (every process's flushed samples)."""
-    from migration.models import LatencySample
-
     merged: dict[tuple[str, str], Counter[int]] = {}
     token = _quiet.set(True)
     try:
@@ -184,8 +181,6 @@ def latency_summary(window: dt.timedelta = dt.timedelta(minutes=15)) -> dict[str
 
 def shadow_mismatch_count(window: dt.timedelta = dt.timedelta(hours=24)) -> int | None:
     """Shadow-read mismatches recorded in ``window`` (None when unreadable)."""
-    from migration.models import ShadowMismatch
-
     try:
         return ShadowMismatch.objects.using(DEFAULT_DB_ALIAS).filter(at__gte=timezone.now() - window).count()
     except DatabaseError:

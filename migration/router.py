@@ -10,10 +10,10 @@ class CutoverRouter:
     """Route the migrated apps; return None for every other app so Django's default applies."""
 
     def db_for_read(self, model: type, **hints: Any) -> str | None:
-        """Reads follow the phase and the read flag (see migration.phase.read_alias)."""
+        """Reads follow the phase and the read flag (see migration.dualwrite.read_alias)."""
         if not conf.is_migrated(model._meta.app_label):
             return None
-        return phase.read_alias(model)
+        return dualwrite.read_alias(model)
 
     def db_for_write(self, model: type, **hints: Any) -> str | None:
         """Writes go to the primary of the phase."""

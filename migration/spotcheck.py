@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from migration import conf
 from migration.exceptions import ConversionError, SpotCheckError
-from migration.inventory import ColumnReader, column_readers, migrated_models, read_row
+from migration.inventory import ColumnReader, column_readers, migrated_models
+from migration.values.convert import READ_ERRORS, read_row
+from migration.values.equality import same_value
 
 MAX_SAMPLE = 200
 
@@ -129,16 +130,16 @@ def compare_rows(
     source_rows, source_table = _fetch(model, source, pks)
     target_rows, target_table = _fetch(model, target, pks)
     source_conn, target_conn = connections[source], connections[target]
-    names = [(r.field.name, r.field.column) for r in column_readers(model, source_conn)]
+    fields = [r.field for r in column_readers(model, source_conn)]
     results = []
     for pk in pks:
         key = _key(pk)
         left, right = source_rows.get(key), target_rows.get(key)
         comparisons = []
-        for index, (name, column) in enumerate(names):
+        for index, fld in enumerate(fields):
             a = left[index] if left is not None else None
             b = right[index] if right is not None else None
-            comparisons.append(FieldComparison(name, column, a, b, _differs(a, b)))
+            comparisons.append(FieldComparison(fld.name, fld.column, a, b, _differs(fld, a, b)))
         results.append(
             RowComparison(
                 model_label=model._meta.label,
@@ -220,8 +221,9 @@ def _convert(
     connection: BaseDatabaseWrapper,
 ) -> list[FieldValue]:
     """Stored and read forms of one raw row; a value that cannot be read is shown with its reason."""
+    pk_index = next(i for i, r in enumerate(readers) if r.field.primary_key)
     try:
-        values = read_row(model, raw, readers, connection)
+        values = read_row(model._meta.db_table, raw[pk_index], raw, readers, connection)
         return [FieldValue(stored, value) for stored, value in zip(raw, values)]
     except ConversionError:
         # Read column by column so that every other value is still shown beside the bad one.
@@ -229,7 +231,7 @@ def _convert(
         for reader, stored in zip(readers, raw):
             try:
                 converted.append(FieldValue(stored, reader(stored, connection)))
-            except (ValueError, TypeError, ArithmeticError) as exc:
+            except READ_ERRORS as exc:
                 converted.append(FieldValue(stored, None, getattr(exc, "reason", None) or str(exc)))
         return converted
 
@@ -261,33 +263,10 @@ def _key(pk: Any) -> Any:
     return str(pk) if not isinstance(pk, (int, str)) else pk
 
 
-def _differs(a: FieldValue | None, b: FieldValue | None) -> bool:
-    """Whether two read values differ; a value that cannot be read always differs."""
+def _differs(field: models.Field, a: FieldValue | None, b: FieldValue | None) -> bool:
+    """Whether two read values differ (:func:`migration.values.equality.same_value`); an unreadable value always does."""
     if a is None or b is None:
         return a is not b
     if a.error or b.error:
         return True
-    return not same_value(a.value, b.value)
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Equality that does not let ``True == 1`` or ``1 == 1.0`` hide a type change."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
-        return (a.tzinfo is None) == (b.tzinfo is None) and a == b
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return type(a) is type(b) and _same_json(a, b)
-    return type(a) is type(b) and a == b
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
-    return same_value(a, b)
+    return not same_value(field, a.value, b.value)

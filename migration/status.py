@@ -9,6 +9,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from migration import dualwrite, flags, gates, metrics, phase
+from migration.models import PhaseChange
 
 DEFAULT_MAX_PENDING_AGE_SECONDS = 300.0
 
@@ -65,8 +66,6 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS) -> StatusRe
 
 
 def _last_change() -> dict[str, Any] | None:
-    from migration.models import PhaseChange
-
     try:
         change = PhaseChange.objects.using(DEFAULT_DB_ALIAS).order_by("-at", "-id").first()
     except DatabaseError:

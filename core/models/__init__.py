@@ -1,14 +1,92 @@
 """The Procheff domain: one model per legacy table, grouped by domain."""
+from core.models.analysis import (
+    AnalysisHistory,
+    AnalysisResult,
+    AnalysisResultV2,
+    ApiMetric,
+    DataPool,
+    MenuCache,
+    Orchestration,
+    SemanticCacheEntry,
+)
+from core.models.auth import (
+    ActivityLog,
+    Membership,
+    Organization,
+    SecurityAuditLog,
+    User,
+    UserSetting,
+    UserTwoFactor,
+)
 from core.models.bookkeeping import AppliedMigration, MigrationRecord
-from core.models.intelligence import AccuracyMetric, ApiProviderHealth, BrandMapping, CacheEntry, CoverageMetric, FuzzyMatch, MarketCategoryAverage, NormalizedPrice, QueueJob, ScraperProxy, ScrapingQueueItem, UserPriceSubmission, UserTrustMetrics, WebhookSubscription
-from core.models.auth import ActivityLog, Membership, Organization, SecurityAuditLog, UserTwoFactor, UserSetting, User
-from core.models.logs import AiLog, Log, NotificationChannel, NotificationQueueItem, NotificationTemplate, Notification
-from core.models.analysis import AnalysisHistory, AnalysisResult, AnalysisResultV2, ApiMetric, DataPool, MenuCache, Orchestration, SemanticCacheEntry
-from core.models.settings import ApiKey, ApiUsageLog, AppSetting, BackupHistory, IntegrationConfig, PerformanceProfile, PerformanceSetting, ReportHistory, ReportTemplate, WebhookLog, Webhook
-from core.models.chat import ChatAnalyticsMessage, ChatFeedback, FeedbackPattern, ImprovementAction, ProactiveSuggestion, ProactiveTrigger
-from core.models.menu import GramajStandard, MenuCategory, MenuItem, RecipeIngredient, Recipe, UserMenu
-from core.models.market import MarketCache, MarketPriceDetail, MarketPriceHistory, MarketPrice, MarketPriceV2, MarketSource, Market, PriceAlert, PriceHistory, PriceValidation, ProductCard, ProductCatalogEntry
-from core.models.tenders import TenderAnalysis, TenderFullContent, Tender
+from core.models.chat import (
+    ChatAnalyticsMessage,
+    ChatFeedback,
+    FeedbackPattern,
+    ImprovementAction,
+    ProactiveSuggestion,
+    ProactiveTrigger,
+)
+from core.models.intelligence import (
+    AccuracyMetric,
+    ApiProviderHealth,
+    BrandMapping,
+    CacheEntry,
+    CoverageMetric,
+    FuzzyMatch,
+    MarketCategoryAverage,
+    NormalizedPrice,
+    QueueJob,
+    ScraperProxy,
+    ScrapingQueueItem,
+    UserPriceSubmission,
+    UserTrustMetrics,
+    WebhookSubscription,
+)
+from core.models.logs import (
+    AiLog,
+    Log,
+    Notification,
+    NotificationChannel,
+    NotificationQueueItem,
+    NotificationTemplate,
+)
+from core.models.market import (
+    Market,
+    MarketCache,
+    MarketPrice,
+    MarketPriceDetail,
+    MarketPriceHistory,
+    MarketPriceV2,
+    MarketSource,
+    PriceAlert,
+    PriceHistory,
+    PriceValidation,
+    ProductCard,
+    ProductCatalogEntry,
+)
+from core.models.menu import (
+    GramajStandard,
+    MenuCategory,
+    MenuItem,
+    Recipe,
+    RecipeIngredient,
+    UserMenu,
+)
+from core.models.settings import (
+    ApiKey,
+    ApiUsageLog,
+    AppSetting,
+    BackupHistory,
+    IntegrationConfig,
+    PerformanceProfile,
+    PerformanceSetting,
+    ReportHistory,
+    ReportTemplate,
+    Webhook,
+    WebhookLog,
+)
+from core.models.tenders import Tender, TenderAnalysis, TenderFullContent
 
 __all__ = [
     "AccuracyMetric",

@@ -1,8 +1,8 @@
 """The tender-analysis pipeline: analyses, data pools, results, caches and API metrics."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import ISO_Z, SQLITE_TS, LegacyBooleanField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyCheck, LegacyModel

@@ -1,8 +1,8 @@
 """Users, organizations and security: accounts, two-factor settings, audit trails."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import LegacyBooleanField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyModel

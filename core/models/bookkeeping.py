@@ -1,8 +1,8 @@
 """The legacy app's own bookkeeping: applied schema migrations."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import LegacyDateTimeField
 from core.models.base import LegacyModel

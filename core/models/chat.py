@@ -1,8 +1,8 @@
 """The chat assistant: message analytics, feedback, improvement actions and proactive hints."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import ISO_Z, LegacyBooleanField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyModel

@@ -1,10 +1,16 @@
 """Market intelligence: normalisation, brand mappings, trust, scraping, caches and queues."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
-from core.fields import EPOCH_MS, LegacyBooleanField, LegacyDateField, LegacyDateTimeField, LegacyJSONField
+from core.fields import (
+    EPOCH_MS,
+    LegacyBooleanField,
+    LegacyDateField,
+    LegacyDateTimeField,
+    LegacyJSONField,
+)
 from core.models.base import LegacyModel
 
 

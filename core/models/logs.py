@@ -1,8 +1,8 @@
 """Application logs and notifications: log lines, AI logs, channels, templates and the queue."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import ISO_Z, LegacyBooleanField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyModel

@@ -7,7 +7,15 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from core.fields import DATE_ONLY, ISO_Z, SQLITE_TS, LegacyBooleanField, LegacyDateField, LegacyDateTimeField, LegacyJSONField
+from core.fields import (
+    DATE_ONLY,
+    ISO_Z,
+    SQLITE_TS,
+    LegacyBooleanField,
+    LegacyDateField,
+    LegacyDateTimeField,
+    LegacyJSONField,
+)
 from core.models.base import LegacyModel, TouchUpdatedAtQuerySet, touch_on_save
 from core.models.expressions import UTCDate, UTCYearMonth
 from migration.dualwrite import mirrored_manager

@@ -1,8 +1,8 @@
 """The menu planner: categories, items, recipes, ingredients, user menus and portion standards."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
 from core.fields import LegacyBooleanField, LegacyDateTimeField, LegacyJSONField
 from core.models.base import LegacyModel

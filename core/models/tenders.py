@@ -1,10 +1,16 @@
 """Tenders scraped from ihalebul.com and their (never created) analysis tables."""
 from __future__ import annotations
 
-from django.utils import timezone
 from django.db import models
+from django.utils import timezone
 
-from core.fields import ISO_Z, LegacyBooleanField, LegacyDateTimeField, LegacyJSONField, TurkishDateField
+from core.fields import (
+    ISO_Z,
+    LegacyBooleanField,
+    LegacyDateTimeField,
+    LegacyJSONField,
+    TurkishDateField,
+)
 from core.models.base import LegacyModel
 
 

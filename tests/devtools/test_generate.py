@@ -19,7 +19,8 @@ from core import fields, legacy
 from devtools.legacydb import generate, tables
 from devtools.legacydb import rows as recipes
 from devtools.legacydb.shapes import dumps
-from migration.inventory import column_readers, migrated_models, read_row, stored_fields
+from migration.inventory import column_readers, migrated_models, stored_fields
+from migration.values.convert import read_row
 
 ROWS = 4_000
 SEED = 11
@@ -204,7 +205,7 @@ def test_generate_rows_read_through_the_models_without_conversion_errors(
                 with connection.cursor() as cursor:
                     cursor.execute(f'SELECT {names} FROM "{table}"')
                     for raw in cursor.fetchall():
-                        read_row(model, raw, readers, connection)  # raises ConversionError
+                        read_row(table, raw[0], raw, readers, connection)  # raises ConversionError
                         read += 1
         finally:
             connection.close()

@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.db import connections, models
 
 from migration import breaker, conf, dualwrite, flags, metrics, phase
+from migration.dualwrite import apply as dw_apply
+from migration.dualwrite import pending as dw_pending
 
 # Legacy tables the cutover tests write; the sqlite test file keeps legacy rows between tests
 # (Django only flushes tables it migrates there), so these are emptied around each test.
@@ -30,8 +32,8 @@ def reset_process_state() -> None:
     flags.forget()
     flags._last_known = None
     breaker.reset()
-    dualwrite._pending.forget()
-    dualwrite._last_drain.clear()
+    dw_pending._pending.forget()
+    dw_apply._last_drain.clear()
     metrics.discard()
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 
 import pytest
-from django.utils import timezone
 from django.contrib.admin.models import LogEntry
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models.auth import SecurityAuditLog
 from migration import conf, console, phase, spotcheck

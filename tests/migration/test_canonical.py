@@ -14,7 +14,7 @@ from django.db import connections, models
 from psycopg import sql
 
 from core.fields import parse_timestamp
-from migration import canonical
+from migration.values import canonical
 
 SEED = 20240101
 FIELDS = {"n": models.DecimalField(max_digits=12, decimal_places=2)}

@@ -16,17 +16,26 @@ from django.apps import apps
 from django.db import connections
 
 from core.models import Log, MarketPriceV2, MenuCategory, User
-from migration import copy
+from migration import backfill
+from migration.backfill import indexes, table
 from migration.exceptions import CopyError, RejectLimitExceeded
 from migration.models import CopyCheckpoint, CopyReject, Tombstone
-from tests.migration.copy_support import SOURCE, chinook_source, execute, insert, legacy_source, reltuples, rows_of
+from tests.migration.copy_support import (
+    SOURCE,
+    chinook_source,
+    execute,
+    insert,
+    legacy_source,
+    reltuples,
+    rows_of,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", SOURCE], transaction=True)
 
 
-def run(**kwargs: Any) -> copy.CopyReport:
+def run(**kwargs: Any) -> backfill.CopyReport:
     kwargs.setdefault("backup", False)
-    return copy.migrate_data(copy.CopyOptions(**kwargs))
+    return backfill.migrate_data(backfill.CopyOptions(**kwargs))
 
 
 def chinook_models() -> list[Any]:
@@ -106,7 +115,7 @@ def test_migrate_data_reports_absent_source_tables(tmp_path: Path) -> None:
         report = run(labels=["notifications", "memberships", "logs"])
         absent = {t.table for t in report.tables if t.absent}
         assert absent == {"notifications", "memberships"}
-        assert {p.table: p.source_rows for p in copy.progress()} == {
+        assert {p.table: p.source_rows for p in backfill.progress()} == {
             "notifications": None, "memberships": None, "logs": 0,
         }
 
@@ -235,8 +244,8 @@ def test_migrate_data_skips_tombstoned_rows(tmp_path: Path) -> None:
         insert(path, "logs", log_rows(4))
         insert(path, "users", [{"id": "gone", "email": "g@x", "password_hash": "h"},
                                {"id": "kept", "email": "k@x", "password_hash": "h"}])
-        copy.record_tombstone(Log, 3)
-        copy.record_tombstone(User, "gone")
+        backfill.record_tombstone(Log, 3)
+        backfill.record_tombstone(User, "gone")
         report = run(labels=["logs", "users"])
         assert sorted(Log.objects.using("default").values_list("pk", flat=True)) == [1, 2, 4]
         assert list(User.objects.using("default").values_list("pk", flat=True)) == ["kept"]
@@ -248,8 +257,8 @@ def test_migrate_data_removes_a_row_deleted_while_it_was_copied(tmp_path: Path) 
     with legacy_source(tmp_path) as path:
         insert(path, "logs", log_rows(2))
         Log.objects.using("default").create(id=7, level="info", message="resurrected")
-        copy.record_tombstone(Log, 7)  # deleted from the source and the target meanwhile
-        copy.record_tombstone(Log, 2)
+        backfill.record_tombstone(Log, 7)  # deleted from the source and the target meanwhile
+        backfill.record_tombstone(Log, 2)
         result = run(labels=["logs"]).tables[0]
         assert result.removed == 1
         assert sorted(Log.objects.using("default").values_list("pk", flat=True)) == [1]
@@ -259,7 +268,7 @@ def test_migrate_data_keeps_a_tombstoned_row_the_source_has_again(tmp_path: Path
     with legacy_source(tmp_path) as path:
         insert(path, "users", [{"id": "back", "email": "b@x", "password_hash": "h"}])
         User.objects.using("default").create(id="back", email="b@x", password_hash="h")
-        copy.record_tombstone(User, "back")
+        backfill.record_tombstone(User, "back")
         assert run(labels=["users"]).tables[0].removed == 0
         assert User.objects.using("default").filter(pk="back").exists()
 
@@ -319,15 +328,15 @@ def test_migrate_data_refuses_unknown_tables_and_aliases(tmp_path: Path) -> None
 
 def test_record_tombstone_names_composite_keys_as_json(tmp_path: Path) -> None:
     playlist_track = apps.get_model("chinook", "PlaylistTrack")
-    copy.record_tombstone(playlist_track, (1, 3402))
-    copy.record_tombstone(playlist_track, (1, 3402))  # idempotent
+    backfill.record_tombstone(playlist_track, (1, 3402))
+    backfill.record_tombstone(playlist_track, (1, 3402))  # idempotent
     assert list(Tombstone.objects.values_list("table", "pk_value")) == [("PlaylistTrack", "[1, 3402]")]
 
 
 def test_migrate_data_skips_a_tombstoned_composite_key(tmp_path: Path) -> None:
     with chinook_source(tmp_path):
         playlist_track = apps.get_model("chinook", "PlaylistTrack")
-        copy.record_tombstone(playlist_track, (1, 3402))
+        backfill.record_tombstone(playlist_track, (1, 3402))
         report = run()
         assert {t.table: t.skipped for t in report.tables}["PlaylistTrack"] == 1
         assert not playlist_track.objects.using("default").filter(playlist_id=1, track_id=3402).exists()
@@ -370,7 +379,7 @@ def test_migrate_data_beside_live_orm_writes_ends_equal_to_the_source(tmp_path: 
                         obj.delete(using=SOURCE)
                         with connections["default"].cursor():
                             Log.objects.using("default").filter(pk=pk).delete()
-                            copy.record_tombstone(Log, pk, using="default")
+                            backfill.record_tombstone(Log, pk, using="default")
                         counts["deleted"] += 1
             except BaseException as exc:  # noqa: BLE001 - reported by the main thread
                 errors.append(exc)
@@ -397,7 +406,7 @@ def test_progress_lists_every_checkpoint(tmp_path: Path) -> None:
     with legacy_source(tmp_path) as path:
         insert(path, "logs", log_rows(3))
         run(labels=["logs", "memberships"])
-        rows = {p.table: p for p in copy.progress()}
+        rows = {p.table: p for p in backfill.progress()}
         assert (rows["logs"].source_rows, rows["logs"].copied_rows, rows["logs"].complete) == (3, 3, True)
         assert rows["memberships"].source_rows is None
 
@@ -419,13 +428,13 @@ def _index_names(table: str) -> set[str]:
 
 
 def test_migrate_data_rebuilds_secondary_indexes_it_deferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(copy, "DEFER_INDEXES_MIN_ROWS", 1)
+    monkeypatch.setattr(indexes, "DEFER_INDEXES_MIN_ROWS", 1)
     before = _index_names("logs")
     assert {"idx_logs_level", "idx_logs_created_at"} <= before
     with legacy_source(tmp_path) as path:
         insert(path, "logs", log_rows(20))
         seen: list[set[str]] = []
-        copy.migrate_data(copy.CopyOptions(labels=["logs"], backup=False, batch_size=5),
+        backfill.migrate_data(backfill.CopyOptions(labels=["logs"], backup=False, batch_size=5),
                           lambda event: seen.append(_index_names("logs")) if event.kind == "batch" else None)
         assert "idx_logs_level" not in seen[0]  # dropped while the rows went in
         assert _index_names("logs") == before
@@ -434,18 +443,12 @@ def test_migrate_data_rebuilds_secondary_indexes_it_deferred(tmp_path: Path, mon
 
 def test_restore_deferred_indexes_after_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run killed mid-copy leaves the dropped indexes in its checkpoint; the next run rebuilds them."""
-    monkeypatch.setattr(copy, "DEFER_INDEXES_MIN_ROWS", 1)
+    monkeypatch.setattr(indexes, "DEFER_INDEXES_MIN_ROWS", 1)
     before = _index_names("logs")
     with legacy_source(tmp_path) as path:
         insert(path, "logs", log_rows(20))
-        options = copy.CopyOptions(labels=["logs"], backup=False).resolved()
-        reader = copy.SourceReader(options.source)
-        try:
-            copier = copy.TableCopier(Log, reader, options, copy._RejectBudget(0), lambda event: None)
-            CopyCheckpoint.objects.create(table="logs", model_label="core.Log")
-            copier._defer_indexes(20)  # what a run does before its first batch, and then it dies
-        finally:
-            reader.close()
+        CopyCheckpoint.objects.create(table="logs", model_label="core.Log")
+        indexes.defer("logs", "default", 20)  # what a run does before its first batch, and then it dies
         assert "idx_logs_level" not in _index_names("logs")
         assert {i["name"] for i in CopyCheckpoint.objects.get(table="logs").deferred_indexes} == before - _index_names("logs")
         run(labels=["logs"])
@@ -454,38 +457,15 @@ def test_restore_deferred_indexes_after_a_crash(tmp_path: Path, monkeypatch: pyt
 
 
 def test_migrate_data_shrinks_batches_of_wide_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(copy, "BATCH_BYTES", 4000)
+    monkeypatch.setattr(table, "BATCH_BYTES", 4000)
     with legacy_source(tmp_path) as path:
         insert(path, "logs", [{"level": "info", "message": "x" * 1000} for _ in range(300)])
         sizes: list[int] = []
-        copy.migrate_data(copy.CopyOptions(labels=["logs"], backup=False),
+        backfill.migrate_data(backfill.CopyOptions(labels=["logs"], backup=False),
                           lambda event: sizes.append(event.rows) if event.kind == "batch" else None)
         assert sizes[0] == 100  # the first batch measures the rows
         assert max(sizes[1:]) <= 4  # then about 4000 bytes of 1000-character rows at a time
         assert sum(sizes) == 300 == Log.objects.using("default").count()
-
-
-def test_copy_rows_makes_the_target_rows_equal_to_the_source(tmp_path: Path) -> None:
-    with legacy_source(tmp_path) as path:
-        insert(path, "logs", log_rows(4))
-        run(labels=["logs"])
-        Log.objects.using("default").filter(pk=1).update(message="drifted")
-        Log.objects.using("default").filter(pk=2).delete()
-        execute(path, "DELETE FROM logs WHERE id = 3")
-        execute(path, "UPDATE logs SET message = 'fixed at the source' WHERE id = 4")
-        result = copy.copy_rows(Log, [1, 2, 3, 4])
-        assert (result.written, result.deleted, result.rejected) == (3, 1, [])
-        assert rows_of(Log, "default") == rows_of(Log, SOURCE)
-
-
-def test_copy_rows_reports_rows_it_cannot_load(tmp_path: Path) -> None:
-    with legacy_source(tmp_path) as path:
-        insert(path, "logs", [{"id": 1, "level": "info", "message": "m", "data": "not json"}])
-        Log.objects.using("default").create(id=1, level="info", message="kept until the source is fixed")
-        result = copy.copy_rows(Log, [1])
-        assert (result.written, result.deleted) == (0, 0)
-        assert result.rejected[0]["column"] == "data"
-        assert Log.objects.using("default").get().message == "kept until the source is fixed"
 
 
 def test_migrate_data_with_jobs_stops_at_the_rejects_limit_across_processes(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from django.db import connections, transaction
 from core.models.auth import User
 from core.models.menu import MenuCategory, MenuItem, Recipe, RecipeIngredient
 from migration import dualwrite, flags, phase
+from migration.dualwrite import apply as dw_apply
+from migration.dualwrite import pending as dw_pending
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
 from tests.migration.cutover_support import (  # noqa: F401
@@ -48,7 +50,8 @@ def _save_update() -> None:
 
 
 def _model_delete() -> None:
-    keep, gone = _category("keep"), _category("gone")
+    _category("keep")
+    gone = _category("gone")
     gone.delete()
 
 
@@ -311,7 +314,7 @@ def test_dualwrite_later_commits_retry_old_pending_records() -> None:
         created_at=timezone.now() - dt.timedelta(minutes=1), attempts=3, last_error="earlier failure",
         next_attempt_at=timezone.now() - dt.timedelta(seconds=1),
     )
-    dualwrite._last_drain.clear()
+    dw_apply._last_drain.clear()
     _category("another write")  # its commit also drains due records
     assert MenuCategory.objects.using("default").get(pk=category.pk).name == "changed behind the ORM"
     assert dualwrite.outbox_depth() == 0
@@ -388,22 +391,22 @@ def test_dualwrite_async_write_returns_before_its_mirror_and_reads_stay_on_the_p
     flags.write_state(**{**phase.flag_values(phase.PhaseState(Phase.READ_ROLLOUT, 100)),
                          "background_reads_postgres": True})
     flags.forget()
-    assert phase.read_alias(MenuCategory) == "default"
+    assert dualwrite.read_alias(MenuCategory) == "default"
     params = connections["default"].get_connection_params()
     with psycopg.connect(**params) as blocker:  # holds back every insert into the table on PostgreSQL
         blocker.execute('LOCK TABLE "menu_categories" IN SHARE ROW EXCLUSIVE MODE')
-        assert phase.read_alias(MenuCategory) == "default"  # the outbox was just read: nothing pending
+        assert dualwrite.read_alias(MenuCategory) == "default"  # the outbox was just read: nothing pending
         made = _category("in flight")
         assert not dualwrite.wait_for_mirrors(0.3)  # the mirror is still waiting for the lock
         assert not MenuCategory.objects.using("default").filter(pk=made.pk).exists()
         # Another process read the outbox just before this write: only the record tells it.
-        dualwrite._pending._labels.discard(MenuCategory._meta.label)
-        assert phase.read_alias(MenuCategory) == "sqlite"
+        dw_pending._pending._labels.discard(MenuCategory._meta.label)
+        assert dualwrite.read_alias(MenuCategory) == "sqlite"
         assert MenuCategory.objects.filter(pk=made.pk).exists()  # read from the primary
         blocker.rollback()
     assert dualwrite.wait_for_mirrors(30)
     dualwrite.flush_applied()
     assert MenuCategory.objects.using("default").filter(pk=made.pk).exists()
     assert dualwrite.outbox_depth() == 0
-    assert phase.read_alias(MenuCategory) == "default"
+    assert dualwrite.read_alias(MenuCategory) == "default"
     assert dualwrite.mirror_lags()[-1] >= 0.3

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import RequestFactory
 from waffle import get_waffle_flag_model, get_waffle_switch_model
-from waffle.testutils import override_flag, override_switch
+from waffle.testutils import override_switch
 
 from migration import flags
 from tests.migration.cutover_support import BOTH, cutover_state, unreachable  # noqa: F401

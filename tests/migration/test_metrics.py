@@ -10,6 +10,7 @@ from migration import metrics
 from migration.models import LatencySample
 from tests.migration.cutover_support import BOTH, cutover_state, unreachable  # noqa: F401
 
+
 @pytest.mark.parametrize("ms", [0.005, 0.02, 0.5, 3.0, 47.0, 1200.0])
 def test_metrics_bucket_bounds_hold_the_value(ms: float) -> None:
     index = metrics.bucket_of(ms)

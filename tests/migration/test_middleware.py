@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from core.models.menu import MenuCategory
-from migration import context, flags, phase
+from migration import context, dualwrite, flags
 from migration.middleware import CutoverReadMiddleware
 from migration.phase import Phase
 from tests.migration.cutover_support import BOTH, cutover_state, set_phase  # noqa: F401
@@ -31,11 +31,11 @@ def test_middleware_routes_the_whole_request_by_one_decision() -> None:
     seen: list[str] = []
 
     def view(request: HttpRequest) -> HttpResponse:
-        seen.append(phase.read_alias(MenuCategory))
+        seen.append(dualwrite.read_alias(MenuCategory))
         # Raising the percent mid-request does not change this request's choice.
         flags.write_state(dual_write=True, read_percent=100, background_reads_postgres=True,
                           postgres_primary=False, finalized=False)
-        seen.append(phase.read_alias(MenuCategory))
+        seen.append(dualwrite.read_alias(MenuCategory))
         return HttpResponse("ok")
 
     _run(view, cookie=_token_with(False, 50))
@@ -49,7 +49,7 @@ def test_middleware_sets_a_sticky_bucket_cookie_once() -> None:
     token = first.cookies[flags.BUCKET_COOKIE].value
     choices = set()
     for _ in range(5):
-        response = _run(lambda r: HttpResponse(phase.read_alias(MenuCategory)), cookie=token)
+        response = _run(lambda r: HttpResponse(dualwrite.read_alias(MenuCategory)), cookie=token)
         assert flags.BUCKET_COOKIE not in response.cookies
         choices.add(response.content)
     assert len(choices) == 1
@@ -60,9 +60,9 @@ def test_middleware_request_reads_its_own_writes() -> None:
     seen: list[str] = []
 
     def view(request: HttpRequest) -> HttpResponse:
-        seen.append(phase.read_alias(MenuCategory))
+        seen.append(dualwrite.read_alias(MenuCategory))
         MenuCategory.objects.create(name="mine", name_tr="mine")
-        seen.append(phase.read_alias(MenuCategory))
+        seen.append(dualwrite.read_alias(MenuCategory))
         return HttpResponse("ok")
 
     _run(view, cookie="any")

@@ -18,7 +18,14 @@ from django.db import connections
 
 from core.models import Log
 from migration.models import BackupRecord, CopyCheckpoint
-from tests.migration.copy_support import SOURCE, chinook_source, insert, legacy_source, reltuples, rows_of
+from tests.migration.copy_support import (
+    SOURCE,
+    chinook_source,
+    insert,
+    legacy_source,
+    reltuples,
+    rows_of,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", SOURCE], transaction=True)
 

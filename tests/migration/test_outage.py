@@ -163,7 +163,12 @@ def test_outage_sqlite_unreachable_in_phase_3_is_recorded_and_replayed(tmp_path:
     from migration import dualwrite
     from migration.models import OutboxRecord
     from migration.phase import Phase
-    from tests.migration.cutover_support import assert_same_rows, empty_legacy_tables, reset_process_state, set_phase
+    from tests.migration.cutover_support import (
+        assert_same_rows,
+        empty_legacy_tables,
+        reset_process_state,
+        set_phase,
+    )
 
     reset_process_state()
     empty_legacy_tables()

@@ -8,20 +8,26 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import timezone
 from waffle import get_waffle_switch_model
 
-import migration
 from core.models.auth import User
 from core.models.menu import MenuCategory
-from migration import dualwrite, flags, gates, phase
+from migration import backfill, dualwrite, flags, gates, phase, transitions, verify
+from migration.dualwrite import apply as dw_apply
 from migration.exceptions import GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import BOTH, assert_same_rows, child_env, cutover_state, mirror, set_phase  # noqa: F401
+from tests.migration.cutover_support import (  # noqa: F401
+    BOTH,
+    assert_same_rows,
+    child_env,
+    cutover_state,
+    mirror,
+    set_phase,
+)
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
@@ -55,7 +61,7 @@ def test_phase_is_derived_from_switches(snapshot: flags.FlagState, expected: Pha
     ],
 )
 def test_phase_next_state(before: PhaseState, percent: float | None, after: PhaseState) -> None:
-    assert phase.next_state(before, percent) == after
+    assert transitions.next_state(before, percent) == after
 
 
 @pytest.mark.parametrize(
@@ -64,23 +70,16 @@ def test_phase_next_state(before: PhaseState, percent: float | None, after: Phas
 )
 def test_phase_next_state_refuses_impossible_moves(before: PhaseState, percent: float | None) -> None:
     with pytest.raises(InvalidTransition):
-        phase.next_state(before, percent)
-
-
-def _install(monkeypatch: pytest.MonkeyPatch, name: str, **functions: Any) -> None:
-    module = types.ModuleType(f"migration.{name}")
-    module.__dict__.update(functions)
-    monkeypatch.setitem(sys.modules, f"migration.{name}", module)
-    monkeypatch.setattr(migration, name, module, raising=False)
+        transitions.next_state(before, percent)
 
 
 def _clean_validation(monkeypatch: pytest.MonkeyPatch, *, clean: bool = True, age: dt.timedelta = dt.timedelta(0)) -> None:
     run = {"finished_at": timezone.now() - age, "clean": clean}
-    _install(monkeypatch, "validate", latest_run=lambda: run)
+    monkeypatch.setattr(verify, "latest_run", lambda: run)
 
 
 def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> None:
-    """Stand in for migration.copy.progress(): one checkpoint per table (the copy engine's shape)."""
+    """Stand in for migration.backfill.progress(): one checkpoint per table (the copy engine's shape)."""
     from migration import inventory
 
     tables = [m._meta.db_table for m in inventory.migrated_models()]
@@ -88,7 +87,7 @@ def _complete_copy(monkeypatch: pytest.MonkeyPatch, complete: bool = True) -> No
         types.SimpleNamespace(table=t, complete=complete or i > 0, source_rows=0, copied_rows=0)
         for i, t in enumerate(tables)
     ]
-    _install(monkeypatch, "copy", progress=lambda: checkpoints)
+    monkeypatch.setattr(backfill, "progress", lambda: checkpoints)
 
 
 def test_phase_advance_refused_by_outbox_gate() -> None:
@@ -97,7 +96,7 @@ def test_phase_advance_refused_by_outbox_gate() -> None:
         created_at=timezone.now() - dt.timedelta(minutes=1),
     )
     with pytest.raises(GateRefused, match="outbox: 1 pending records older than 5s"):
-        phase.advance()
+        transitions.advance()
     assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
 
 
@@ -106,10 +105,10 @@ def test_phase_outbox_gate_lets_writes_in_flight_pass() -> None:
     assert gates.outbox_empty().ok
 
 
-def test_phase_advance_refused_without_copy_and_validation_engines() -> None:
+def test_phase_advance_refused_before_any_copy_or_validation() -> None:
     set_phase(Phase.DUAL_WRITE)
     with pytest.raises(GateRefused) as refused:
-        phase.advance()
+        transitions.advance()
     failed = {g.name: g.detail for g in refused.value.results if not g.ok}
     assert set(failed) >= {"copy", "validation"} or set(failed) == {"copy", "validation"}
     assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
@@ -130,7 +129,7 @@ def test_phase_advance_refused_by_copy_or_validation_gate(
     _complete_copy(monkeypatch, copy_complete)
     _clean_validation(monkeypatch, clean=clean, age=dt.timedelta(minutes=age_minutes))
     with pytest.raises(GateRefused) as refused:
-        phase.advance()
+        transitions.advance()
     assert [g.name for g in refused.value.results if not g.ok] == [refused_by]
 
 
@@ -139,7 +138,7 @@ def test_phase_advance_through_every_phase_with_gates_audit_and_backups(monkeypa
     _clean_validation(monkeypatch)
     seen = []
     while phase.current_state_fresh().phase != Phase.FINALIZED:
-        transition = phase.advance(actor="operator@test")
+        transition = transitions.advance(actor="operator@test")
         assert not transition.forced and all(g.ok for g in transition.gates)
         seen.append(str(transition.after))
         MenuCategory.objects.create(name=f"during {transition.after}", name_tr="x")
@@ -158,7 +157,7 @@ def test_phase_advance_through_every_phase_with_gates_audit_and_backups(monkeypa
 
 def test_phase_force_moves_past_failed_gates_with_a_warning() -> None:
     set_phase(Phase.DUAL_WRITE)
-    transition = phase.advance(force=True, actor="operator@test")
+    transition = transitions.advance(force=True, actor="operator@test")
     assert transition.forced and transition.after == PhaseState(Phase.READ_ROLLOUT, 10)
     assert any("forced past failed gates" in w for w in transition.warnings)
     assert PhaseChange.objects.get(via="cutover command").forced
@@ -183,7 +182,7 @@ def test_phase_rollback_loses_no_write(start: PhaseState, to: Phase, mirror: str
     set_phase(start)
     _write_everything("before")
     expected = {name for name in MenuCategory.objects.values_list("name", flat=True)}
-    transition = phase.rollback(to=int(to), actor="operator@test")
+    transition = transitions.rollback(to=int(to), actor="operator@test")
     assert transition.after.phase == to
     primary = phase.primary_alias()
     assert set(MenuCategory.objects.using(primary).values_list("name", flat=True)) == expected
@@ -200,16 +199,16 @@ def test_phase_rollback_from_finalized_needs_reverse_copy() -> None:
     only_postgres = MenuCategory.objects.create(name="after finalization", name_tr="x")
     assert not MenuCategory.objects.using("sqlite").filter(pk=only_postgres.pk).exists()
     with pytest.raises(InvalidTransition, match="reverse copy"):
-        phase.rollback()
-    transition = phase.rollback(reverse_copy=True, actor="operator@test")
+        transitions.rollback()
+    transition = transitions.rollback(reverse_copy=True, actor="operator@test")
     assert transition.after.phase == Phase.POSTGRES_PRIMARY
     assert_same_rows(MenuCategory)
 
 
 def test_phase_rollback_lowers_the_read_percent() -> None:
     set_phase(Phase.READ_ROLLOUT, 50)
-    assert phase.rollback(to=2).after == PhaseState(Phase.READ_ROLLOUT, 10)
-    assert phase.rollback(to=2, percent=5).after == PhaseState(Phase.READ_ROLLOUT, 5)
+    assert transitions.rollback(to=2).after == PhaseState(Phase.READ_ROLLOUT, 10)
+    assert transitions.rollback(to=2, percent=5).after == PhaseState(Phase.READ_ROLLOUT, 5)
 
 
 def test_phase_waffle_admin_toggle_has_the_same_effect_and_is_audited() -> None:
@@ -233,11 +232,11 @@ def test_phase_gates_report_every_gate_in_one_place() -> None:
 
 def test_phase_rollback_from_postgres_primary_moves_sqlite_counters_past_postgres_ids() -> None:
     set_phase(Phase.POSTGRES_PRIMARY)
-    phase.reset_sequences()
+    transitions.reset_sequences()
     on_postgres = MenuCategory.objects.create(name="pg", name_tr="x")
-    phase.rollback(to=1, actor="operator@test")
+    transitions.rollback(to=1, actor="operator@test")
     on_sqlite = MenuCategory.objects.create(name="sqlite", name_tr="x")
-    assert on_sqlite.pk >= on_postgres.pk + phase.SEQUENCE_HEADROOM
+    assert on_sqlite.pk >= on_postgres.pk + transitions.SEQUENCE_HEADROOM
     assert_same_rows(MenuCategory)
 
 
@@ -245,13 +244,13 @@ def test_phase_rollback_from_postgres_primary_moves_sqlite_counters_past_postgre
 def _mirror_held_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Writes inside leave their outbox records pending, as if their mirror had not run yet."""
     with monkeypatch.context() as patch:
-        patch.setattr(dualwrite, "_after_commit", lambda source, jobs: None)
+        patch.setattr(dw_apply, "after_commit", lambda source, jobs: None)
         yield
 
 
 def test_phase_switch_delete_on_new_primary_beats_an_older_create_on_the_old_one(monkeypatch: pytest.MonkeyPatch) -> None:
     set_phase(Phase.POSTGRES_PRIMARY)
-    phase.reset_sequences()
+    transitions.reset_sequences()
     with _mirror_held_back(monkeypatch):
         row = MenuCategory.objects.create(name="created by a process that missed the rollback", name_tr="x")
         pk = row.pk
@@ -267,7 +266,7 @@ def test_phase_switch_delete_on_new_primary_beats_an_older_create_on_the_old_one
 
 def test_phase_switch_delete_on_old_primary_is_replayed_into_the_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     set_phase(Phase.POSTGRES_PRIMARY)
-    phase.reset_sequences()
+    transitions.reset_sequences()
     row = MenuCategory.objects.create(name="on both sides", name_tr="x")
     pk = row.pk
     assert MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
@@ -321,7 +320,6 @@ print(i)
 def test_phase_writes_in_flight_during_changes_are_not_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mirror: str,
 ) -> None:
-    import os
     import subprocess
 
     from django.conf import settings
@@ -335,9 +333,9 @@ def test_phase_writes_in_flight_during_changes_are_not_lost(
     writer = subprocess.Popen([sys.executable, str(script), "12"], env=env, cwd=settings.BASE_DIR,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        phase.advance(percent=100, actor="operator@test")
-        phase.advance(actor="operator@test")  # 3: PostgreSQL primary, while the writer writes
-        phase.rollback(to=1, actor="operator@test")  # and back
+        transitions.advance(percent=100, actor="operator@test")
+        transitions.advance(actor="operator@test")  # 3: PostgreSQL primary, while the writer writes
+        transitions.rollback(to=1, actor="operator@test")  # and back
         out, err = writer.communicate(timeout=120)
     finally:
         if writer.poll() is None:
@@ -358,7 +356,7 @@ def test_phase_advance_refused_by_databases_gate() -> None:
         cursor.execute("ALTER TABLE menu_categories RENAME TO menu_categories_elsewhere")
     try:
         with pytest.raises(GateRefused, match="databases: 1 migrated tables missing on default"):
-            phase.advance()
+            transitions.advance()
     finally:
         with connections["default"].cursor() as cursor:
             cursor.execute("ALTER TABLE menu_categories_elsewhere RENAME TO menu_categories")

@@ -12,6 +12,7 @@ from waffle.models import Flag, Switch
 
 from core.models.menu import MenuCategory
 from migration import context, dualwrite
+from migration.dualwrite import pending as dw_pending
 from migration.models import OutboxRecord, PhaseChange, Tombstone
 from migration.phase import Phase
 from migration.router import CutoverRouter
@@ -89,7 +90,7 @@ def test_router_model_with_pending_records_reads_primary() -> None:
     set_phase(Phase.READ_ROLLOUT, 100)
     assert router.db_for_read(MenuCategory) == "default"
     OutboxRecord.objects.using("sqlite").create(model_label=MenuCategory._meta.label, pk_value="1", operation="dirty")
-    dualwrite._pending.forget()
+    dw_pending._pending.forget()
     assert router.db_for_read(MenuCategory) == "sqlite"
 
 

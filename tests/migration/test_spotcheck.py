@@ -170,26 +170,3 @@ def test_compare_row_refuses_an_unconfigured_database() -> None:
 def test_parse_pk_refuses_text_for_an_integer_key() -> None:
     with pytest.raises(SpotCheckError, match="not a valid primary key for security_audit_logs"):
         spotcheck.parse_pk(SecurityAuditLog, "abc")
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "same"),
-    [
-        (True, 1, False),
-        (1, 1.0, False),
-        (0.1 + 0.2, 0.3, False),
-        (float("nan"), float("nan"), True),
-        (None, "", False),
-        (None, None, True),
-        ({"a": [1, True]}, {"a": [1, 1]}, False),
-        ({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]}, True),
-        (
-            dt.datetime(2024, 1, 1, 10, tzinfo=UTC),
-            dt.datetime(2024, 1, 1, 13, tzinfo=dt.timezone(dt.timedelta(hours=3))),
-            True,
-        ),
-        (dt.datetime(2024, 1, 1, 10), dt.datetime(2024, 1, 1, 10, tzinfo=UTC), False),
-    ],
-)
-def test_same_value_keeps_types_apart(a: Any, b: Any, same: bool) -> None:
-    assert spotcheck.same_value(a, b) is same

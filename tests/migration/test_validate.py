@@ -10,10 +10,13 @@ from django.core.management.color import no_style
 from django.db import connections, transaction
 
 from core.models import AccuracyMetric, MarketPrice, QueueJob, Tender, User
-from migration import flags, inventory, phase, validate
+from migration import flags, inventory, phase, verify
 from migration.exceptions import UnknownTablesError
 from migration.models import ValidationHashCache, ValidationRepair, ValidationRun
 from migration.phase import Phase, PhaseState
+from migration.verify import bisect, hashcache, postgres
+from migration.verify import run as verify_run
+from migration.verify.table import Table
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
 
@@ -130,17 +133,17 @@ def copied(legacy: None) -> None:
     copy_with_orm(MODELS)
 
 
-def run(**kwargs: Any) -> validate.ValidationReport:
+def run(**kwargs: Any) -> verify.ValidationReport:
     kwargs.setdefault("tables", TABLES)
     kwargs.setdefault("recheck_delay", 0)
-    return validate.validate(**kwargs)
+    return verify.validate(**kwargs)
 
 
-def table_result(report: validate.ValidationReport, table: str) -> validate.TableResult:
+def table_result(report: verify.ValidationReport, table: str) -> verify.TableResult:
     return next(t for t in report.tables if t.table == table)
 
 
-def changed_columns(result: validate.TableResult) -> dict[Any, dict[str, tuple[Any, Any]]]:
+def changed_columns(result: verify.TableResult) -> dict[Any, dict[str, tuple[Any, Any]]]:
     return {row.pk: {c.column: (c.source, c.target) for c in row.columns} for row in result.changed_rows}
 
 
@@ -155,8 +158,8 @@ def test_validate_clean_copy_of_awkward_values_is_clean(copied: None) -> None:
 
 
 def test_validate_all_migrated_models_on_a_clean_copy_is_clean(copied: None) -> None:
-    report = validate.validate(recheck_delay=0)
-    assert len(report.tables) == len(validate.resolve_models(None)) > 60
+    report = verify.validate(recheck_delay=0)
+    assert len(report.tables) == len(verify.resolve_models(None)) > 60
     assert report.clean, [t.as_dict(3) for t in report.tables if not t.clean]
     assert report.source_rows == report.target_rows == sum(len(rows) for rows in LEGACY_ROWS.values())
 
@@ -245,9 +248,9 @@ def test_validate_bisects_a_large_table_down_to_single_rows(legacy: None, monkey
     target_sql('DELETE FROM "market_prices" WHERE id IN (10, 3009)', [])
     target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
                "VALUES (5000, 'x', 'kg', 1, 's', now()), (0, 'y', 'kg', 1, 's', now())", [])
-    monkeypatch.setattr(validate, "SEGMENT_ROWS", 200)
-    monkeypatch.setattr(validate, "FANOUT", 4)
-    monkeypatch.setattr(validate, "LEAF_ROWS", 8)
+    monkeypatch.setattr(postgres, "SEGMENT_ROWS", 200)
+    monkeypatch.setattr(bisect, "FANOUT", 4)
+    monkeypatch.setattr(bisect, "LEAF_ROWS", 8)
     depths: list[int] = []
     report = run(tables=["market_prices"],
                  progress=lambda event, data: depths.append(data["depth"]) if event == "segment" else None)
@@ -271,7 +274,7 @@ def test_validate_cuts_segments_at_the_targets_keys_even_where_the_sides_hold_di
     target_sql('INSERT INTO "market_prices" (id, product_key, unit, unit_price, source, created_at) '
                "SELECT i, 'x', 'kg', 1, 's', now() FROM generate_series(2000, 2299) AS i", [])
     target_sql('UPDATE "market_prices" SET unit = %s WHERE id = %s', ["g", 900])
-    monkeypatch.setattr(validate, "SEGMENT_ROWS", 50)
+    monkeypatch.setattr(postgres, "SEGMENT_ROWS", 50)
     result = run(tables=["market_prices"]).tables[0]
     assert sorted(result.missing) == list(range(200, 600))
     assert sorted(result.extra) == list(range(2000, 2300))
@@ -290,7 +293,7 @@ def test_validate_cuts_text_keys_in_code_point_order_on_both_sides(
          "data": "{}", "result": None} for key in ids
     ])
     copy_with_orm([QueueJob])
-    monkeypatch.setattr(validate, "SEGMENT_ROWS", 3)
+    monkeypatch.setattr(postgres, "SEGMENT_ROWS", 3)
     segments: list[dict[str, Any]] = []
     clean = run(tables=["queue_jobs"], progress=lambda event, data: segments.append(data) if event == "segment" else None)
     assert clean.tables[0].clean
@@ -305,18 +308,18 @@ def test_validate_uses_one_second_connection_for_all_tables_and_closes_it(
     copied: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[Any] = []
-    real_connect = validate.psycopg.connect
+    real_connect = postgres.psycopg.connect
 
     def counting_connect(*args: Any, **kwargs: Any) -> Any:
         connection = real_connect(*args, **kwargs)
         opened.append(connection)
         return connection
 
-    monkeypatch.setattr(validate.psycopg, "connect", counting_connect)
+    monkeypatch.setattr(postgres.psycopg, "connect", counting_connect)
     report = run()
     assert report.clean and len(report.tables) == len(TABLES) > 1
     assert len(opened) == 1 and opened[0].closed
-    assert validate._side_connections == {}
+    assert postgres._side_connections == {}
 
 
 def test_validate_inside_a_transaction_cuts_and_sums_on_its_own_connection(copied: None) -> None:
@@ -328,7 +331,7 @@ def test_validate_inside_a_transaction_cuts_and_sums_on_its_own_connection(copie
         report = run(tables=["market_prices", "users"])
         transaction.set_rollback(True, using="default")
     assert (table_result(report, "market_prices").changed, table_result(report, "users").missing) == ([3], ["u2"])
-    assert validate._side_connections == {}
+    assert postgres._side_connections == {}
 
 
 def test_validate_replaces_a_second_connection_that_died_between_tables(copied: None) -> None:
@@ -338,7 +341,7 @@ def test_validate_replaces_a_second_connection_that_died_between_tables(copied: 
 
     def kill_after_first_table(event: str, data: dict[str, Any]) -> None:
         if event == "table_done" and not terminated:
-            (connection,) = validate._side_connections.values()
+            (connection,) = postgres._side_connections.values()
             terminated.append(connection.info.backend_pid)
             target_sql("SELECT pg_terminate_backend(%s)", [terminated[0]])
 
@@ -359,7 +362,7 @@ def _market_rows(count: int) -> None:
 def test_validate_reuses_source_hashes_only_while_the_raw_rows_are_unchanged(
     legacy: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(validate, "CACHE_ROWS", 100)
+    monkeypatch.setattr(hashcache, "CACHE_ROWS", 100)
     _market_rows(1000)
     first = run(tables=["market_prices"]).tables[0]
     assert first.clean and first.reused_hashes == 0
@@ -392,12 +395,12 @@ def test_validate_hash_cache_starts_afresh_when_the_hashing_changes(
     _market_rows(50)
     run(tables=["market_prices"])
     assert run(tables=["market_prices"]).tables[0].reused_hashes == 54
-    monkeypatch.setattr(validate, "CACHE_FORMAT", "test")
+    monkeypatch.setattr(hashcache, "CACHE_FORMAT", "test")
     result = run(tables=["market_prices"]).tables[0]
     assert result.clean and result.reused_hashes == 0
-    table = validate._Table.of(MarketPrice, connections["sqlite"], connections["default"])
+    table = Table.of(MarketPrice, connections["sqlite"], connections["default"])
     assert set(ValidationHashCache.objects.values_list("fingerprint", flat=True)) == {
-        table.fingerprint(inventory.column_readers(MarketPrice, connections["sqlite"]))
+        hashcache.fingerprint(table, inventory.column_readers(MarketPrice, connections["sqlite"]))
     }
 
 
@@ -406,7 +409,7 @@ def test_validate_in_worker_processes_finds_the_same_differences(copied: None) -
     target_sql("UPDATE \"market_prices\" SET meta = '{\"x\": 1}' WHERE id = 4", [])
     serial, parallel = run(jobs=1), run(jobs=2)
 
-    def summary(report: validate.ValidationReport) -> list[tuple[Any, ...]]:
+    def summary(report: verify.ValidationReport) -> list[tuple[Any, ...]]:
         return [(t.table, t.missing, t.extra, t.changed, t.source_count, t.target_count) for t in report.tables]
 
     assert summary(parallel) == summary(serial)
@@ -431,7 +434,7 @@ def test_validate_sets_rows_changing_during_the_run_aside_as_in_flight(copied: N
 
 def test_validate_treats_rows_pending_in_the_outbox_as_in_flight(copied: None, monkeypatch: pytest.MonkeyPatch) -> None:
     target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
-    monkeypatch.setattr(validate, "pending_pks", lambda model: {"u2"} if model is User else set())
+    monkeypatch.setattr(verify_run, "pending_pks", lambda model: {"u2"} if model is User else set())
     users = table_result(run(), "users")
     assert (users.in_flight, users.changed, users.clean) == (["u2"], [], True)
 
@@ -476,7 +479,7 @@ def test_validate_repair_fixes_every_planted_difference(copied: None) -> None:
     target_sql('DELETE FROM "users" WHERE id = %s', ["u2"])
     target_sql('INSERT INTO "users" (id, email, password_hash) VALUES (%s, %s, %s)', ["u9", "x@y.z", "x"])
     target_sql("SELECT setval(pg_get_serial_sequence('market_prices', 'id'), 1)", [])
-    asked: list[validate.ValidationReport] = []
+    asked: list[verify.ValidationReport] = []
     report = run(repair=True, confirm=lambda r: asked.append(r) or True)
     assert len(asked) == 1 and not report.found_clean and report.clean
     users = table_result(report, "users")
@@ -509,7 +512,7 @@ def test_validate_repair_declined_changes_nothing(copied: None) -> None:
 
 def test_repair_rows_rewrites_given_rows_from_the_source(copied: None) -> None:
     target_sql('UPDATE "queue_jobs" SET data = %s WHERE id = %s', ['{"x": 1}', "j1"])
-    result = validate.repair_rows(QueueJob, ["j1", "j404"])
+    result = verify.repair_rows(QueueJob, ["j1", "j404"])
     assert (result.updated, result.inserted, result.deleted, result.verified) == (["j1"], [], [], True)
     assert run().clean
 
@@ -519,7 +522,7 @@ def test_repair_rows_rewrites_given_rows_from_the_source(copied: None) -> None:
 def test_latest_run_returns_the_stored_result(copied: None) -> None:
     target_sql('DELETE FROM "tenders" WHERE id = %s', ["t1"])
     report = run()
-    latest = validate.latest_run()
+    latest = verify.latest_run()
     assert latest is not None and latest.pk == report.run_id
     assert latest.finished_at is not None and latest.clean is False
     tenders = latest.tables.get(table="tenders")
@@ -530,4 +533,4 @@ def test_latest_run_returns_the_stored_result(copied: None) -> None:
 
 def test_validate_rejects_unknown_tables() -> None:
     with pytest.raises(UnknownTablesError, match="no_such_table"):
-        validate.validate(tables=["users", "no_such_table"])
+        verify.validate(tables=["users", "no_such_table"])

@@ -19,9 +19,13 @@ from django.db import connections
 from django.test import override_settings
 
 from core import legacy as legacy_schema
-
 from tests.migration.test_validate import (  # noqa: F401  (fixtures)
-    LEGACY_ROWS, TABLES, copied, empty_legacy_tables, legacy, target_sql,
+    LEGACY_ROWS,
+    TABLES,
+    copied,
+    empty_legacy_tables,
+    legacy,
+    target_sql,
 )
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import phase, status
+from migration import phase, status, transitions
 from migration.exceptions import BackupError, GateRefused, InvalidTransition
 
 
@@ -40,9 +40,9 @@ class Command(BaseCommand):
         progress = self._progress(options)
         try:
             if action == "advance":
-                transition = phase.advance(percent=options["percent"], force=options["force"], progress=progress)
+                transition = transitions.advance(percent=options["percent"], force=options["force"], progress=progress)
             else:
-                transition = phase.rollback(
+                transition = transitions.rollback(
                     to=options["to"], percent=options["percent"],
                     reverse_copy=options["reverse_copy"], progress=progress,
                 )
@@ -56,14 +56,14 @@ class Command(BaseCommand):
             raise CommandError(f"phase not changed: {exc}", returncode=1) from exc
         self._render_transition(transition, options)
 
-    def _progress(self, options: dict[str, Any]) -> phase.Progress:
+    def _progress(self, options: dict[str, Any]) -> transitions.Progress:
         def report(message: str) -> None:
             if options["verbosity"] >= 2 and not options["json"]:
                 self.stdout.write(f"  {message}")
 
         return report
 
-    def _render_transition(self, transition: phase.Transition, options: dict[str, Any]) -> None:
+    def _render_transition(self, transition: transitions.Transition, options: dict[str, Any]) -> None:
         if options["json"]:
             self.stdout.write(json.dumps(transition.as_dict(), indent=2))
             return

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import copy
+from migration import backfill
+from migration.backfill.report import DEFAULT_BATCH_SIZE
 from migration.exceptions import BackupError, CopyError, RejectLimitExceeded
 
 
@@ -26,8 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--source", help="Source (SQLite) database alias.")
         parser.add_argument("--target", help="Target (PostgreSQL) database alias.")
         parser.add_argument("--dry-run", action="store_true", help="Print the plan and write nothing.")
-        parser.add_argument("--batch-size", type=int, default=copy.DEFAULT_BATCH_SIZE,
-                            help=f"Rows per batch (default {copy.DEFAULT_BATCH_SIZE}; fewer for wide rows).")
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                            help=f"Rows per batch (default {DEFAULT_BATCH_SIZE}; fewer for wide rows).")
         parser.add_argument("--jobs", type=int, default=1, help="Copy independent tables in N processes.")
         parser.add_argument("--fresh", action="store_true", help="Truncate the target tables first.")
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print a machine-readable summary.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        settings = copy.CopyOptions(
+        settings = backfill.CopyOptions(
             labels=options["tables"], source=options["source"], target=options["target"],
             batch_size=options["batch_size"], dry_run=options["dry_run"], fresh=options["fresh"],
             jobs=options["jobs"], backup=options["backup"], backup_dir=options["backup_dir"],
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         verbosity = 0 if options["json"] else options["verbosity"]
         renderer = _Renderer(self, verbosity)
         try:
-            report = copy.migrate_data(settings, renderer)
+            report = backfill.migrate_data(settings, renderer)
         except RejectLimitExceeded as exc:
             renderer.close()
             raise CommandError(f"Stopped: {exc}", returncode=1) from exc
@@ -74,7 +75,7 @@ class Command(BaseCommand):
                 f"{report.rejected} row(s) rejected; see {report.rejects_path}", returncode=1
             )
 
-    def _render_plan(self, report: copy.CopyReport, verbosity: int) -> None:
+    def _render_plan(self, report: backfill.CopyReport, verbosity: int) -> None:
         if verbosity < 1:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Plan (dry run, nothing written):"))
@@ -89,7 +90,7 @@ class Command(BaseCommand):
         total = sum(p.pending_rows for p in report.plan)
         self.stdout.write(f"  {len(report.plan)} tables, {total} rows to copy.")
 
-    def _render_summary(self, report: copy.CopyReport, verbosity: int, analyze: bool = False) -> None:
+    def _render_summary(self, report: backfill.CopyReport, verbosity: int, analyze: bool = False) -> None:
         if verbosity < 1:
             return
         if report.backup is not None:
@@ -135,16 +136,16 @@ class _Renderer:
         self.done: dict[str, int] = {}
         self.totals: dict[str, int | None] = {}
 
-    def __call__(self, event: copy.CopyEvent) -> None:
+    def __call__(self, event: backfill.CopyEvent) -> None:
         handler = getattr(self, f"_{event.kind}", None)
         if handler is not None and self.verbosity >= 1:
             handler(event)
 
-    def _backup(self, event: copy.CopyEvent) -> None:
+    def _backup(self, event: backfill.CopyEvent) -> None:
         if self.verbosity >= 2:
             self.command.stderr.write(f"backup: {event.detail}")
 
-    def _table_start(self, event: copy.CopyEvent) -> None:
+    def _table_start(self, event: backfill.CopyEvent) -> None:
         self.started[event.table] = time.monotonic()
         self.done[event.table] = 0
         self.totals[event.table] = event.total
@@ -161,7 +162,7 @@ class _Renderer:
         elif self.verbosity >= 2:
             self.command.stderr.write(f"{event.table}: {event.total} row(s) to copy")
 
-    def _batch(self, event: copy.CopyEvent) -> None:
+    def _batch(self, event: backfill.CopyEvent) -> None:
         self.done[event.table] = self.done.get(event.table, 0) + event.rows
         bar = self.bars.get(event.table)
         if bar is not None:
@@ -180,10 +181,10 @@ class _Renderer:
             else:
                 self.command.stderr.write(line)
 
-    def _removed(self, event: copy.CopyEvent) -> None:
+    def _removed(self, event: backfill.CopyEvent) -> None:
         self.command.stderr.write(self.command.style.WARNING(f"{event.table}: {event.detail}; removed again"))
 
-    def _table_done(self, event: copy.CopyEvent) -> None:
+    def _table_done(self, event: backfill.CopyEvent) -> None:
         bar = self.bars.pop(event.table, None)
         if bar is not None:
             bar.close()

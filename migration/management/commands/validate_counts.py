@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import validate
+from migration import verify
 from migration.exceptions import MigrationError
 
 
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         self.as_json = options["json"]
         self.bar: Any = None
         try:
-            report = validate.validate(
+            report = verify.validate(
                 _names(options["tables"]),
                 source=options["source"],
                 target=options["target"],
@@ -130,7 +130,7 @@ class Command(BaseCommand):
         elif event == "repair" and self.verbosity >= 2:
             self.stderr.write(f"  repairing {data['rows']} row(s) of {data['table']}")
 
-    def confirm(self, report: validate.ValidationReport) -> bool:
+    def confirm(self, report: verify.ValidationReport) -> bool:
         if self.as_json:  # the question must not break the JSON on stdout
             self.stderr.write(f"{report.differences} row difference(s) found")
         else:
@@ -144,7 +144,7 @@ class Command(BaseCommand):
             answer = input(question)
         return answer.strip().lower() in ("y", "yes")
 
-    def render(self, report: validate.ValidationReport) -> None:
+    def render(self, report: verify.ValidationReport) -> None:
         rows_mode = report.row_level
         headers = ["table", "source", "target"] + (["missing", "extra", "changed"] if rows_mode else [])
         lines = []
@@ -177,7 +177,7 @@ class Command(BaseCommand):
             + (f"; {flight} row(s) in flight (changing while checked), not counted as differences" if flight else "")
         )
 
-    def render_details(self, t: validate.TableResult, limit: int) -> None:
+    def render_details(self, t: verify.TableResult, limit: int) -> None:
         out = self.stdout.write
         if not t.source_present and self.verbosity >= 2:
             out(f"{t.table}: not in the source database (counted as empty)")

@@ -9,28 +9,21 @@ import logging
 import time
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from migration import metrics
+from migration import metrics, phase
+from migration.dualwrite.records import has_pending
+from migration.dualwrite.routing import shadow_alias
+from migration.models import ShadowMismatch
+from migration.values.equality import comparable
 
 logger = logging.getLogger("migration.shadow")
 
 
-def comparable(row: Any) -> Any:
-    """A value that compares equal for the same row read from either database."""
-    if isinstance(row, models.Model):
-        return tuple(getattr(row, f.attname) for f in row._meta.concrete_fields if not getattr(f, "generated", False))
-    if isinstance(row, dict):
-        return tuple(sorted(row.items()))
-    return row
-
-
 def compare(queryset: Any, read_alias: str, read_ms: float) -> bool | None:
     """Run ``queryset`` again on the other database; True when equal, False on mismatch, None if skipped."""
-    from migration import dualwrite, phase
-
-    other = phase.shadow_alias(read_alias)
-    if other is None or dualwrite.has_pending(queryset.model, phase.primary_alias()):
+    other = shadow_alias(read_alias)
+    if other is None or has_pending(queryset.model, phase.primary_alias()):
         # Rows still in the outbox differ by design; comparing them would only raise false alarms.
         return None
     clone = queryset._chain()
@@ -58,8 +51,6 @@ def _record(
     queryset: Any, read_alias: str, other: str, read_ms: float, shadow_ms: float,
     primary_values: list[Any], shadow_values: list[Any],
 ) -> None:
-    from migration.models import ShadowMismatch
-
     only_primary = [v for v in primary_values if v not in shadow_values][:3]
     only_shadow = [v for v in shadow_values if v not in primary_values][:3]
     detail = f"only on {read_alias}: {only_primary!r}; only on {other}: {only_shadow!r}"[:4000]

@@ -1,0 +1,322 @@
+"""Applying outbox records: the other database's row made equal to the source's current row."""
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from django.db import DatabaseError, connections, models, transaction
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from migration import breaker, conf, metrics
+from migration.backfill.tombstones import record_tombstone
+from migration.db import discard_broken_connection
+from migration.dualwrite.pairs import (
+    CONNECTION_ERRORS,
+    DRAIN_BATCH,
+    DRAIN_INTERVAL_SECONDS,
+    DRAIN_MIN_AGE_SECONDS,
+    MAX_BACKOFF_SECONDS,
+    PK_CHUNK,
+    other_alias,
+)
+from migration.dualwrite.pending import _applied, _applied_lock, _pending
+from migration.dualwrite.worker import EXIT_WAIT_SECONDS, mirror_thread
+from migration.models import OutboxRecord
+
+logger = logging.getLogger("migration.dualwrite")
+
+# Set while a mirror is applied: the rows it deletes (and their cascade) are copies, not new writes.
+applying: contextvars.ContextVar[bool] = contextvars.ContextVar("migration_dualwrite_applying", default=False)
+
+# --- Applying records ---------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyResult:
+    """What one apply pass did, per source alias."""
+
+    applied: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def after_commit(source: str, jobs: list[tuple[int, str, str]]) -> None:
+    """Mirror the records one transaction just committed, then maybe retry older ones."""
+    try:
+        apply_jobs(source, jobs)
+        maybe_drain(source)
+        metrics.maybe_flush()
+    except Exception:  # a mirror must never fail the user's write  # noqa: BLE001
+        logger.exception("mirroring after commit on %s failed", source)
+
+
+def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_breaker: bool = True) -> ApplyResult:
+    """Apply (record id, model label, pk) jobs from ``source`` to the other database."""
+    result = ApplyResult()
+    target = other_alias(source)
+    if target not in settings.DATABASES:
+        result.skipped = len(jobs)
+        return result
+    if honour_breaker and not breaker.allows(target):
+        result.skipped = _not_tried(source, target, jobs)
+        return result
+    done: list[int] = []
+    for index, (record_id, label, pk_value) in enumerate(jobs):
+        try:
+            _apply_row(source, target, label, pk_value, record_id)
+        except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
+            result.failed += 1
+            result.errors.append(f"{label} pk={pk_value}: {exc}")
+            _record_failure(source, target, record_id, label, pk_value, exc)
+            if isinstance(exc, CONNECTION_ERRORS):
+                breaker.trip(target, exc)
+                rest = jobs[index + 1:]
+                # A replay stops here and says so; a write's own records are each logged.
+                result.skipped += _not_tried(source, target, rest) if honour_breaker else len(rest)
+                break
+        else:
+            done.append(record_id)
+            result.applied += 1
+    if done:
+        breaker.reset(target)
+        _note_applied(source, done)
+    return result
+
+
+def _not_tried(source: str, target: str, jobs: Sequence[tuple[int, str, str]]) -> int:
+    """Records not applied because ``target`` just failed: each is a mirror failure, logged and kept."""
+    error = breaker.last_error(target)
+    unreachable = TargetUnreachable(
+        f"{target} is not tried for {breaker.OPEN_SECONDS:g} s after a connection failure" + (f" ({error})" if error else "")
+    )
+    for record_id, label, pk_value in jobs:
+        _record_failure(source, target, record_id, label, pk_value, unreachable)
+    return len(jobs)
+
+
+# Applied records are deleted in batches, at most APPLIED_FLUSH_SECONDS after they were applied (a
+# timer thread per source), not one commit per write: on SQLite every commit waits for the disk.
+# Until then they still count as pending; re-applying them is harmless (idempotent).
+APPLIED_FLUSH_SECONDS = 1.0
+_flush_lock = threading.Lock()
+FLUSH_WAIT_SECONDS = 5.0
+
+
+def _note_applied(source: str, ids: list[int]) -> None:
+    with _applied_lock:
+        waiting = _applied.setdefault(source, [])
+        start_timer = not waiting
+        waiting.extend(ids)
+    _pending.stale()
+    if start_timer:
+        timer = threading.Timer(APPLIED_FLUSH_SECONDS, _flush_in_thread, args=(source,))
+        timer.daemon = True
+        timer.start()
+
+
+def flush_at_exit() -> None:
+    """``atexit`` hook: apply this process's queued mirrors, delete what it applied, never raising."""
+    try:
+        mirror_thread.stop(EXIT_WAIT_SECONDS)
+        flush_applied()
+    except Exception:  # noqa: BLE001
+        logger.debug("applied outbox records not deleted at exit", exc_info=True)
+
+
+def _flush_in_thread(source: str) -> None:
+    try:
+        flush_applied(source, wait=False)
+    finally:
+        connections[source].close()  # this thread's own connection
+
+
+def flush_applied(source: str | None = None, *, wait: bool = True) -> int:
+    """Delete the outbox records this process has applied (now, instead of at the next tick).
+
+    With ``wait``, this process's background mirrors are waited for first (bounded), so that a
+    caller counting the outbox next sees what they left; the periodic flush does not wait.
+    """
+    if wait and threading.current_thread() is not mirror_thread.thread:
+        mirror_thread.wait(FLUSH_WAIT_SECONDS)
+    # One flush at a time: a caller counting the outbox right after this returns must not see
+    # records another thread (the timer) has taken but not yet deleted. The wait is bounded so a
+    # flush stuck behind a database lock cannot stall the caller for long.
+    locked = _flush_lock.acquire(timeout=FLUSH_WAIT_SECONDS)
+    try:
+        return _flush_taken(source)
+    finally:
+        if locked:
+            _flush_lock.release()
+
+
+def _flush_taken(source: str | None) -> int:
+    deleted = 0
+    with _applied_lock:
+        aliases = [source] if source is not None else list(_applied)
+        taken = {alias: _applied.pop(alias, []) for alias in aliases}
+    for alias, ids in taken.items():
+        if not ids:
+            continue
+        try:
+            _durability_barrier(other_alias(alias))
+            for start in range(0, len(ids), PK_CHUNK):
+                deleted += OutboxRecord.objects.using(alias).filter(pk__in=ids[start:start + PK_CHUNK]).delete()[0]
+        except DatabaseError as exc:
+            logger.warning("applied outbox records on %s not deleted yet (%s); they will be re-applied", alias, exc)
+    return deleted
+
+
+def _durability_barrier(alias: str) -> None:
+    """Make every earlier commit on ``alias`` durable: a synchronous commit flushes the WAL up to it."""
+    if alias not in settings.DATABASES or connections[alias].vendor != "postgresql":
+        return
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
+            cursor.execute("SELECT txid_current()")
+
+
+
+class TargetUnreachable(Exception):
+    """The mirror was not tried: its database failed a moment ago (the circuit breaker is open)."""
+
+
+class _NewerWrite(Exception):
+    """Rolls back an apply that found a newer write of the same row on its target."""
+
+
+def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: int) -> None:
+    """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone).
+
+    One transaction on the target: the row is re-read on the source and written on the target,
+    which locks it there; then, if the target holds an outbox record for the same row that is newer
+    than the one being applied, the target's own write is the later one and wins: the transaction
+    is rolled back and that record carries the target's row the other way. This decides the rows
+    written on both sides around a switch of primary (a process that has not yet seen the switch
+    writes on the old primary for at most ``flags.MEMO_SECONDS``): the last write wins, by the time
+    its record was made, so a row deleted on one side is never brought back by an older mirror from
+    the other. The check runs after the write because only then is the row locked: a concurrent
+    write of it on the target has committed (and its record is visible) or waits for this one.
+    """
+    model = apps.get_model(label)
+    pk = model._meta.pk.to_python(pk_value)
+    manager = model._base_manager
+    connection = connections[target]
+    relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
+    try:
+        with transaction.atomic(using=target):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Appliers of the same row take turns (an advisory lock held to commit), so each
+                    # re-reads the source after the previous one committed. The outbox record
+                    # outlives this write until flush_applied() has forced PostgreSQL's WAL to disk
+                    # (a durability barrier), so the mirror need not wait for its own fsync: a crash
+                    # in between leaves the record pending and the row is applied again.
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), set_config('synchronous_commit', "
+                        "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
+                        [f"{label}:{pk_value}", relaxed],
+                    )
+            # SQLite transactions begin IMMEDIATE: from here the whole file is locked.
+            current = manager.using(source).filter(pk=pk).first()
+            if current is None:
+                token = applying.set(True)
+                try:
+                    manager.using(target).filter(pk=pk).delete()
+                finally:
+                    applying.reset(token)
+                if target == conf.target_alias():
+                    record_tombstone(model, pk, target)
+            else:
+                upsert(current, target)
+            if _newer_write_on(target, source, label, pk_value, record_id):
+                raise _NewerWrite
+    except _NewerWrite:
+        logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+
+
+def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int) -> bool:
+    """Does ``target`` hold an outbox record for this row made after ``source``'s record ``record_id``?"""
+    records = OutboxRecord.objects
+    newest = (
+        records.using(target).filter(model_label=label, pk_value=pk_value)
+        .order_by("-created_at").values_list("created_at", flat=True).first()
+    )
+    if newest is None:
+        return False
+    ours = records.using(source).filter(pk=record_id).values_list("created_at", flat=True).first()
+    return ours is None or newest > ours  # None: applied and deleted meanwhile by another process
+
+
+def upsert(obj: models.Model, using: str) -> None:
+    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT (pk).
+
+    ``raw=True``: values are taken as they are (no ``pre_save``, so ``auto_now`` keeps the stored
+    value) and converted for that connection by the fields themselves; generated columns are left
+    to the database.
+    """
+    model = type(obj)
+    fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+    pk = model._meta.pk
+    others = [f for f in fields if f is not pk]
+    model._base_manager._insert(
+        [obj], fields=fields, using=using, raw=True,
+        on_conflict=OnConflict.UPDATE if others else OnConflict.IGNORE,
+        update_fields=others or None, unique_fields=[pk] if others else None,
+    )
+
+
+def _record_failure(source: str, target: str, record_id: int, label: str, pk_value: str, exc: Exception) -> None:
+    logger.error(
+        "mirror failed: model=%s pk=%s from=%s to=%s error=%s: %s",
+        label, pk_value, source, target, type(exc).__name__, exc,
+    )
+    discard_broken_connection(target)
+    try:
+        record_model = OutboxRecord
+        record = record_model.objects.using(source).filter(pk=record_id).first()
+        if record is None:
+            return
+        now = timezone.now()
+        record.attempts += 1
+        record.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        record.last_attempt_at = now
+        record.next_attempt_at = now + dt.timedelta(seconds=min(2 ** record.attempts, MAX_BACKOFF_SECONDS))
+        record.save(using=source, update_fields=["attempts", "last_error", "last_attempt_at", "next_attempt_at"])
+    except DatabaseError:
+        logger.exception("could not record the mirror failure of %s pk=%s on %s", label, pk_value, source)
+
+
+_drain_lock = threading.Lock()
+_last_drain: dict[str, float] = {}
+
+
+def maybe_drain(source: str) -> None:
+    """Retry a few due pending records of ``source``, at most every DRAIN_INTERVAL_SECONDS."""
+    if breaker.is_open(other_alias(source)):
+        return  # the records wait for the database to come back; each was logged when it failed
+    now = time.monotonic()
+    with _drain_lock:
+        if now - _last_drain.get(source, 0.0) < DRAIN_INTERVAL_SECONDS:
+            return
+        _last_drain[source] = now
+    wall = timezone.now()
+    due = (
+        OutboxRecord.objects.using(source)
+        .filter(created_at__lte=wall - dt.timedelta(seconds=DRAIN_MIN_AGE_SECONDS))
+        .filter(models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=wall))
+        .order_by("pk")
+        .values_list("pk", "model_label", "pk_value")[:DRAIN_BATCH]
+    )
+    jobs = list(due)
+    if jobs:
+        apply_jobs(source, jobs)

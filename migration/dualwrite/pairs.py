@@ -1,0 +1,64 @@
+"""Which databases take part in the dual writes, and the fence of a switch of primary."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections, models
+
+from migration import conf, flags, phase
+
+PK_CHUNK = 500
+DRAIN_INTERVAL_SECONDS = 10.0  # how often, at most, a process retries old pending records
+DRAIN_BATCH = 100
+DRAIN_MIN_AGE_SECONDS = 5.0  # leave young records to the on_commit apply of their own transaction
+MAX_BACKOFF_SECONDS = 300
+PENDING_MEMO_SECONDS = 1.0
+
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
+# --- Which databases take part -------------------------------------------------------------
+
+
+def active_pair() -> tuple[str, str] | None:
+    """(primary, secondary) while writes are mirrored, else None."""
+    secondary = phase.secondary_alias()
+    if secondary is None:
+        return None
+    return phase.primary_alias(), secondary
+
+
+def other_alias(alias: str) -> str:
+    """The other side of the move."""
+    return conf.target_alias() if alias == conf.source_alias() else conf.source_alias()
+
+
+def configured_aliases() -> list[str]:
+    """The aliases holding an outbox: source (while configured) and target."""
+    aliases = [conf.source_alias(), conf.target_alias()]
+    return [a for a in aliases if a in settings.DATABASES]
+
+
+def _mirroring_into(using: str, model: type[models.Model]) -> bool:
+    """True when a write of ``model`` on ``using`` must leave an outbox record."""
+    if not conf.is_migrated(model._meta.app_label):
+        return False
+    pair = active_pair()
+    return pair is not None and using == pair[0]
+
+
+class _PrimaryMoved(Exception):
+    """Raised inside a write transaction whose database stopped being the primary meanwhile."""
+
+
+def primary_moved(using: str) -> bool:
+    """Inside a write transaction on ``using``: has the primary moved away since it was routed?
+
+    This is the fence of a switch of primary. SQLite transactions begin IMMEDIATE, so a writer
+    here holds SQLite's write lock, and phase changes that move the primary flip the switches while
+    holding that same lock. A writer that routed to SQLite just before the switch therefore either
+    commits before it, or sees the new phase here and retries on PostgreSQL; it never inserts into
+    SQLite an id PostgreSQL is handing out at the same time.
+    """
+    if using != conf.source_alias() or connections[using].vendor != "sqlite":
+        return False
+    return phase.state_from(flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY

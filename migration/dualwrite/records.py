@@ -1,0 +1,117 @@
+"""The outbox: a record per written row, inserted in the writer's transaction on the primary."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from migration import conf, context
+from migration.dualwrite import apply
+from migration.dualwrite.pairs import active_pair, configured_aliases
+from migration.dualwrite.pending import _pending
+from migration.dualwrite.worker import mirror_thread
+from migration.models import OutboxRecord
+
+logger = logging.getLogger("migration.dualwrite")
+
+# --- The outbox -------------------------------------------------------------------------------
+
+
+class OperationKind:
+    """Operation names of outbox records (mirrors OutboxRecord.Operation without importing models)."""
+
+    SAVE = "save"
+    DELETE = "delete"
+    DIRTY = "dirty"
+
+
+def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation: str = OperationKind.SAVE) -> None:
+    """Insert outbox records on ``using`` (inside the caller's transaction) and mirror them after commit."""
+    if not pks:
+        return
+    label = model._meta.label
+    record_model = OutboxRecord
+    records = [record_model(model_label=label, pk_value=str(pk), operation=operation) for pk in pks]
+    record_model.objects.using(using).bulk_create(records)
+    context.note_write(label)
+    _pending.note(using, label)
+    jobs = [(r.pk, label, r.pk_value) for r in records]
+    if conf.mirror_mode() == "async":
+        mirror = partial(mirror_thread.submit, apply.after_commit, using, jobs)
+    else:
+        mirror = partial(apply.after_commit, using, jobs)
+    transaction.on_commit(mirror, using=using, robust=True)
+
+
+def mark_dirty(model: type[models.Model], pks: Iterable[Any], using: str | None = None) -> int:
+    """Queue rows changed behind the ORM's back (raw SQL) for mirroring; returns the records written.
+
+    ``using`` is the database the rows were changed on (default: the current primary). Nothing is
+    recorded while writes are not mirrored (phases 0 and 4): the backfill copies, or nothing needs to.
+    """
+    pair = active_pair()
+    if pair is None:
+        return 0
+    using = using or pair[0]
+    pk_list = list(pks)
+    with transaction.atomic(using=using):
+        enqueue(model, pk_list, using, OperationKind.DIRTY)
+    return len(pk_list)
+
+
+def pending_pks(model: type[models.Model]) -> set[str]:
+    """Primary keys (as text) of ``model`` with a pending outbox record on either database."""
+    apply.flush_applied()
+    found: set[str] = set()
+    for alias in configured_aliases():
+        try:
+            found.update(
+                OutboxRecord.objects.using(alias).filter(model_label=model._meta.label)
+                .values_list("pk_value", flat=True)
+            )
+        except DatabaseError as exc:
+            logger.warning("outbox on %s unreadable: %s", alias, exc)
+    return found
+
+
+def outbox_depth_by_alias() -> dict[str, int | None]:
+    """Pending records per database; None where the database cannot be read."""
+    apply.flush_applied()
+    depth: dict[str, int | None] = {}
+    for alias in configured_aliases():
+        try:
+            depth[alias] = OutboxRecord.objects.using(alias).count()
+        except DatabaseError:
+            depth[alias] = None
+    return depth
+
+
+def outbox_depth() -> int:
+    """Pending records on both databases (an unreadable side counts as 0; see outbox_depth_by_alias)."""
+    return sum(n or 0 for n in outbox_depth_by_alias().values())
+
+
+def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
+    """Age in seconds of the oldest pending record on either side, or None when the outbox is empty."""
+    now = now or timezone.now()
+    apply.flush_applied()
+    oldest: dt.datetime | None = None
+    for alias in configured_aliases():
+        try:
+            first = OutboxRecord.objects.using(alias).order_by("created_at").values_list("created_at", flat=True).first()
+        except DatabaseError:
+            continue
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
+    return None if oldest is None else (now - oldest).total_seconds()
+
+
+
+def has_pending(model: type[models.Model], primary: str) -> bool:
+    """True when ``model`` has pending outbox records on ``primary`` (memoised ≤ 1 s)."""
+    return _pending.has(primary, model._meta.label)

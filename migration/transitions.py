@@ -1,0 +1,319 @@
+"""Moving between phases: gates checked, backups taken, the outbox drained, switches flipped and audited.
+
+``advance`` and ``rollback`` are what ``./manage.py cutover`` and the console call. Each change
+backs up the SQLite file (and dumps PostgreSQL around phase 3), drains the outbox before and after,
+moves id counters ahead of the new primary, and records a :class:`~migration.models.PhaseChange`
+with the gates it passed.
+"""
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from migration import backup, conf, dualwrite, flags, gates, inventory, phase, sequences
+from migration.exceptions import BackupError, GateRefused, InvalidTransition
+from migration.models import OutboxRecord, PhaseChange, Tombstone
+from migration.phase import Phase, PhaseState, current_state_fresh, flag_values, source_configured
+
+PERCENT_STEPS = (10.0, 50.0, 100.0)
+# Added above max(id) when PostgreSQL sequences are reset for phase 3, so ids handed out by SQLite
+# in processes that have not yet seen the switch (at most flags.MEMO_SECONDS) cannot collide.
+SEQUENCE_HEADROOM = 1000
+
+
+@dataclass
+class Transition:
+    """What a phase change did."""
+
+    before: PhaseState
+    after: PhaseState
+    forced: bool = False
+    gates: list[Any] = field(default_factory=list)
+    backup_path: str = ""
+    backup_sha256: str = ""
+    dump_path: str = ""
+    dump_sha256: str = ""
+    archive_path: str = ""
+    replayed: int = 0
+    replay_failed: int = 0
+    audit_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.before.as_dict(),
+            "to": self.after.as_dict(),
+            "forced": self.forced,
+            "gates": [g.as_dict() for g in self.gates],
+            "backup": {"path": self.backup_path, "sha256": self.backup_sha256},
+            "pg_dump": {"path": self.dump_path, "sha256": self.dump_sha256},
+            "archive": self.archive_path,
+            "replayed": self.replayed,
+            "replay_failed": self.replay_failed,
+            "audit_id": self.audit_id,
+            "warnings": self.warnings,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def _noop(message: str) -> None:
+    """Default progress callback."""
+
+
+def default_actor() -> str:
+    """Who runs this process: OS user at host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def next_state(before: PhaseState, percent: float | None = None) -> PhaseState:
+    """The state ``advance`` moves to from ``before`` (raise InvalidTransition when there is none)."""
+    if percent is not None:
+        if not 0 < percent <= 100:
+            raise InvalidTransition(f"--percent must be in (0, 100], not {percent:g}")
+        if before.phase not in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
+            raise InvalidTransition(
+                f"--percent applies to the read rollout (phases 1-2); the phase is {before}"
+            )
+        if percent <= before.percent:
+            raise InvalidTransition(
+                f"advance only raises the read percent ({before.percent:g}% now); "
+                f"use `cutover rollback --to 2 --percent {percent:g}` to lower it"
+            )
+        return PhaseState(Phase.READ_ROLLOUT, percent)
+    if before.phase == Phase.SQLITE:
+        return PhaseState(Phase.DUAL_WRITE)
+    if before.phase == Phase.DUAL_WRITE:
+        return PhaseState(Phase.READ_ROLLOUT, PERCENT_STEPS[0])
+    if before.phase == Phase.READ_ROLLOUT:
+        higher = [step for step in PERCENT_STEPS if step > before.percent]
+        if higher:
+            return PhaseState(Phase.READ_ROLLOUT, higher[0])
+        return PhaseState(Phase.POSTGRES_PRIMARY, 100.0)
+    if before.phase == Phase.POSTGRES_PRIMARY:
+        return PhaseState(Phase.FINALIZED, 100.0)
+    raise InvalidTransition("the cutover is finalized; there is no next phase")
+
+
+def advance(
+    *,
+    percent: float | None = None,
+    force: bool = False,
+    actor: str | None = None,
+    progress: Progress = _noop,
+) -> Transition:
+    """Move forward one step (or to ``percent`` in the read rollout), if every gate passes.
+
+    Raises GateRefused (with the gate results) when a gate fails and ``force`` is False.
+    """
+    before = current_state_fresh()
+    after = next_state(before, percent)
+    results = gates.check(before, after)
+    failed = [g for g in results if not g.ok]
+    if failed and not force:
+        raise GateRefused(before, after, results)
+    transition = Transition(before, after, forced=bool(failed), gates=results)
+    if failed:
+        transition.warnings.append(
+            "forced past failed gates: " + "; ".join(f"{g.name}: {g.detail}" for g in failed)
+        )
+    _move(transition, actor or default_actor(), progress)
+    return transition
+
+
+def rollback(
+    *,
+    to: int | None = None,
+    percent: float | None = None,
+    reverse_copy: bool = False,
+    actor: str | None = None,
+    progress: Progress = _noop,
+) -> Transition:
+    """Move back (default: one phase) at once; pending mirrors are replayed so no write is lost.
+
+    Leaving phase 4 needs ``reverse_copy``: every migrated row is then queued from PostgreSQL to
+    SQLite (and rows only SQLite has are deleted there), and replayed.
+    """
+    before = current_state_fresh()
+    if before.phase == Phase.SQLITE and to is None:
+        raise InvalidTransition("phase 0 (sqlite) is the first phase; nothing to roll back")
+    target_phase = Phase(before.phase - 1) if to is None else Phase(to)
+    if target_phase > before.phase or (target_phase == before.phase and target_phase != Phase.READ_ROLLOUT):
+        raise InvalidTransition(f"rollback goes to an earlier phase than {before}, not {int(target_phase)}")
+    if target_phase == Phase.READ_ROLLOUT:
+        wanted = percent if percent is not None else (100.0 if before.phase > Phase.READ_ROLLOUT else None)
+        if wanted is None:
+            lower = [s for s in PERCENT_STEPS if s < before.percent]
+            if not lower:
+                raise InvalidTransition(
+                    f"the read rollout is at {before.percent:g}%; roll back to phase 1 with --to 1"
+                )
+            wanted = lower[-1]
+        if not 0 < wanted <= 100 or (before.phase == Phase.READ_ROLLOUT and wanted >= before.percent):
+            raise InvalidTransition(f"--percent must be below the current {before.percent:g}% and above 0")
+        after = PhaseState(Phase.READ_ROLLOUT, wanted)
+    else:
+        after = PhaseState(target_phase, 100.0 if target_phase >= Phase.POSTGRES_PRIMARY else 0.0)
+    if before.phase == Phase.FINALIZED and not reverse_copy:
+        raise InvalidTransition(
+            "leaving phase 4 (finalized) needs a reverse copy: SQLite no longer receives writes. "
+            "Run `cutover rollback --reverse-copy` (see docs/runbook.md)"
+        )
+    if before.phase == Phase.FINALIZED and not source_configured():
+        raise InvalidTransition(
+            f"the {conf.source_alias()!r} database is not configured; restore it in settings "
+            "(the archived file, copied back) before leaving phase 4"
+        )
+    transition = Transition(before, after)
+    _move(transition, actor or default_actor(), progress, reverse_copy=reverse_copy)
+    return transition
+
+
+def _move(transition: Transition, actor: str, progress: Progress, *, reverse_copy: bool = False) -> None:
+    """Back up, drain, flip the switches with their audit record, drain again."""
+    before, after = transition.before, transition.after
+    if source_configured():
+        progress(f"backing up {conf.source_alias()}")
+        transition.backup_path, transition.backup_sha256 = _backup(f"phase{int(before.phase)}-to-{int(after.phase)}")
+    if max(before.phase, after.phase) >= Phase.POSTGRES_PRIMARY:
+        progress(f"dumping the migrated tables of {conf.target_alias()}")
+        transition.dump_path, transition.dump_sha256 = _dump(f"phase{int(before.phase)}-to-{int(after.phase)}")
+    if source_configured() and before.phase != Phase.SQLITE:
+        progress("replaying the outbox before the change")
+        _replay_into(transition, dualwrite.replay())
+    if after.phase == Phase.POSTGRES_PRIMARY and before.phase < Phase.POSTGRES_PRIMARY:
+        progress("moving PostgreSQL sequences past every id")
+        reset_sequences()
+    if before.phase >= Phase.POSTGRES_PRIMARY and after.phase < Phase.POSTGRES_PRIMARY:
+        progress("moving SQLite AUTOINCREMENT counters past every id")
+        reserve_source_ids()
+    _flip(transition, actor)
+    if source_configured() and (after.phase != Phase.SQLITE or before.phase != Phase.SQLITE):
+        # Processes that have not yet seen the change (at most flags.MEMO_SECONDS) may still write
+        # on the old primary; their records are drained here and by later replays.
+        time.sleep(flags.MEMO_SECONDS)
+        if reverse_copy:
+            progress("queueing every migrated row from PostgreSQL back to SQLite")
+            queue_reverse_copy()
+        progress("replaying the outbox after the change")
+        _replay_into(transition, dualwrite.replay())
+    if after.phase == Phase.FINALIZED and source_configured():
+        progress("archiving the SQLite file read-only")
+        archive, digest = _backup("final", archive=True)
+        transition.archive_path = archive
+        PhaseChange.objects.using(DEFAULT_DB_ALIAS).filter(pk=transition.audit_id).update(
+            note=f"final SQLite archive {archive} sha256={digest}"
+        )
+
+
+def _replay_into(transition: Transition, result: Any) -> None:
+    transition.replayed += result.applied
+    transition.replay_failed += result.failed
+    if result.failed:
+        transition.warnings.append(
+            f"{result.failed} outbox records could not be applied; they stay pending "
+            "(see `cutover status` and the ERROR log)"
+        )
+
+
+def _flip(transition: Transition, actor: str) -> None:
+    """Set the switches and write the audit record in one transaction on the waffle database."""
+    after = transition.after
+    token = phase.changing.set(True)
+    fence = contextlib.nullcontext()
+    if source_configured() and (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (
+        after.phase >= Phase.POSTGRES_PRIMARY
+    ):
+        # Hold SQLite's write lock while the primary moves: see dualwrite.primary_moved().
+        fence = transaction.atomic(using=conf.source_alias())
+    try:
+        with fence, transaction.atomic(using=DEFAULT_DB_ALIAS):
+            flags.write_state(**flag_values(after))
+            record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
+                actor=actor,
+                via="cutover command",
+                from_phase=int(transition.before.phase),
+                from_percent=transition.before.percent,
+                to_phase=int(after.phase),
+                to_percent=after.percent,
+                forced=transition.forced,
+                gates=[g.as_dict() for g in transition.gates],
+                backup_path=transition.backup_path,
+                backup_sha256=transition.backup_sha256,
+                dump_path=transition.dump_path,
+                dump_sha256=transition.dump_sha256,
+                note="; ".join(transition.warnings),
+            )
+            transition.audit_id = record.pk
+    finally:
+        phase.changing.reset(token)
+    flags.forget()
+
+
+# --- Backups and sequences: the engine's one mechanism for each ------------------------------------
+
+
+def _backup(label: str, *, archive: bool = False) -> tuple[str, str]:
+    """The SQLite file copied online in steps, checked and recorded (backup.backup_sqlite); (path, sha256)."""
+    folder = conf.backup_dir() / ("archive" if archive else "cutover")
+    try:
+        record = backup.backup_sqlite(conf.source_alias(), folder, label=label, archive=archive)
+    except sqlite3.Error as exc:
+        raise BackupError(f"backup of {conf.source_alias()} failed: {exc}") from exc
+    return record.path, record.sha256
+
+
+def _dump(label: str) -> tuple[str, str]:
+    """pg_dump of the migrated tables, the outbox and the tombstones on the target; (path, sha256)."""
+    tables = [m._meta.db_table for m in inventory.migrated_models()]
+    tables += [OutboxRecord._meta.db_table, Tombstone._meta.db_table]
+    return backup.dump_postgres(tables, label)
+
+
+def reset_sequences() -> None:
+    """Move every PostgreSQL id sequence past max(id) on both databases, plus SEQUENCE_HEADROOM."""
+    if connections[conf.target_alias()].vendor != "postgresql":
+        return
+    sequences.advance_target_sequences(inventory.migrated_models(), headroom=SEQUENCE_HEADROOM)
+
+
+def reserve_source_ids() -> None:
+    """Move SQLite's AUTOINCREMENT counters past PostgreSQL's sequences (+ headroom) before SQLite
+    becomes primary again, so an id PostgreSQL hands out in a process that has not yet seen the
+    rollback cannot be handed out by SQLite too. Tables without AUTOINCREMENT take max(rowid) + 1;
+    for them that window (at most flags.MEMO_SECONDS) is not covered.
+    """
+    if connections[conf.target_alias()].vendor != "postgresql":
+        return
+    sequences.advance_source_counters(inventory.migrated_models(), headroom=SEQUENCE_HEADROOM)
+
+
+def queue_reverse_copy() -> int:
+    """Queue every migrated row (on either side) from PostgreSQL to SQLite; returns records queued."""
+    queued = 0
+    aliases = (conf.target_alias(), conf.source_alias())
+    existing = {alias: set(connections[alias].introspection.table_names()) for alias in aliases}
+    for model in inventory.migrated_models():
+        if model._meta.db_table not in existing[conf.source_alias()]:
+            continue  # a legacy table the old app never created: nothing to give back
+        pks: set[Any] = set()
+        for alias in aliases:
+            pks.update(model._base_manager.using(alias).values_list("pk", flat=True))
+        with transaction.atomic(using=conf.target_alias()):
+            dualwrite.enqueue(model, sorted(pks, key=str), conf.target_alias(), dualwrite.OperationKind.DIRTY)
+        queued += len(pks)
+    return queued

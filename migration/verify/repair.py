@@ -1,0 +1,145 @@
+"""Repair: make the target's differing rows equal to the source's, check them again, record every change."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connections, models, transaction
+from psycopg import sql
+
+from migration import conf, inventory
+from migration.db import chunks
+from migration.models import ValidationRepair, ValidationRun
+from migration.sequences import advance_target_sequences
+from migration.values import canonical
+from migration.verify.postgres import FETCH_ROWS, IN_CHUNK, TargetSide
+from migration.verify.report import RepairResult, ValidationReport, jsonable
+from migration.verify.sqlite import SourceSide
+from migration.verify.table import Table
+
+
+def repair_rows(
+    model: type[models.Model],
+    pks: Iterable[Any],
+    *,
+    source: str | None = None,
+    target: str | None = None,
+    run: ValidationRun | None = None,
+    ids_from_source: bool = False,
+) -> RepairResult:
+    """Make the target's rows ``pks`` of ``model`` equal to the source's, then check them again.
+
+    Rows present in the source are written to the target (inserted or updated, through the same
+    field conversion as the copy); rows absent from the source are deleted from the target. The
+    writes and their :class:`ValidationRepair` records commit together. Raises ConversionError
+    when a source row cannot be read (nothing is written then).
+    """
+    source_db = connections[source or conf.source_alias()]
+    target_db = connections[target or conf.target_alias()]
+    table = Table.of(model, source_db, target_db)
+    src, dst = SourceSide(table), TargetSide(table)
+    key_fields = [table.fields[i] for i in table.key_indexes]
+    if table.composite:
+        wanted = list(dict.fromkeys(tuple(f.to_python(v) for f, v in zip(key_fields, pk)) for pk in pks))
+    else:
+        wanted = list(dict.fromkeys(key_fields[0].to_python(pk) for pk in pks))
+    readers = inventory.column_readers(model, source_db)
+    source_rows = {}
+    if src.present():
+        for raw in src.raw_of(wanted):
+            values = table.read(raw, readers, source_db)
+            source_rows[table.key_of(values)] = values
+    before = dst.rows_of(wanted)
+    result = RepairResult(table.name)
+    records = []
+    with transaction.atomic(using=target_db.alias):
+        _upsert(dst, list(source_rows.values()))
+        gone = [pk for pk in wanted if pk not in source_rows and pk in before]
+        _delete(dst, gone)
+        source_hashes = src.hashes_of(wanted)
+        target_hashes = dst.hashes_of(wanted)
+        for pk in wanted:
+            if pk in source_rows:
+                action = ValidationRepair.Action.UPDATE if pk in before else ValidationRepair.Action.INSERT
+                (result.updated if pk in before else result.inserted).append(pk)
+                columns = _changed_columns(table, before.get(pk), source_rows[pk])
+            elif pk in before:
+                action = ValidationRepair.Action.DELETE
+                result.deleted.append(pk)
+                columns = []
+            else:
+                continue
+            verified = source_hashes.get(pk) == target_hashes.get(pk)
+            if not verified:
+                result.unverified.append(pk)
+            records.append(ValidationRepair(run=run, table=table.name, pk_value=str(pk), action=action,
+                                            columns=columns, verified=verified))
+        before_check = check = dst.sequence_check(ids_from_source)
+        if before_check is not None and not before_check.ok:
+            advance_target_sequences([model], source_db.alias, target_db.alias)
+            result.sequence_reset = True
+            check = dst.sequence_check(ids_from_source)
+            records.append(ValidationRepair(
+                run=run, table=table.name, pk_value=str(before_check.max_pk),
+                action=ValidationRepair.Action.SEQUENCE,
+                columns=[[before_check.sequence, before_check.next_value, None if check is None else check.next_value]],
+                verified=check is None or check.ok,
+            ))
+        result.sequence_ok = check is None or check.ok
+        ValidationRepair.objects.bulk_create(records)
+    return result
+
+
+def repair_report(report: ValidationReport, run: ValidationRun, source: str, target: str,
+                  progress: Callable[[str, dict[str, Any]], None], ids_from_source: bool = False) -> None:
+    """Repair every table's differences in one target transaction (deferred FKs hold at commit)."""
+    with transaction.atomic(using=target):
+        for result in report.tables:
+            if result.found_clean:
+                continue
+            pks = [*result.missing, *result.changed, *result.extra]
+            progress("repair", {"table": result.table, "rows": len(pks)})
+            result.repair = repair_rows(result.model, pks, source=source, target=target, run=run,
+                                        ids_from_source=ids_from_source)
+            if result.repair.changed and not result.row_level:
+                table = Table.of(result.model, connections[source], connections[target])
+                result.target_count = TargetSide(table).count()
+    report.repaired = True
+
+
+def _changed_columns(table: Table, before: tuple[list[Any], list[str]] | None,
+                     values: list[Any]) -> list[list[Any]]:
+    """[column, target value before, source value] for each column the repair changes."""
+    canons = [canonical.python_canonical(k, f, table.target) for k, f in zip(table.kinds, table.fields)]
+    changed = []
+    for i, f in enumerate(table.fields):
+        new_part = canonical.python_part(canons[i], values[i])
+        if before is None or before[1][i] != new_part:
+            changed.append([f.column, None if before is None else jsonable(before[0][i]), jsonable(values[i])])
+    return changed
+
+
+def _upsert(dst: TargetSide, rows: list[list[Any]]) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE for a handful of rows, values prepared by each field."""
+    if not rows:
+        return
+    table = dst.table
+    columns = [sql.Identifier(f.column) for f in table.fields]
+    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i not in table.key_indexes]
+    statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
+        t=dst.ident, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        pk=dst.key_columns,
+        action=sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(updates)) if updates else sql.SQL("NOTHING"),
+    )
+    prepared = [[f.get_db_prep_save(v, table.target) for f, v in zip(table.fields, row)] for row in rows]
+    with table.target.cursor() as cursor:
+        cursor.executemany(dst.sql(statement), prepared)
+
+
+def _delete(dst: TargetSide, pks: list[Any]) -> None:
+    if not pks:
+        return
+    with dst.connection.cursor() as cursor:
+        for chunk in chunks(pks, IN_CHUNK if dst.table.composite else FETCH_ROWS):
+            where, params = dst.keys_in(chunk)
+            cursor.execute(dst.sql(sql.SQL("DELETE FROM {t} WHERE {w}").format(t=dst.ident, w=where)), params)

@@ -1,0 +1,287 @@
+"""A validation run: counts, then row checksums by key segments on both sides, re-checked, stored.
+
+The row-level check follows data-diff: both sides hash rows into primary-key segments, equal
+segments are skipped, differing segments are split and compared again until single rows are
+left (:mod:`migration.verify.bisect`). The target computes hashes in SQL; the source (SQLite,
+which has no MD5) computes the same canonical text in Python from the values the model fields
+read. Differences are re-checked after a short delay, so rows written while validation runs are
+reported as in flight rather than as differences. Nothing here prints; progress goes through a
+callback.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.db import DatabaseError, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+from migration import conf, dualwrite, inventory, phase
+from migration.exceptions import UnknownTablesError, ValidationSetupError
+from migration.models import ValidationRun
+from migration.reader import LegacyReader
+from migration.verify import postgres, runs
+from migration.verify.bisect import Bisector, SourceScan, scan_source
+from migration.verify.hashcache import HashCache
+from migration.verify.postgres import TargetSide, close_side_connections
+from migration.verify.repair import repair_report
+from migration.verify.report import (
+    ChangedRow,
+    ColumnDifference,
+    RowDiff,
+    TableResult,
+    ValidationReport,
+)
+from migration.verify.sqlite import SourceSide
+from migration.verify.table import Table
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def _silent(event: str, data: dict[str, Any]) -> None:
+    """The default progress callback: report nothing."""
+
+
+def ids_from_source(source: str, target: str) -> bool:
+    """True while dual writes copy the source's ids into the target (phases 1 and 2 of the cutover)."""
+    try:
+        state = phase.current_state()
+    except DatabaseError:
+        return False
+    return (state.phase in (phase.Phase.DUAL_WRITE, phase.Phase.READ_ROLLOUT)
+            and source == conf.source_alias() and target == conf.target_alias())
+
+
+def validate_table(
+    model: type[models.Model],
+    *,
+    source: BaseDatabaseWrapper,
+    target: BaseDatabaseWrapper,
+    row_level: bool = True,
+    limit: int = 10,
+    progress: Progress | None = None,
+    reuse_hashes: bool = True,
+) -> TableResult:
+    """Compare one model's table on both connections (first pass; see :func:`recheck_table`).
+
+    With ``reuse_hashes``, runs of source rows whose raw bytes are unchanged since an earlier
+    validation take their row hashes from it (:class:`HashCache`) instead of converting again.
+    """
+    progress = progress or _silent
+    started = time.monotonic()
+    table = Table.of(model, source, target)
+    src, dst = SourceSide(table), TargetSide(table)
+    present = src.present()
+    progress("table_start", {"table": table.name})
+    if not row_level:
+        result = TableResult(model, present, src.count() if present else 0, dst.count(), row_level=False)
+    else:
+        target_segments = dst.segments_async(lambda: src.boundaries(postgres.SEGMENT_ROWS) if present else [])
+        cache = HashCache(table, enabled=reuse_hashes and present)
+        scan = scan_source(src, progress, cache) if present else SourceScan([], array("q"), [], set())
+        bisector = Bisector(table, dst, scan, progress)
+        diff = bisector.run(*target_segments())
+        cache.save()
+        result = TableResult(model, present, len(scan.keys) + len(scan.unreadable), bisector.target_count,
+                             row_level=True, unreadable=scan.unreadable, first_pass=diff,
+                             reused_hashes=cache.reused_rows)
+    result.sequence = dst.sequence_check(ids_from_source(source.alias, target.alias))
+    result.elapsed = time.monotonic() - started
+    progress("table_done", {"table": table.name, "result": result})
+    return result
+
+
+def pending_pks(model: type[models.Model]) -> set[str]:
+    """Primary keys (as text) of ``model`` rows waiting in the dual-write outbox."""
+    return {str(pk) for pk in dualwrite.pending_pks(model)}
+
+
+def _recheck(table: Table, diff: RowDiff, pending: set[str]) -> tuple[RowDiff, list[Any]]:
+    """Re-hash the differing rows; rows that moved since first sight or wait in the outbox are in flight."""
+    kinds = (diff.missing, diff.extra, diff.changed)
+    pks = [pk for kind in kinds for pk in kind]
+    source_now = SourceSide(table).hashes_of(pks)
+    target_now = TargetSide(table).hashes_of(pks)
+    confirmed = RowDiff()
+    in_flight = []
+    for kind, kept in zip(kinds, (confirmed.missing, confirmed.extra, confirmed.changed)):
+        for pk, first in kind.items():
+            now = (source_now.get(pk), target_now.get(pk))
+            if now != first or str(pk) in pending:
+                in_flight.append(pk)
+            else:
+                kept[pk] = first
+    return confirmed, in_flight
+
+
+def _column_differences(table: Table, pks: Sequence[Any]) -> list[ChangedRow]:
+    """Name the differing columns of changed rows, with both values as the fields read them."""
+    src = SourceSide(table)
+    parts_of = src.hasher()
+    readers = inventory.column_readers(table.model, table.source)
+    source = {}
+    for raw in src.raw_of(pks):
+        values = table.read(raw, readers, table.source)
+        source[table.key_of(values)] = (values, parts_of(raw)[1])
+    target = TargetSide(table).rows_of(pks)
+    rows = []
+    for pk in pks:
+        if pk not in source or pk not in target:
+            continue
+        (s_values, s_parts), (t_values, t_parts) = source[pk], target[pk]
+        columns = [ColumnDifference(f.column, s_values[i], t_values[i])
+                   for i, f in enumerate(table.fields) if s_parts[i] != t_parts[i]]
+        rows.append(ChangedRow(pk, columns))
+    return rows
+
+
+def recheck_table(result: TableResult, *, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper,
+                  limit: int = 10) -> TableResult:
+    """Second pass: confirm the first pass's differences, set rows in flight aside, name changed columns."""
+    diff = result.first_pass
+    if diff is None:
+        return result
+    table = Table.of(result.model, source, target)
+    if diff.missing or diff.extra or diff.changed:
+        diff, result.in_flight = _recheck(table, diff, pending_pks(result.model))
+    result.missing, result.extra, result.changed = list(diff.missing), list(diff.extra), list(diff.changed)
+    result.changed_rows = _column_differences(table, result.changed[:limit]) if result.changed else []
+    result.first_pass = None
+    return result
+
+
+def resolve_models(names: Iterable[str] | None) -> list[type[models.Model]]:
+    """Migrated models named by table or label (all when ``names`` is None); unknown names raise."""
+    if names is None:
+        return inventory.migrated_models()
+    wanted = [n for n in names if n]
+    found = inventory.migrated_models(wanted)
+    known = {name for m in found for name in (m._meta.label_lower, m._meta.model_name, m._meta.db_table.lower())}
+    unknown = [n for n in wanted if n.lower() not in known]
+    if unknown:
+        raise UnknownTablesError(unknown, sorted(m._meta.db_table for m in inventory.migrated_models()))
+    return found
+
+
+def validate(
+    tables: Iterable[str] | None = None,
+    *,
+    source: str | None = None,
+    target: str | None = None,
+    row_level: bool = True,
+    limit: int = 10,
+    recheck_delay: float = 1.0,
+    repair: bool = False,
+    confirm: Callable[[ValidationReport], bool] | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
+    reuse_hashes: bool = True,
+) -> ValidationReport:
+    """Compare every migrated table (or ``tables``) on both databases, optionally repair, and store the run.
+
+    Row level (the default): counts, missing, extra and changed rows with their columns, after a
+    re-check ``recheck_delay`` seconds later that sets rows in flight aside. ``row_level=False``
+    compares counts only. With ``repair``, differing rows are re-copied or deleted once
+    ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes.
+    """
+    progress = progress or _silent
+    source_alias, target_alias = source or conf.source_alias(), target or conf.target_alias()
+    for alias in (source_alias, target_alias):
+        if alias not in connections:
+            raise ValidationSetupError(f"no database alias {alias!r}; check --source/--target and DATABASES")
+    if connections[target_alias].vendor != "postgresql":
+        raise ValidationSetupError(f"the target {target_alias!r} must be PostgreSQL, not "
+                                   f"{connections[target_alias].vendor}")
+    models_ = resolve_models(tables)
+    source_db, target_db = connections[source_alias], connections[target_alias]
+    _check_tables(models_, source_db, target_db)
+    started_at, started = timezone.now(), time.monotonic()
+    run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
+                                       target_alias=target_alias,
+                                       mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
+    progress("start", {"tables": len(models_), "row_level": row_level})
+    try:
+        results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
+    finally:
+        close_side_connections()
+    progress("first_pass_done", {"tables": len(results)})
+    if row_level:
+        if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
+               for r in results):
+            progress("recheck", {"delay": recheck_delay})
+            time.sleep(recheck_delay)
+        for result in results:
+            recheck_table(result, source=source_db, target=target_db, limit=limit)
+    report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk)
+    if repair and not report.found_clean and (confirm is None or confirm(report)):
+        repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
+    report.elapsed = time.monotonic() - started
+    runs.store(run, report)
+    return report
+
+
+def _check_tables(models_: list[type[models.Model]], source: BaseDatabaseWrapper,
+                  target: BaseDatabaseWrapper) -> None:
+    """Fail early, and say what to do, when the target lacks tables or the source has none of them."""
+    target_tables = set(target.introspection.table_names())
+    missing = [m._meta.db_table for m in models_ if m._meta.db_table not in target_tables]
+    if missing:
+        raise ValidationSetupError(
+            f"the target {target.alias!r} has no table {', '.join(missing[:10])}"
+            f"{' ...' if len(missing) > 10 else ''}; run ./manage.py migrate --database {target.alias}"
+        )
+    source_tables = LegacyReader.of(source.alias).tables()
+    if models_ and not any(m._meta.db_table in source_tables for m in models_):
+        raise ValidationSetupError(
+            f"the source {source.alias!r} ({source.settings_dict['NAME']}) has none of the "
+            f"{len(models_)} table(s) to validate; check SQLITE_PATH or --source"
+        )
+
+
+def _first_passes(models_: list[type[models.Model]], source: str, target: str, row_level: bool, limit: int,
+                  progress: Progress, jobs: int, reuse_hashes: bool = True) -> list[TableResult]:
+    """Every table's first pass: in this process, or spread over ``jobs`` forked processes.
+
+    The source side hashes in Python, one core per process; tables are independent, so several
+    processes finish sooner on a multi-core machine. Inside a transaction (tests without
+    transaction=True) other processes could not see its rows, so the work stays here.
+    """
+    in_transaction = any(connections[alias].in_atomic_block for alias in connections)
+    if jobs <= 1 or len(models_) < 2 or in_transaction:
+        return [validate_table(m, source=connections[source], target=connections[target], row_level=row_level,
+                               limit=limit, progress=progress, reuse_hashes=reuse_hashes) for m in models_]
+    # Biggest tables first, so that no large table starts last.
+    sizes = {m: _source_size(m, source) for m in models_}
+    # Children must not share the parent's sockets or SQLite handles: open fresh ones after fork.
+    connections.close_all()
+    close_side_connections()
+    results: dict[str, TableResult] = {}
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, len(models_))) as pool:
+        work = [(m._meta.label, source, target, row_level, limit, reuse_hashes)
+                for m in sorted(models_, key=lambda m: -sizes[m])]
+        for result in pool.imap_unordered(_first_pass_in_worker, work):
+            results[result.label] = result
+            progress("table_done", {"table": result.table, "result": result})
+    return [results[m._meta.label] for m in models_]
+
+
+def _source_size(model: type[models.Model], source: str) -> int:
+    reader = LegacyReader.of(source)
+    return reader.count(model._meta.db_table) if reader.table_exists(model._meta.db_table) else 0
+
+
+def _first_pass_in_worker(work: tuple[str, str, str, bool, int, bool]) -> TableResult:
+    """One table's first pass in a worker process, on the worker's own connections."""
+    label, source, target, row_level, limit, reuse_hashes = work
+    try:
+        return validate_table(apps.get_model(label), source=connections[source], target=connections[target],
+                              row_level=row_level, limit=limit, reuse_hashes=reuse_hashes)
+    finally:
+        connections.close_all()
+        close_side_connections()
