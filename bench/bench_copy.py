@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import Measurement, measure  # noqa: E402
+from bench.measure import Measurement, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -66,9 +66,9 @@ class Step:
 # advance: 0 -> 1 -> 2 at 10% -> 50% -> 100% -> 3, one step per call. rollback: 3 -> 2 at 100%;
 # from phase 2 it would only lower the percent, so the way back to 1 names it. Rollback has no
 # gates, hence no --force.
-ADVANCE = ("cutover", "advance", "--force")
-ROLLBACK = ("cutover", "rollback")
-ROLLBACK_TO_1 = ("cutover", "rollback", "--to", "1")
+ADVANCE = ("cutover", "advance", "--force", "--no-input")
+ROLLBACK = ("cutover", "rollback", "--no-input")
+ROLLBACK_TO_1 = ("cutover", "rollback", "--to", "1", "--no-input")
 
 SCHEDULE: tuple[Step, ...] = (
     Step("1 dual writes", ADVANCE, copy_after=True),
@@ -304,7 +304,7 @@ def seed_legacy(sqlite_path: Path) -> dict[str, int]:
     from core.models import Log, MarketPrice, Tender
 
     rng = random.Random(7)
-    utc = dt.timezone.utc
+    utc = dt.UTC
     start = dt.datetime(2025, 8, 1, tzinfo=utc)
     tenders = [
         Tender(

@@ -75,7 +75,7 @@ def invalid(form: forms.Form) -> ApiError:
 def json_value(value: Any) -> Any:
     """A model value as JSON: instants in ISO 8601 UTC with 'Z', dates in ISO 8601."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

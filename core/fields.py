@@ -19,7 +19,7 @@ import orjson
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = dt.timedelta(milliseconds=1)
 _FROM_ISO = dt.datetime.fromisoformat

@@ -189,10 +189,10 @@ class LogQueryForm(PageForm):
         if since is None:
             return None
         if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
+            since = since.replace(tzinfo=dt.UTC)
         # logs.created_at holds whole seconds; a fractional bound would be compared as ISO-Z text
         # against 'YYYY-MM-DD HH:MM:SS' text on SQLite, so round down to the second.
-        return since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        return since.astimezone(dt.UTC).replace(microsecond=0)
 
 
 # --- Semantic cache -------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def _read() -> FlagState:
         _last_known = fresh
         try:
             cache.set(_last_known_key(), asdict(fresh), timeout=None)
-        except Exception:  # a broken cache must not break routing  # noqa: BLE001
+        except Exception:  # a broken cache must not break routing
             logger.warning("could not store the last known cutover flags in the cache", exc_info=True)
     return fresh
 

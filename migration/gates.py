@@ -60,8 +60,8 @@ def outbox_empty(now: dt.datetime | None = None) -> GateResult:
     for alias in dualwrite.configured_aliases():
         try:
             backlog[alias] = OutboxRecord.objects.using(alias).filter(created_at__lt=cutoff).count()
-        except DatabaseError:
-            return GateResult("outbox", False, f"outbox unreadable on {alias}: is the database up?")
+        except DatabaseError as exc:
+            return GateResult("outbox", False, _outbox_unreadable(alias, exc))
     total = sum(backlog.values())
     if total:
         where = ", ".join(f"{alias}: {n}" for alias, n in backlog.items() if n)
@@ -71,6 +71,21 @@ def outbox_empty(now: dt.datetime | None = None) -> GateResult:
             "check the ERROR log and run ./manage.py replay_outbox",
         )
     return GateResult("outbox", True, "no backlog")
+
+
+def _outbox_unreadable(alias: str, exc: DatabaseError) -> str:
+    """Why the outbox on ``alias`` cannot be read, and what fixes it."""
+    table = OutboxRecord._meta.db_table
+    try:
+        present = table in connections[alias].introspection.table_names()
+    except DatabaseError:
+        return f"outbox unreadable on {alias}: the database does not answer ({exc})"
+    if not present:
+        return (
+            f"the outbox table {table} is missing on {alias}: create it with "
+            f"`./manage.py migrate --database {alias}`"
+        )
+    return f"outbox unreadable on {alias}: {exc}"
 
 
 def databases_ready() -> GateResult:

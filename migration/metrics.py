@@ -138,7 +138,7 @@ def flush_at_exit() -> None:
     _exiting = True  # logging streams may already be closed: stay silent
     try:
         maybe_flush(force=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("latency metrics not written at exit", exc_info=True)
 
 

@@ -8,7 +8,7 @@ from core import legacy
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+def django_db_setup(django_db_setup, django_db_blocker):
     """After Django's own setup, lay the legacy DDL into the test copy of the legacy file."""
     with django_db_blocker.unblock():
         connection = connections["sqlite"]

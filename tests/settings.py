@@ -13,7 +13,7 @@ CACHES = {
     }
 }
 
-# A source alias the backfill tests point at a fresh SQLite file per test (tests/migration/copy_support.py).
+# A source alias the backfill tests point at a fresh SQLite file per test (tests/support/backfill.py).
 # detect_types=0: sqlite3's declared-type converters would pre-parse DATETIME/TIMESTAMP text (and turn
 # epoch-ms integers into None) before the fields' own converters see the raw value.
 DATABASES["copy_source"] = {  # noqa: F405

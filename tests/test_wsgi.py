@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.migration.cutover_support import child_database_url
+from tests.support.cutover import child_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = "import gc, procheff.wsgi; print(gc.get_freeze_count())"

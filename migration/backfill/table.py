@@ -73,7 +73,7 @@ class TableCopier:
                               "NULL in a primary-key column; PostgreSQL keys cannot be NULL")
         try:
             values = [conv(value) for conv, value in zip(self.converters, raw)]
-        except Exception:  # noqa: BLE001 - find the cell and name it below
+        except Exception:
             for column, conv, value in zip(self.columns, self.converters, raw):
                 try:
                     conv(value)

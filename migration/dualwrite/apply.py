@@ -55,7 +55,7 @@ def after_commit(source: str, jobs: list[tuple[int, str, str]]) -> None:
         apply_jobs(source, jobs)
         maybe_drain(source)
         metrics.maybe_flush()
-    except Exception:  # a mirror must never fail the user's write  # noqa: BLE001
+    except Exception:  # a mirror must never fail the user's write
         logger.exception("mirroring after commit on %s failed", source)
 
 
@@ -128,7 +128,7 @@ def flush_at_exit() -> None:
     try:
         mirror_thread.stop(EXIT_WAIT_SECONDS)
         flush_applied()
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("applied outbox records not deleted at exit", exc_info=True)
 
 

@@ -125,7 +125,7 @@ class MirroredQuerySetMixin:
             return
         alias = self.db  # type: ignore[attr-defined]
         started = time.perf_counter()
-        self._read_with_fallback(alias, lambda qs: super(MirroredQuerySetMixin, qs)._fetch_all())
+        self._read_with_fallback(alias, lambda qs: super()._fetch_all())
         if self._db is None and flags.shadow_read_sampled():
             shadow.compare(self, alias, (time.perf_counter() - started) * 1000)
 
@@ -133,14 +133,14 @@ class MirroredQuerySetMixin:
         if self._result_cache is not None or self._db is not None:
             return super().count()  # type: ignore[misc,no-any-return]
         return self._read_with_fallback(  # type: ignore[no-any-return]
-            self.db, lambda qs: super(MirroredQuerySetMixin, qs).count()  # type: ignore[attr-defined]
+            self.db, lambda qs: super().count()  # type: ignore[attr-defined]
         )
 
     def exists(self) -> bool:
         if self._result_cache is not None or self._db is not None:
             return super().exists()  # type: ignore[misc,no-any-return]
         return self._read_with_fallback(  # type: ignore[no-any-return]
-            self.db, lambda qs: super(MirroredQuerySetMixin, qs).exists()  # type: ignore[attr-defined]
+            self.db, lambda qs: super().exists()  # type: ignore[attr-defined]
         )
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class MirroredQuerySetMixin:
             return super().aggregate(*args, **kwargs)  # type: ignore[misc,no-any-return]
         return self._read_with_fallback(  # type: ignore[no-any-return]
             self.db,  # type: ignore[attr-defined]
-            lambda qs: super(MirroredQuerySetMixin, qs).aggregate(*args, **kwargs),  # type: ignore[misc]
+            lambda qs: super().aggregate(*args, **kwargs),  # type: ignore[misc]
         )
 
     def _read_with_fallback(self, alias: str, read: Callable[[Any], Any]) -> Any:

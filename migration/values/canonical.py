@@ -37,7 +37,7 @@ INT, FLOAT, BOOL, TEXT, TIMESTAMP, DATE, JSON, NUMERIC, OTHER = (
     "int", "float", "bool", "text", "timestamp", "date", "json", "numeric", "other",
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = dt.date(1970, 1, 1)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)

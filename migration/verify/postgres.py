@@ -156,7 +156,7 @@ class TargetSide:
         def work() -> None:
             try:
                 outcome["result"] = on_side_connection(alias, connect_params, cut_and_sum)
-            except Exception as exc:  # handed to the waiting thread
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting thread, which raises it
                 outcome["error"] = exc
 
         thread = threading.Thread(target=work, name=f"validate-{self.table.name}", daemon=True)

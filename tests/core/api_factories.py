@@ -11,7 +11,7 @@ from factory.django import DjangoModelFactory
 from core import ids
 from core.models import AnalysisHistory, Log, MarketPrice, SemanticCacheEntry, Tender
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class RoutedFactory(DjangoModelFactory):

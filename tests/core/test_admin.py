@@ -15,7 +15,7 @@ from django.urls import reverse
 from core import fields as legacy_fields
 
 CORE_MODELS = sorted(apps.get_app_config("core").get_models(), key=lambda m: m._meta.db_table)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def allowed_values(model: type[models.Model]) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def test_admin_options_name_real_columns(model: type[models.Model]) -> None:
 def postgres_only() -> Any:
     """The cutover finalized: the router sends every read and write of core models to PostgreSQL."""
     from migration import flags
-    from tests.migration.cutover_support import reset_process_state
+    from tests.support.cutover import reset_process_state
 
     reset_process_state()
     flags.write_state(dual_write=False, read_percent=100, background_reads_postgres=True,

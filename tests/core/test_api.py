@@ -21,11 +21,11 @@ from tests.core.api_factories import (
     TenderFactory,
     prompt_hash,
 )
-from tests.migration.cutover_support import cutover_state, set_phase  # noqa: F401
+from tests.support.cutover import cutover_state, set_phase  # noqa: F401
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -118,7 +118,7 @@ def test_logs_post_rejects_invalid_bodies(api: Client, served_by: str, body: dic
     assert not Log.objects.using(served_by).exists()
 
 
-@pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]", b"", "\"text\"".encode()])
+@pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]", b"", b"\"text\""])
 def test_logs_post_rejects_a_body_that_is_not_a_json_object(api: Client, served_by: str, payload: bytes) -> None:
     response = api.post("/api/logs", data=payload, content_type="application/json")
 

@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from core.fields import LegacyValueError, parse_timestamp
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DATABASES = ["default", "sqlite"]
 TABLE_MODELS = {m._meta.db_table: m for m in apps.get_app_config("core").get_models()}
 

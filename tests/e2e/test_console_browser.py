@@ -13,7 +13,7 @@ import pytest
 from django.db import connections
 
 from migration import phase
-from tests.migration.factories import PASSWORD, UserFactory, audit_pair, fresh_flags  # noqa: F401 (fixture)
+from tests.support.factories import PASSWORD, UserFactory, audit_pair, fresh_flags  # noqa: F401 (fixture)
 
 # Debian's packages; the variables point elsewhere (or nowhere, to see the skip).
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")

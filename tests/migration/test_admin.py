@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.models.auth import SecurityAuditLog
 from migration import conf, console, phase, spotcheck
 from migration.models import CutoverConsole, OutboxRecord, PhaseChange, ValidationRepair
-from tests.migration.factories import UserFactory, audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
+from tests.support.factories import UserFactory, audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
 
 BOTH = ["default", "sqlite"]
 CONSOLE = "admin:migration_cutoverconsole_changelist"
@@ -283,7 +283,7 @@ def other_alias(primary: str) -> str:
 
 
 @pytest.mark.django_db(databases=BOTH)
-@pytest.mark.urls("tests.migration.toggle_urls")
+@pytest.mark.urls("tests.support.toggle_urls")
 def test_changelist_toggle_shows_each_database() -> None:
     insert(
         "sqlite", "security_audit_logs", id=501, user_id="only-in-sqlite@example.com", action="a"
@@ -308,7 +308,7 @@ def test_changelist_toggle_shows_each_database() -> None:
 
 
 @pytest.mark.django_db(databases=BOTH)
-@pytest.mark.urls("tests.migration.toggle_urls")
+@pytest.mark.urls("tests.support.toggle_urls")
 def test_changelist_toggle_non_primary_side_is_read_only() -> None:
     primary = console.primary_alias(SecurityAuditLog)
     secondary = other_alias(primary)
@@ -337,7 +337,7 @@ def test_changelist_toggle_non_primary_side_is_read_only() -> None:
 
 
 @pytest.mark.django_db(databases=BOTH)
-@pytest.mark.urls("tests.migration.toggle_urls")
+@pytest.mark.urls("tests.support.toggle_urls")
 def test_changelist_toggle_table_absent_on_source_shows_nothing() -> None:
     # memberships was declared by the legacy code but never created in its database.
     client = client_for(UserFactory(is_superuser=True))
@@ -353,7 +353,7 @@ def test_changelist_toggle_table_absent_on_source_shows_nothing() -> None:
 
 
 @pytest.mark.django_db(databases=BOTH)
-@pytest.mark.urls("tests.migration.toggle_urls")
+@pytest.mark.urls("tests.support.toggle_urls")
 @pytest.mark.usefixtures("fresh_flags")
 def test_console_pages_never_show_the_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "Pa55-w0rd-never-shown"

@@ -10,7 +10,7 @@ import pytest
 from migration.backup import backup_sqlite
 from migration.exceptions import BackupError
 from migration.models import BackupRecord
-from tests.migration.copy_support import SOURCE, insert, legacy_source
+from tests.support.backfill import SOURCE, insert, legacy_source
 
 pytestmark = pytest.mark.django_db(databases=["default", SOURCE])
 

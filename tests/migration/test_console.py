@@ -19,7 +19,7 @@ from migration.models import (
     ValidationRun,
     ValidationTable,
 )
-from tests.migration.factories import audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
+from tests.support.factories import audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
 
 BOTH = ["default", "sqlite"]
 

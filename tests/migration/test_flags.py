@@ -10,7 +10,7 @@ from waffle import get_waffle_flag_model, get_waffle_switch_model
 from waffle.testutils import override_switch
 
 from migration import flags
-from tests.migration.cutover_support import BOTH, cutover_state, unreachable  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, unreachable  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("cutover_state")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from migration import gates
@@ -45,3 +46,18 @@ def test_gates_validation_refuses_when_it_never_ran() -> None:
 
     assert not result.ok
     assert "no validation run recorded" in result.detail
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
+def test_gates_outbox_missing_on_the_legacy_file_names_the_command_that_creates_it() -> None:
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute('ALTER TABLE "cutover_outbox" RENAME TO "cutover_outbox_aside"')
+    try:
+        result = gates.outbox_empty()
+    finally:
+        with connections["sqlite"].cursor() as cursor:
+            cursor.execute('ALTER TABLE "cutover_outbox_aside" RENAME TO "cutover_outbox"')
+    assert not result.ok
+    assert result.detail == (
+        "the outbox table cutover_outbox is missing on sqlite: create it with `./manage.py migrate --database sqlite`"
+    )

@@ -8,7 +8,7 @@ import pytest
 from core.models.menu import MenuCategory
 from migration import metrics
 from migration.models import LatencySample
-from tests.migration.cutover_support import BOTH, cutover_state, unreachable  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, unreachable  # noqa: F401
 
 
 @pytest.mark.parametrize("ms", [0.005, 0.02, 0.5, 3.0, 47.0, 1200.0])

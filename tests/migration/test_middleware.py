@@ -11,7 +11,7 @@ from core.models.menu import MenuCategory
 from migration import context, dualwrite, flags
 from migration.middleware import CutoverReadMiddleware
 from migration.phase import Phase
-from tests.migration.cutover_support import BOTH, cutover_state, set_phase  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH), pytest.mark.usefixtures("cutover_state")]
 

@@ -39,7 +39,7 @@ class App:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "migration" / "outage_worker.py")],
+            [sys.executable, str(ROOT / "tests" / "support" / "outage_worker.py")],
             env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
@@ -102,7 +102,7 @@ def test_outage_postgres_down_during_dual_writes_loses_nothing(
         conn.execute("CREATE DATABASE outage")
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.migration.outage_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.support.outage_settings",
         "DATABASE_URL": "postgres://postgres@localhost/outage",
         "OUTAGE_PG_HOST": str(socket_dir),
         "SQLITE_PATH": str(tmp_path / "legacy.sqlite3"),
@@ -117,11 +117,11 @@ def test_outage_postgres_down_during_dual_writes_loses_nothing(
                             f"legacy.create_legacy_database(Path({str(tmp_path / 'legacy.sqlite3')!r}))")
         assert made.returncode == 0, made.stderr
         for args in (["migrate", "--no-input"], ["migrate", "--database", "sqlite", "--no-input"],
-                     ["cutover", "advance"]):
+                     ["cutover", "advance", "--no-input"]):
             done = _manage(env, *args)
             assert done.returncode == 0, (args, done.stdout, done.stderr)
         if percent is not None:  # the read rollout, reading PostgreSQL (gates forced: no copy engine here)
-            done = _manage(env, "cutover", "advance", "--percent", str(percent), "--force")
+            done = _manage(env, "cutover", "advance", "--percent", str(percent), "--force", "--no-input")
             assert done.returncode == 0, done.stderr
 
         app = App(env)
@@ -163,7 +163,7 @@ def test_outage_sqlite_unreachable_in_phase_3_is_recorded_and_replayed(tmp_path:
     from migration import dualwrite
     from migration.models import OutboxRecord
     from migration.phase import Phase
-    from tests.migration.cutover_support import (
+    from tests.support.cutover import (
         assert_same_rows,
         empty_legacy_tables,
         reset_process_state,

@@ -20,7 +20,7 @@ from migration.dualwrite import apply as dw_apply
 from migration.exceptions import GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import (  # noqa: F401
+from tests.support.cutover import (  # noqa: F401
     BOTH,
     assert_same_rows,
     child_env,

@@ -16,7 +16,7 @@ from migration.dualwrite import pending as dw_pending
 from migration.models import OutboxRecord, PhaseChange, Tombstone
 from migration.phase import Phase
 from migration.router import CutoverRouter
-from tests.migration.cutover_support import BOTH, cutover_state, set_phase  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH), pytest.mark.usefixtures("cutover_state")]
 

@@ -10,7 +10,7 @@ import pytest
 from core.models.auth import Organization, SecurityAuditLog
 from migration import spotcheck
 from migration.exceptions import SpotCheckError
-from tests.migration.factories import UTC, audit_pair, insert
+from tests.support.factories import UTC, audit_pair, insert
 
 BOTH = ["default", "sqlite"]
 

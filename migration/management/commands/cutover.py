@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,27 +17,38 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("status", help="Phase, flags, outbox, last validation, latency.")
-        show.add_argument("--json", action="store_true")
+        show.add_argument("--json", action="store_true", help="Print the status as JSON.")
         show.add_argument("--check", action="store_true", help="Exit 1 when the outbox holds old records.")
         show.add_argument(
             "--max-age", type=float, default=status.DEFAULT_MAX_PENDING_AGE_SECONDS,
             help="Seconds a pending record may age before --check fails (default 300).",
         )
         forward = sub.add_parser("advance", help="Next phase, or --percent N within the read rollout.")
-        forward.add_argument("--percent", type=float)
+        forward.add_argument(
+            "--percent", type=float,
+            help="In the read rollout, the share of requests (0-100) to read from PostgreSQL, instead of the next step.",
+        )
         forward.add_argument("--force", action="store_true", help="Move even when a gate fails (warned, audited).")
-        forward.add_argument("--json", action="store_true")
         back = sub.add_parser("rollback", help="Back one phase, or --to PHASE; takes effect at once.")
-        back.add_argument("--to", type=int, choices=[int(p) for p in phase.Phase])
+        back.add_argument(
+            "--to", type=int, choices=[int(p) for p in phase.Phase],
+            help="The phase to go back to (default: the one before the current phase).",
+        )
         back.add_argument("--percent", type=float, help="Read percent when rolling back to phase 2.")
         back.add_argument("--reverse-copy", action="store_true", help="Required to leave phase 4.")
-        back.add_argument("--json", action="store_true")
+        for changing in (forward, back):
+            changing.add_argument("--json", action="store_true", help="Print what the change did as JSON.")
+            changing.add_argument(
+                "--noinput", "--no-input", action="store_false", dest="interactive",
+                help="Change the phase without asking for confirmation.",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "status":
             self._status(options)
             return
+        self._confirm(action, options)
         progress = self._progress(options)
         try:
             if action == "advance":
@@ -55,6 +67,32 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(f"phase not changed: {exc}", returncode=1) from exc
         self._render_transition(transition, options)
+
+    def _confirm(self, action: str, options: dict[str, Any]) -> None:
+        """Ask before changing production state, as ``flush`` does; ``--no-input`` skips the question."""
+        if not options.get("interactive", True):
+            return
+        current = phase.current_state_fresh()
+        if action == "advance":
+            try:
+                target = str(transitions.next_state(current, options["percent"]))
+            except InvalidTransition as exc:
+                raise CommandError(str(exc), returncode=2) from exc
+            what = f"advance the cutover from {current} to {target}"
+        else:
+            to = "one phase back" if options["to"] is None else f"back to phase {options['to']}"
+            what = f"roll the cutover back from {current}, {to}"
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"this would {what}, and there is no terminal to confirm it on: pass --no-input to go ahead",
+                returncode=2,
+            )
+        answer = input(
+            f"This will {what}: it changes where every process reads and writes.\n"
+            "Type 'yes' to continue, or anything else to cancel: "
+        )
+        if answer.strip().lower() != "yes":
+            raise CommandError("cancelled; the phase is unchanged", returncode=1)
 
     def _progress(self, options: dict[str, Any]) -> transitions.Progress:
         def report(message: str) -> None:

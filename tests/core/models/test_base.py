@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.models import MarketSource
 
-OLD = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+OLD = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 DATABASES = ["default", "sqlite"]
 
 

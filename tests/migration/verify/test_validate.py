@@ -20,7 +20,7 @@ from migration.verify.table import Table
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"], transaction=True)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MODELS = [User, Tender, QueueJob, MarketPrice, AccuracyMetric]
 TABLES = [m._meta.db_table for m in MODELS]
 

@@ -7,7 +7,7 @@ from core.models.menu import MenuCategory
 from migration import flags, metrics
 from migration.models import ShadowMismatch
 from migration.phase import Phase
-from tests.migration.cutover_support import BOTH, cutover_state, set_phase, unreachable  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, set_phase, unreachable  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 

@@ -10,7 +10,7 @@ from django.db import models
 from core.models.menu import MenuCategory
 from migration.values import equality
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from migration import backfill
 from migration.backfill import indexes, table
 from migration.exceptions import CopyError, RejectLimitExceeded
 from migration.models import CopyCheckpoint, CopyReject, Tombstone
-from tests.migration.copy_support import (
+from tests.support.backfill import (
     SOURCE,
     chinook_source,
     execute,
@@ -60,7 +60,7 @@ def test_migrate_data_copies_chinook_row_by_row(tmp_path: Path) -> None:
             assert rows_of(model, "default") == source_rows, model._meta.db_table
         invoice = apps.get_model("chinook", "Invoice").objects.using("default").get(pk=1)
         assert invoice.total == Decimal("1.98")
-        assert invoice.invoice_date == dt.datetime(2009, 1, 1, tzinfo=dt.timezone.utc)
+        assert invoice.invoice_date == dt.datetime(2009, 1, 1, tzinfo=dt.UTC)
         counts = dict(execute(path, "SELECT name, seq FROM sqlite_sequence"))
         assert sum(t.copied for t in report.tables) == 15607
         assert {t.table: t.source_rows for t in report.tables}["PlaylistTrack"] == 8715

@@ -18,7 +18,7 @@ from django.db import connections
 
 from core.models import Log
 from migration.models import BackupRecord, CopyCheckpoint
-from tests.migration.copy_support import (
+from tests.support.backfill import (
     SOURCE,
     chinook_source,
     insert,

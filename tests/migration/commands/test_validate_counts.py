@@ -19,7 +19,7 @@ from django.db import connections
 from django.test import override_settings
 
 from core import legacy as legacy_schema
-from tests.migration.test_validate import (  # noqa: F401  (fixtures)
+from tests.migration.verify.test_validate import (  # noqa: F401  (fixtures)
     LEGACY_ROWS,
     TABLES,
     copied,
@@ -120,7 +120,7 @@ def test_validate_counts_repair_asks_first(copied: None, monkeypatch: pytest.Mon
 # --- End to end: the copy engine's output validates clean, planted differences are named ------
 
 SOURCE = "copy_source"
-_REPO = Path(__file__).resolve().parents[2]
+_REPO = Path(__file__).resolve().parents[3]
 CHINOOK = next((p for p in (Path(os.environ.get("CHINOOK_SQLITE", "")),
                             _REPO.parent / "shared" / "datasets" / "chinook.sqlite",
                             _REPO.parent.parent / "shared" / "datasets" / "chinook.sqlite") if p.is_file()),

@@ -49,8 +49,12 @@ def main() -> None:
         try:
             if command == "quit":
                 break
-            result = {"write": lambda: write(args[0], int(args[1])), "read": lambda: read(args[0]),
-                      "status": status}[command]()
+            if command == "write":
+                result = write(args[0], int(args[1]))
+            elif command == "read":
+                result = read(args[0])
+            else:
+                result = {"status": status}[command]()
             answer = {"ok": True, **result}
         except Exception as exc:  # noqa: BLE001 - this is what a user would have seen
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}

@@ -20,7 +20,7 @@ from migration.dualwrite import apply as dw_apply
 from migration.dualwrite import pending as dw_pending
 from migration.models import OutboxRecord, Tombstone
 from migration.phase import Phase
-from tests.migration.cutover_support import (  # noqa: F401
+from tests.support.cutover import (  # noqa: F401
     BOTH,
     assert_same_rows,
     child_env,

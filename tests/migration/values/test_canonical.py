@@ -19,7 +19,7 @@ from migration.values import canonical
 SEED = 20240101
 FIELDS = {"n": models.DecimalField(max_digits=12, decimal_places=2)}
 CASES = 400
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 COLUMNS = [
     ("i", "bigint", canonical.INT),

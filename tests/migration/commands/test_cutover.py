@@ -12,17 +12,56 @@ from django.utils import timezone
 
 from core.models.menu import MenuCategory
 from migration import phase
+from migration.management.commands.cutover import Command
 from migration.models import OutboxRecord, PhaseChange
 from migration.phase import Phase, PhaseState
-from tests.migration.cutover_support import BOTH, cutover_state, set_phase  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
 
-def _run(*args: str) -> str:
+def _run(*args: str, interactive: bool = False) -> str:
     out = io.StringIO()
-    call_command("cutover", *args, stdout=out, stderr=io.StringIO())
+    options = {} if args[0] == "status" else {"interactive": interactive}
+    call_command("cutover", *args, stdout=out, stderr=io.StringIO(), **options)
     return out.getvalue()
+
+
+class _Terminal(io.StringIO):
+    """A stdin that says it is a terminal, holding the operator's answer."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "moved"), [("yes\n", True), ("no\n", False), ("\n", False)])
+def test_cutover_advance_asks_first(monkeypatch: pytest.MonkeyPatch, answer: str, moved: bool) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    if moved:
+        _run("advance", interactive=True)
+    else:
+        with pytest.raises(CommandError, match="cancelled; the phase is unchanged"):
+            _run("advance", interactive=True)
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE if moved else Phase.SQLITE)
+
+
+def test_cutover_rollback_without_a_terminal_refuses_and_names_no_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_phase(Phase.DUAL_WRITE)
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))  # piped: not a terminal
+    with pytest.raises(CommandError, match="roll the cutover back from 1 dual-write, one phase back.*--no-input") as refused:
+        _run("rollback", interactive=True)
+    assert refused.value.returncode == 2
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
+
+
+def test_cutover_options_all_have_help() -> None:
+    out = io.StringIO()
+    for action in ("status", "advance", "rollback"):
+        parser = Command().create_parser("manage.py", "cutover")
+        sub = next(a for a in parser._actions if a.dest == "action").choices[action]
+        for option in sub._actions:
+            assert option.help, f"cutover {action} {option.option_strings} has no help text"
+    assert out.getvalue() == ""
 
 
 def test_cutover_status_json_shows_phase_flags_outbox_validation_and_latency() -> None:
