@@ -42,7 +42,7 @@ def _after_flag_change(sender: Any, instance: Any, using: str, raw: bool = False
     """Audit a change made outside `cutover`, and drop this process's memo now and after commit."""
     from django.db import transaction
 
-    from migration import flags, phase
+    from migration import flags, phase, transitions
 
     if raw or not flags.is_cutover_name(instance.name):
         return
@@ -52,4 +52,8 @@ def _after_flag_change(sender: Any, instance: Any, using: str, raw: bool = False
     if before is None:
         # A delete, or a save the pre_save hook did not see: the "before" is this process's memo.
         before = flags.state()
-    phase.audit_external_change(before, flags.read_uncached(using), using)
+    after = flags.read_uncached(using)
+    phase.audit_external_change(before, after, using)
+    if phase.state_from(before) != phase.state_from(after) and not phase.changing.get():
+        # SQLite's capture triggers follow the phase, whoever changed it.
+        transaction.on_commit(lambda: transitions.sync_capture(phase.state_from(after)), using=using)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, models
 
-from migration import conf, flags, inventory, phase
+from migration import conf, dualwrite, flags, inventory, phase
 from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
 
 ROUTER_PATH = "migration.router.CutoverRouter"
@@ -100,3 +100,26 @@ def check_phase_matches_settings(app_configs: Any = None, databases: Any = None,
             id="migration.E006",
         )]
     return []
+
+
+@checks.register(checks.Tags.database)
+def check_capture_triggers(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """migration.W020: in phases 1-2, a migrated SQLite table without its capture triggers."""
+    source = conf.source_alias()
+    if not databases or source not in databases or source not in settings.DATABASES:
+        return []
+    try:
+        stored = phase.state_from(flags.read_uncached())
+        if stored.phase not in (phase.Phase.DUAL_WRITE, phase.Phase.READ_ROLLOUT):
+            return []
+        gaps = dualwrite.capture.missing(source, inventory.migrated_models())
+    except DatabaseError:
+        return []
+    if not gaps:
+        return []
+    return [checks.Warning(
+        f"{len(gaps)} migrated tables on {source!r} lack their capture triggers: {', '.join(gaps[:10])}; "
+        "writes there by other processes are not mirrored.",
+        hint="A legacy schema change rebuilt them. Roll back to phase 0 and advance again to reinstall the triggers.",
+        id="migration.W020",
+    )]

@@ -42,6 +42,8 @@ def validation_max_age() -> dt.timedelta:
 def check(before: Any, after: Any) -> list[GateResult]:
     """Every gate that applies to moving from ``before`` to ``after`` (PhaseState values)."""
     results = [outbox_empty(), databases_ready()]
+    if before.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
+        results.append(capture_complete())
     if after.phase >= Phase.READ_ROLLOUT:
         results += [copy_complete(), validation_clean_and_recent()]
     return results
@@ -86,6 +88,25 @@ def _outbox_unreadable(alias: str, exc: DatabaseError) -> str:
             f"`./manage.py migrate --database {alias}`"
         )
     return f"outbox unreadable on {alias}: {exc}"
+
+
+def capture_complete() -> GateResult:
+    """Every migrated table on SQLite carries its capture triggers (a rebuilt table loses them)."""
+    source = conf.source_alias()
+    if source not in settings.DATABASES:
+        return GateResult("capture", True, "no SQLite database configured")
+    try:
+        gaps = dualwrite.capture.missing(source, inventory.migrated_models())
+    except DatabaseError as exc:
+        return GateResult("capture", False, f"capture triggers unreadable on {source}: {exc}")
+    if gaps:
+        return GateResult(
+            "capture", False,
+            f"{len(gaps)} tables on {source} lack their capture triggers ({', '.join(gaps[:10])}), so writes "
+            "there by other processes are not mirrored; a schema change rebuilt them? roll back to "
+            "phase 0 and advance again to reinstall",
+        )
+    return GateResult("capture", True, "every migrated table captures its writes")
 
 
 def databases_ready() -> GateResult:

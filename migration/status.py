@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from migration import dualwrite, flags, gates, metrics, phase
+from migration import conf, dualwrite, flags, gates, inventory, metrics, phase
 from migration.models import PhaseChange
 
 DEFAULT_MAX_PENDING_AGE_SECONDS = 300.0
@@ -26,6 +27,7 @@ class StatusReport:
     latency: dict[str, dict[str, dict[str, Any]]]
     shadow_mismatches_24h: int | None
     last_change: dict[str, Any] | None
+    capture: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,7 +64,28 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS) -> StatusRe
         report.findings.append(f"outbox unreadable on {', '.join(unreadable)}")
     if snapshot.stale:
         report.findings.append("switches unreadable; the last known values are in force")
+    report.capture = _capture(report)
     return report
+
+
+def _capture(report: StatusReport) -> dict[str, Any]:
+    """SQLite's capture triggers: how many, and the migrated tables that lack theirs."""
+    source = conf.source_alias()
+    if source not in settings.DATABASES:
+        return {}
+    try:
+        triggers = dualwrite.capture.installed(source)
+        gaps = dualwrite.capture.missing(source, inventory.migrated_models()) if triggers else []
+    except DatabaseError as exc:
+        report.findings.append(f"capture triggers unreadable on {source}: {exc}")
+        return {"triggers": None, "missing": []}
+    expected = report.state.phase in (phase.Phase.DUAL_WRITE, phase.Phase.READ_ROLLOUT)
+    if expected and (not triggers or gaps):
+        gate = gates.capture_complete()
+        report.findings.append(gate.detail if not gate.ok else f"no capture triggers on {source}")
+    if not expected and triggers:
+        report.findings.append(f"{triggers} capture triggers on {source} outside phases 1-2; the next phase change removes them")
+    return {"triggers": triggers, "missing": gaps}
 
 
 def _last_change() -> dict[str, Any] | None:

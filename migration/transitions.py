@@ -20,6 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from migration import backup, conf, dualwrite, flags, gates, inventory, phase, sequences
+from migration.dualwrite import capture
 from migration.exceptions import BackupError, GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange, Tombstone
 from migration.phase import Phase, PhaseState, current_state_fresh, flag_values, source_configured
@@ -230,18 +231,36 @@ def _replay_into(transition: Transition, result: Any) -> None:
         )
 
 
+def captured(state: PhaseState) -> bool:
+    """Do SQLite's tables capture their own writes in ``state`` (SQLite primary, writes mirrored)?"""
+    return state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT)
+
+
+def sync_capture(state: PhaseState) -> None:
+    """Install or remove SQLite's capture triggers to match ``state`` (after a change outside `cutover`)."""
+    if not source_configured():
+        return
+    if captured(state):
+        capture.install(conf.source_alias(), inventory.migrated_models())
+    else:
+        capture.remove(conf.source_alias())
+
+
 def _flip(transition: Transition, actor: str) -> None:
     """Set the switches and write the audit record in one transaction on the waffle database."""
     after = transition.after
     token = phase.changing.set(True)
     fence = contextlib.nullcontext()
-    if source_configured() and (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (
-        after.phase >= Phase.POSTGRES_PRIMARY
-    ):
-        # Hold SQLite's write lock while the primary moves: see dualwrite.primary_moved().
+    moves = (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
+    recapture = captured(transition.before) != captured(after)
+    if source_configured() and (moves or recapture):
+        # Hold SQLite's write lock while the primary moves (see dualwrite.primary_moved()) and
+        # while its capture triggers come or go, so no write falls between capture and no capture.
         fence = transaction.atomic(using=conf.source_alias())
     try:
         with fence, transaction.atomic(using=DEFAULT_DB_ALIAS):
+            if source_configured() and recapture:
+                sync_capture(after)
             flags.write_state(**flag_values(after))
             record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
                 actor=actor,

@@ -29,6 +29,7 @@ thread), :mod:`~.apply` (a record applied), :mod:`~.records` (the outbox), :mod:
 (where reads go), :mod:`~.shadow` (shadow reads), :mod:`~.queryset` (the mirrored model and
 queryset) and :mod:`~.replay`.
 """
+from migration.dualwrite import capture
 from migration.dualwrite.apply import ApplyResult, apply_jobs, flush_applied, flush_at_exit, upsert
 from migration.dualwrite.pairs import active_pair, configured_aliases, other_alias, primary_moved
 from migration.dualwrite.queryset import (
@@ -55,7 +56,7 @@ from migration.dualwrite.worker import mirror_lags, stop_mirrors, wait_for_mirro
 
 __all__ = [
     "ApplyResult", "MirroredManager", "MirroredModel", "MirroredQuerySet", "MirroredQuerySetMixin",
-    "OperationKind", "ReplayResult", "active_pair", "apply_jobs", "configured_aliases", "connect_signals",
+    "OperationKind", "ReplayResult", "active_pair", "apply_jobs", "capture", "configured_aliases", "connect_signals",
     "enqueue", "flush_applied", "flush_at_exit", "has_pending", "is_outbox", "mark_dirty", "mirror_lags",
     "mirrored_manager", "oldest_pending_age", "other_alias", "outbox_depth", "outbox_depth_by_alias",
     "pending_pks", "primary_moved", "read_alias", "replay", "shadow_alias", "stop_mirrors", "upsert",

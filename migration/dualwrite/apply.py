@@ -18,6 +18,7 @@ from django.utils import timezone
 from migration import breaker, conf, metrics
 from migration.backfill.tombstones import record_tombstone
 from migration.db import discard_broken_connection
+from migration.dualwrite import capture
 from migration.dualwrite.pairs import (
     CONNECTION_ERRORS,
     DRAIN_BATCH,
@@ -226,7 +227,9 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
                         "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
                         [f"{label}:{pk_value}", relaxed],
                     )
-            # SQLite transactions begin IMMEDIATE: from here the whole file is locked.
+            # SQLite transactions begin IMMEDIATE: from here the whole file is locked, so every
+            # outbox record above this id is an echo of this apply (the target's capture triggers).
+            echo_floor = _last_record_id(target) if capture.live(target, model) else None
             current = manager.using(source).filter(pk=pk).first()
             if current is None:
                 token = applying.set(True)
@@ -238,10 +241,17 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
                     record_tombstone(model, pk, target)
             else:
                 upsert(current, target)
+            if echo_floor is not None:
+                OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
             if _newer_write_on(target, source, label, pk_value, record_id):
                 raise _NewerWrite
     except _NewerWrite:
         logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+
+
+def _last_record_id(alias: str) -> int:
+    """The highest outbox record id on ``alias`` (0 when empty)."""
+    return OutboxRecord.objects.using(alias).aggregate(top=models.Max("pk"))["top"] or 0
 
 
 def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int) -> bool:

@@ -11,7 +11,7 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from migration import conf, context
-from migration.dualwrite import apply
+from migration.dualwrite import apply, capture
 from migration.dualwrite.pairs import active_pair, configured_aliases
 from migration.dualwrite.pending import _pending
 from migration.dualwrite.worker import mirror_thread
@@ -31,16 +31,23 @@ class OperationKind:
 
 
 def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation: str = OperationKind.SAVE) -> None:
-    """Insert outbox records on ``using`` (inside the caller's transaction) and mirror them after commit."""
+    """Insert outbox records on ``using`` (inside the caller's transaction) and mirror them after commit.
+
+    On a table whose capture triggers are live the triggers wrote the records already: those are
+    handed to the mirror instead.
+    """
     if not pks:
         return
     label = model._meta.label
-    record_model = OutboxRecord
-    records = [record_model(model_label=label, pk_value=str(pk), operation=operation) for pk in pks]
-    record_model.objects.using(using).bulk_create(records)
+    # Where the table's triggers captured the write (SQLite in phases 1-2), their records are the
+    # ones to mirror; a second record per row would only be applied twice.
+    jobs = capture.records_for(using, model, pks) if capture.live(using, model) else []
+    if not jobs:
+        records = [OutboxRecord(model_label=label, pk_value=str(pk), operation=operation) for pk in pks]
+        OutboxRecord.objects.using(using).bulk_create(records)
+        jobs = [(r.pk, label, r.pk_value) for r in records]
     context.note_write(label)
     _pending.note(using, label)
-    jobs = [(r.pk, label, r.pk_value) for r in records]
     if conf.mirror_mode() == "async":
         mirror = partial(mirror_thread.submit, apply.after_commit, using, jobs)
     else:

@@ -1,0 +1,144 @@
+"""Capture in the database: writes by other processes reach PostgreSQL, whoever made them."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connections
+
+from core.models.auth import User
+from core.models.menu import MenuCategory
+from migration import dualwrite, gates, inventory, status, transitions
+from migration.dualwrite import capture
+from migration.models import OutboxRecord
+from migration.phase import Phase, PhaseState
+from tests.support.cutover import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
+
+ROOT = Path(__file__).resolve().parents[3]
+WRITERS = ROOT / "tests" / "support" / "writers"
+NODE_MODULES = ROOT / "node_modules" / "better-sqlite3"
+
+
+def _sqlite_file() -> str:
+    return str(connections["sqlite"].settings_dict["NAME"])
+
+
+def _write(writer: str, statements: list[tuple[str, list[object]]]) -> list[dict[str, object]]:
+    """Run ``statements`` in another process: ``node`` (better-sqlite3) or ``python`` (sqlite3)."""
+    if writer == "node":
+        if shutil.which("node") is None:
+            pytest.skip("Node.js is not installed")
+        assert NODE_MODULES.is_dir(), "better-sqlite3 is missing: run `npm install` in the repository"
+        command = ["node", str(WRITERS / "write.js")]
+    else:
+        command = [sys.executable, str(WRITERS / "write.py")]
+    connections["sqlite"].close()  # this process holds no lock while the other one writes
+    done = subprocess.run([*command, _sqlite_file(), json.dumps(statements)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def _advance_to_dual_writes() -> None:
+    transitions.advance(actor="operator@test")
+    assert transitions.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
+
+
+def _replicate() -> None:
+    call_command("replicate", "--once", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("writer", ["node", "python"])
+def test_capture_other_processes_writes_arrive_in_postgresql(writer: str) -> None:
+    _advance_to_dual_writes()
+    users = "INSERT INTO users (id, email, name, password_hash) VALUES (?, ?, ?, 'x')"
+    _write(writer, [
+        ("INSERT INTO menu_categories (id, name, name_tr) VALUES (1, 'Çorba', 'çorba')", []),
+        ("INSERT INTO menu_categories (id, name, name_tr) VALUES (2, 'Tatlı', 'tatlı')", []),
+        ("UPDATE menu_categories SET name = 'Soup' WHERE id = 1", []),
+        ("DELETE FROM menu_categories WHERE id = 2", []),
+        ("UPDATE menu_categories SET id = 7 WHERE id = 1", []),  # a key change: the old key goes
+        (users, ["u1", "ayse@example.com", "Ayşe"]),
+        (users, ["u2", "can@example.com", "Can"]),
+    ])
+    assert OutboxRecord.objects.using("sqlite").count() > 0
+    _replicate()
+    assert sorted(User.objects.using("default").values_list("id", flat=True)) == ["u1", "u2"]
+    # INSERT OR REPLACE on the e-mail deletes u1 without firing its DELETE trigger.
+    _write(writer, [
+        ("INSERT OR REPLACE INTO users (id, email, name, password_hash) VALUES ('u3', 'ayse@example.com', 'Ayşe Y.', 'x')", []),
+    ])
+    _replicate()
+    assert sorted(MenuCategory.objects.using("default").values_list("id", "name")) == [(7, "Soup")]
+    assert sorted(User.objects.using("default").values_list("id", flat=True)) == ["u2", "u3"]
+    assert_same_rows(MenuCategory, User)
+    assert dualwrite.outbox_depth() == 0
+
+
+def test_capture_a_failed_statement_leaves_no_record() -> None:
+    _advance_to_dual_writes()
+    _write("python", [("INSERT INTO users (id, email, name, password_hash) VALUES ('u1', 'a@example.com', 'A', 'x')", [])])
+    _replicate()
+    with pytest.raises(AssertionError, match="UNIQUE constraint failed"):
+        _write("python", [("INSERT INTO users (id, email, name, password_hash) VALUES ('u9', 'a@example.com', 'B', 'x')", [])])
+    assert OutboxRecord.objects.using("sqlite").count() == 0
+
+
+def test_capture_orm_writes_leave_one_record_per_row_and_mirror_at_once() -> None:
+    _advance_to_dual_writes()
+    category = MenuCategory.objects.create(name="Ana yemek", name_tr="ana yemek")
+    assert MenuCategory.objects.using("default").filter(pk=category.pk).exists()  # mirrored after commit
+    dualwrite.flush_applied()
+    assert OutboxRecord.objects.using("sqlite").count() == 0  # its trigger's record, applied: no second one
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute("UPDATE menu_categories SET name = 'raw SQL' WHERE id = %s", [category.pk])
+    assert list(OutboxRecord.objects.using("sqlite").values_list("pk_value", flat=True)) == [str(category.pk)]
+    _replicate()
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name == "raw SQL"
+
+
+def test_capture_the_appliers_own_writes_into_sqlite_are_not_captured_again() -> None:
+    _advance_to_dual_writes()
+    # A row written on PostgreSQL by a process that had not yet seen the rollback to phase 1.
+    MenuCategory.objects.using("default").create(id=40, name="from phase 3", name_tr="x")
+    OutboxRecord.objects.using("default").create(model_label="core.MenuCategory", pk_value="40", operation="save")
+    _replicate()
+    assert MenuCategory.objects.using("sqlite").get(pk=40).name == "from phase 3"
+    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 0, "default": 0}
+
+
+def test_capture_triggers_follow_the_phase() -> None:
+    models = inventory.migrated_models()
+    assert capture.installed("sqlite") == 0
+    _advance_to_dual_writes()
+    assert capture.missing("sqlite", models) == []
+    assert status.status().capture["triggers"] == capture.installed("sqlite") > 0
+    transitions.advance(percent=10, force=True, actor="operator@test")  # the read rollout keeps them
+    assert capture.missing("sqlite", models) == []
+    transitions.rollback(to=0, actor="operator@test")
+    assert capture.installed("sqlite") == 0
+    set_phase(Phase.DUAL_WRITE)  # the waffle admin's path installs them too
+    assert capture.missing("sqlite", models) == []
+
+
+def test_capture_a_rebuilt_table_is_named_by_the_gate_status_and_check() -> None:
+    _advance_to_dual_writes()
+    with connections["sqlite"].cursor() as cursor:  # what a legacy migration rebuilding the table does
+        cursor.execute('DROP TRIGGER "cutover_capture_menu_categories_insert"')
+    gate = gates.capture_complete()
+    assert not gate.ok and "menu_categories" in gate.detail
+    assert any("menu_categories" in finding for finding in status.status().findings)
+    warnings = [m for m in checks.run_checks(databases=["sqlite"]) if m.id == "migration.W020"]
+    assert warnings and "menu_categories" in warnings[0].msg
+    with pytest.raises(CommandError, match="capture"):
+        call_command("cutover", "advance", interactive=False, stdout=io.StringIO(), stderr=io.StringIO())
