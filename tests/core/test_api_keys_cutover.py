@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from core import api_keys
 from core.models import ApiKey
 from migration.phase import Phase
-from tests.migration.cutover_support import cutover_state, set_phase  # noqa: F401 - a fixture
+from tests.support.cutover import cutover_state, set_phase  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db(databases=["default", "sqlite"]), pytest.mark.usefixtures("cutover_state")]
 
