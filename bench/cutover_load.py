@@ -331,7 +331,8 @@ def seed_legacy(sqlite_path: Path) -> dict[str, int]:
         Tender(
             id=str(1_400_000 + n), tender_number=f"2025/{1_400_000 + n}", title=f"Yemek hizmeti alımı {n}",
             organization="Sağlık Bakanlığı", city=CITIES[n % len(CITIES)], partial_bid_allowed=n % 3 == 0,
-            publish_date=(start + dt.timedelta(days=n % 90)).date(), tender_date=None if n % 7 == 0 else (start + dt.timedelta(days=n % 90 + 30)).date(),
+            publish_date=(start + dt.timedelta(days=n % 90)).date(),
+            tender_date=None if n % 7 == 0 else (start + dt.timedelta(days=n % 90 + 30)).date(),
             days_remaining=30, status="active" if n % 4 else "archived", created_at=start + dt.timedelta(hours=n),
             updated_at=start + dt.timedelta(hours=n),
         )
@@ -363,17 +364,26 @@ def check_acknowledged(acks: dict[str, dict[str, Any]], aliases: Sequence[str]) 
     problems: list[str] = []
     checked = 0
     for alias in aliases:
-        logs = {str(pk): row for pk, *row in Log.objects.using(alias).filter(pk__in=[int(pk) for pk in acks["logs"]]).values_list("pk", "level", "message").iterator()}
+        logs = {
+            str(pk): row for pk, *row in Log.objects.using(alias).filter(pk__in=[int(pk) for pk in acks["logs"]])
+            .values_list("pk", "level", "message").iterator()
+        }
         for pk, expected in acks["logs"].items():
             checked += 1
             if logs.get(pk) != [expected["level"], expected["message"]]:
                 problems.append(f"logs id={pk} on {alias}: expected {expected}, found {logs.get(pk)}")
-        entries = {pk: row for pk, *row in SemanticCacheEntry.objects.using(alias).filter(pk__in=list(acks["semantic_cache"])).values_list("pk", "prompt_hash", "tokens_used").iterator()}
+        entries = {
+            pk: row for pk, *row in SemanticCacheEntry.objects.using(alias).filter(pk__in=list(acks["semantic_cache"]))
+            .values_list("pk", "prompt_hash", "tokens_used").iterator()
+        }
         for pk, expected in acks["semantic_cache"].items():
             checked += 1
             if entries.get(pk) != [expected["prompt_hash"], expected["tokens_used"]]:
                 problems.append(f"semantic_cache id={pk} on {alias}: expected {expected}, found {entries.get(pk)}")
-        analyses = {pk: row for pk, *row in AnalysisHistory.objects.using(alias).filter(pk__in=list(acks["analyses"])).values_list("pk", "file_name", "status", "progress").iterator()}
+        analyses = {
+            pk: row for pk, *row in AnalysisHistory.objects.using(alias).filter(pk__in=list(acks["analyses"]))
+            .values_list("pk", "file_name", "status", "progress").iterator()
+        }
         for pk, expected in acks["analyses"].items():
             checked += 1
             found = analyses.get(pk)
@@ -386,7 +396,8 @@ def check_acknowledged(acks: dict[str, dict[str, Any]], aliases: Sequence[str]) 
     for twice in acks.get("same_id_twice", []):
         problems.append(f"{twice['table']} id={twice['id']} acknowledged to two different writes: {twice['first']} and {twice['second']}")
     acknowledged = sum(len(acks[group]) for group in ("logs", "semantic_cache", "analyses")) + len(acks.get("same_id_twice", []))
-    return {"acknowledged": acknowledged, "databases": list(aliases), "lookups": checked, "missing_or_different": len(problems), "examples": problems[:20]}
+    return {"acknowledged": acknowledged, "databases": list(aliases), "lookups": checked,
+            "missing_or_different": len(problems), "examples": problems[:20]}
 
 
 def compare_counts_directly() -> dict[str, Any]:
@@ -597,7 +608,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_requests": len(served),
         # Every request the server timed, warmup included: the memo makes most checks query-free.
         "auth_check": latency_summary([s[3] for s in served if s[3] is not None]),
-        "changes": [{"label": w.label, "command": w.command, "seconds": round(w.end - w.start, 2), "ok": w.ok, "output": w.output if not w.ok else ""} for w in windows if w.transition],
+        "changes": [{"label": w.label, "command": w.command, "seconds": round(w.end - w.start, 2), "ok": w.ok,
+                     "output": w.output if not w.ok else ""} for w in windows if w.transition],
         "all_changes_ok": all(w.ok for w in windows),
         "requests": len(requests),
         "failed_requests": sum(1 for r in requests if not r[4]),
@@ -664,8 +676,10 @@ def render(result: dict[str, Any]) -> str:
             "",
             "targets (reported, not enforced): "
             f">= {TARGET_THROUGHPUT:.0f} req/s: {'met' if all(p['throughput'] >= TARGET_THROUGHPUT for p in steady) else 'NOT met'}; "
-            f"read p95 < {TARGET_READ_P95_MS:.0f} ms: {'met' if all(p['reads']['p95'] < TARGET_READ_P95_MS for p in steady) else 'NOT met'}; "
-            f"write p95 < {TARGET_WRITE_P95_MS:.0f} ms: {'met' if all(p['writes']['p95'] < TARGET_WRITE_P95_MS for p in steady) else 'NOT met'}",
+            f"read p95 < {TARGET_READ_P95_MS:.0f} ms: "
+            f"{'met' if all(p['reads']['p95'] < TARGET_READ_P95_MS for p in steady) else 'NOT met'}; "
+            f"write p95 < {TARGET_WRITE_P95_MS:.0f} ms: "
+            f"{'met' if all(p['writes']['p95'] < TARGET_WRITE_P95_MS for p in steady) else 'NOT met'}",
         ]
     auth = result.get("auth_check") or {}
     if auth.get("count"):
@@ -696,7 +710,8 @@ def render(result: dict[str, Any]) -> str:
 def render_markdown(result: dict[str, Any]) -> str:
     """The per-phase table and the three checks as Markdown, for docs/benchmarks.md."""
     lines = [
-        "| phase | seconds | req/s | errors | read p50 / p95 / p99 ms | write p50 / p95 / p99 ms | in server: read / write p95 ms | key check p95 ms |",
+        "| phase | seconds | req/s | errors | read p50 / p95 / p99 ms | write p50 / p95 / p99 ms "
+        "| in server: read / write p95 ms | key check p95 ms |",
         "|---|---:|---:|---:|---|---|---|---:|",
     ]
     for phase in result["phases"]:
@@ -736,8 +751,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=6, help="threads per gunicorn worker; 1 = sync workers (default 6)")
     parser.add_argument("--rows", type=int, default=20000, help="rows make_legacy_db seeds (default 20000)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench", help="scratch directory, recreated (default var/bench)")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="PostgreSQL for the run (default $DATABASE_URL); it is flushed")
-    parser.add_argument("--steps", type=int, default=len(SCHEDULE), help=f"stop after this many phase changes (default all {len(SCHEDULE)})")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
+                        help="PostgreSQL for the run (default $DATABASE_URL); it is flushed")
+    parser.add_argument("--steps", type=int, default=len(SCHEDULE),
+                        help=f"stop after this many phase changes (default all {len(SCHEDULE)})")
     parser.add_argument("--phase-0-only", dest="cutover", action="store_false", help="no phase changes: serve from SQLite only")
     parser.add_argument("--json", type=Path, help="also write the full result as JSON here")
     parser.add_argument("--markdown", type=Path, help="also write the results table as Markdown here")

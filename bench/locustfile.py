@@ -145,7 +145,8 @@ class ApiClient(FastHttpUser):
     def write_log(self) -> None:
         level = random.choice(LEVELS)
         message = f"bench {self.client_id} #{next(self.serial)}"
-        body = self.call(WRITE, "POST", "/api/logs", 201, "POST /api/logs", {"level": level, "message": message, "data": {"client": self.client_id}})
+        log = {"level": level, "message": message, "data": {"client": self.client_id}}
+        body = self.call(WRITE, "POST", "/api/logs", 201, "POST /api/logs", log)
         if body is not None:
             acked = {"level": level, "message": message}
             if str(body["id"]) in ACKS["logs"]:
@@ -158,7 +159,8 @@ class ApiClient(FastHttpUser):
         prompt = f"bench prompt {self.client_id} #{next(self.serial)}"
         key = hashlib.sha256(prompt.encode()).hexdigest()
         tokens = random.randint(10, 5000)
-        payload = {"prompt_text": prompt, "response_data": {"text": "cached"}, "model": "claude-sonnet", "temperature": 0.2, "tokens_used": tokens}
+        payload = {"prompt_text": prompt, "response_data": {"text": "cached"}, "model": "claude-sonnet",
+                   "temperature": 0.2, "tokens_used": tokens}
         body = self.call(WRITE, "PUT", f"/api/semantic-cache/{key}", 201, "PUT /api/semantic-cache/[hash]", payload)
         if body is not None:
             ACKS["semantic_cache"][body["id"]] = {"prompt_hash": key, "tokens_used": tokens}
