@@ -7,6 +7,8 @@ Run by bench/cutover_load.py (headless). Environment:
   so the driver decides how long the load lasts while it moves the cutover through its phases.
 * ``BENCH_RATE``: requests per second per user (default 4).
 * ``BENCH_CITIES`` / ``BENCH_PRODUCTS``: JSON lists of filter values that exist in the seed data.
+* ``BENCH_API_KEY``: the API key every request sends (``Authorization: Bearer``); the driver
+  issues it with ``manage.py api_key create`` and never writes it into its results or logs.
 
 The mix is read-heavy like the legacy app's traffic: 15 reads to 5 writes by task weight. A cache
 read is a write underneath too: like the legacy cache, a hit bumps hit_count and last_accessed.
@@ -44,6 +46,7 @@ REQUESTS: list[list[Any]] = []
 ACKS: dict[str, Any] = {"logs": {}, "semantic_cache": {}, "analyses": {}, "same_id_twice": []}
 UNEXPECTED: list[str] = []
 _serial = itertools.count()
+HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {os.environ.get('BENCH_API_KEY', '')}"}
 
 
 @events.request.add_listener
@@ -95,7 +98,7 @@ class ApiClient(FastHttpUser):
         """One request; the status must be ``expect``; returns the decoded body on success."""
         with self.client.request(
             method, url, name=f"{kind} {name}", data=None if body is None else json.dumps(body),
-            headers={"Content-Type": "application/json"}, catch_response=True,
+            headers=HEADERS, catch_response=True,
         ) as response:
             if response.status_code != expect:
                 response.failure(f"{method} {url}: expected {expect}, got {response.status_code}: {response.text[:200]}")
@@ -142,7 +145,8 @@ class ApiClient(FastHttpUser):
     def write_log(self) -> None:
         level = random.choice(LEVELS)
         message = f"bench {self.client_id} #{next(self.serial)}"
-        body = self.call(WRITE, "POST", "/api/logs", 201, "POST /api/logs", {"level": level, "message": message, "data": {"client": self.client_id}})
+        log = {"level": level, "message": message, "data": {"client": self.client_id}}
+        body = self.call(WRITE, "POST", "/api/logs", 201, "POST /api/logs", log)
         if body is not None:
             acked = {"level": level, "message": message}
             if str(body["id"]) in ACKS["logs"]:
@@ -155,7 +159,8 @@ class ApiClient(FastHttpUser):
         prompt = f"bench prompt {self.client_id} #{next(self.serial)}"
         key = hashlib.sha256(prompt.encode()).hexdigest()
         tokens = random.randint(10, 5000)
-        payload = {"prompt_text": prompt, "response_data": {"text": "cached"}, "model": "claude-sonnet", "temperature": 0.2, "tokens_used": tokens}
+        payload = {"prompt_text": prompt, "response_data": {"text": "cached"}, "model": "claude-sonnet",
+                   "temperature": 0.2, "tokens_used": tokens}
         body = self.call(WRITE, "PUT", f"/api/semantic-cache/{key}", 201, "PUT /api/semantic-cache/[hash]", payload)
         if body is not None:
             ACKS["semantic_cache"][body["id"]] = {"prompt_hash": key, "tokens_used": tokens}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from core import models
+from core.api_keys_admin import ApiKeyAdmin
 from migration.admin import MigratedModelAdmin
 
 # --- analysis ------------------------------------------------------------------------------------
@@ -564,11 +565,8 @@ class UserMenuAdmin(MigratedModelAdmin):
 # --- settings ------------------------------------------------------------------------------------
 
 
-@admin.register(models.ApiKey)
-class ApiKeyAdmin(MigratedModelAdmin):
-    list_display = ("id", "name", "service", "key_preview", "active", "last_used", "expires_at")
-    search_fields = ("name", "key_preview", "created_by")
-    list_filter = ("active", "service", "created_at")
+# Keys are credentials: no add page, no hash shown (core/api_keys_admin.py).
+admin.site.register(models.ApiKey, ApiKeyAdmin)
 
 
 @admin.register(models.ApiUsageLog)

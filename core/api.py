@@ -8,15 +8,24 @@ A read that precedes a write of the same row (PATCH, the cache upsert) asks the 
 *write* alias, so it sees the row it is about to change even while reads are split between two
 databases.
 
+Authentication: every request, to any path under /api/, carries ``Authorization: Bearer <key>``
+(``core.api_keys``); a missing, unknown, revoked or expired key is a 401, a key without the scope
+``<resource>:read`` (GET, HEAD, OPTIONS) or ``<resource>:write`` (the rest) a 403, both JSON with a
+``WWW-Authenticate`` challenge. The key is checked before the method and the body, so nothing about
+a route is told to a client without a key. Every response says how long the check took in a
+``Server-Timing: auth;dur=<ms>`` header (read by the load test).
+
 CSRF: these endpoints serve non-browser clients (the legacy app's workers and scripts) that send
-JSON without cookies, so there is no ambient credential for a cross-site request to abuse; they are
-exempted explicitly (``csrf_exempt`` on ``JsonView.dispatch``). Any future cookie-authenticated
-browser route must not inherit from ``JsonView``.
+JSON without cookies, and a key travels only in a header a browser never adds on its own, so there
+is no ambient credential for a cross-site request to abuse; they are exempted explicitly
+(``csrf_exempt`` on ``JsonView.dispatch``). Any future cookie-authenticated browser route must not
+inherit from ``JsonView``.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -25,13 +34,14 @@ from django import forms
 from django.db import IntegrityError, models, router
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from core import ids
+from core import api_keys, ids
 from core.fields import LegacyValueError
 from core.forms import (
     AnalysisCreateForm,
@@ -53,17 +63,20 @@ MAX_BODY_BYTES = 1_000_000
 class ApiError(Exception):
     """An error the client should see as a JSON body with an HTTP status."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, fields: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.fields = fields
+        self.headers = headers
 
     def response(self) -> JsonResponse:
         body: dict[str, Any] = {"error": self.message}
         if self.fields:
             body["fields"] = self.fields
-        return JsonResponse(body, status=self.status)
+        return JsonResponse(body, status=self.status, headers=self.headers)
 
 
 def invalid(form: forms.Form) -> ApiError:
@@ -146,18 +159,49 @@ def page(
 
 @method_decorator(csrf_exempt, name="dispatch")
 class JsonView(View):
-    """Dispatch with JSON errors for bad bodies, unknown rows, wrong methods and unreadable legacy rows."""
+    """Key check, then dispatch with JSON errors for bad bodies, unknown rows, wrong methods and unreadable rows."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    # The first path segment of the view's routes: the ``<resource>`` of the scopes it needs
+    # (core.api_keys.RESOURCES). None: any valid key will do (the JSON 404 of unknown paths).
+    resource: str | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        started = time.perf_counter()
         try:
-            return super().dispatch(request, *args, **kwargs)
+            try:
+                self.authorize(request)
+            finally:
+                auth_ms = (time.perf_counter() - started) * 1000
+            response = self.serve(request, *args, **kwargs)
         except ApiError as error:
-            return error.response()
+            response = error.response()
         except LegacyValueError as error:
             # A legacy row no known shape explains: a data problem to fix in the file, not a crash.
-            return ApiError(
+            response = ApiError(
                 500, f"Unreadable legacy value in {error.table}.{error.column}: {error.reason}."
             ).response()
+        response["Server-Timing"] = f"auth;dur={auth_ms:.3f}"
+        return response
+
+    def authorize(self, request: HttpRequest) -> None:
+        """A 401 unless the request carries a valid key; a 403 unless it holds the route's scope.
+
+        A method the view does not serve needs no scope: it is answered with 405 after the key.
+        """
+        try:
+            grant = api_keys.verify(request.headers.get("Authorization"))
+            if self.resource is not None and self.serves(request.method or ""):
+                grant.require(api_keys.scope(self.resource, request.method or ""))
+        except api_keys.KeyRejected as rejected:
+            raise ApiError(rejected.status, rejected.message, headers={"WWW-Authenticate": rejected.challenge}) from None
+
+    def serves(self, method: str) -> bool:
+        """True when ``method`` has a handler here (as ``View.dispatch`` decides)."""
+        return method.lower() in self.http_method_names and hasattr(self, method.lower())
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The request, once its key let it through: Django's method dispatch."""
+        return super().dispatch(request, *args, **kwargs)
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = ApiError(405, f"Method {request.method} is not allowed here.").response()
@@ -179,12 +223,12 @@ class JsonView(View):
 
 
 class NotFoundView(JsonView):
-    """Any other path under /api/: a JSON 404 instead of Django's HTML page."""
+    """Any other path under /api/: a JSON 404 instead of Django's HTML page (after the key check)."""
 
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return ApiError(404, f"No API endpoint at {request.path}.").response()
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        raise ApiError(404, f"No API endpoint at {request.path}.")
 
 
 # --- Logs -----------------------------------------------------------------------------------
@@ -194,6 +238,8 @@ LOG_FIELDS = ("id", "level", "message", "data", "created_at")
 
 class LogsView(JsonView):
     """``POST /api/logs`` writes one log line; ``GET /api/logs?level=&since=`` lists them, newest first."""
+
+    resource = "logs"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         queryset = Log.objects.order_by("-created_at", "-id")
@@ -227,6 +273,8 @@ def checked_prompt_hash(prompt_hash: str) -> str:
 
 class SemanticCacheView(JsonView):
     """``GET`` returns the live cached answer for a prompt hash and counts the hit; ``PUT`` stores one."""
+
+    resource = "semantic-cache"
 
     def get(self, request: HttpRequest, prompt_hash: str) -> HttpResponse:
         checked_prompt_hash(prompt_hash)
@@ -280,6 +328,8 @@ MARKET_PRICE_FIELDS = ("id", "product_key", "raw_query", "unit", "unit_price", "
 class TendersView(JsonView):
     """``GET /api/tenders?city=&status=``, newest first."""
 
+    resource = "tenders"
+
     def get(self, request: HttpRequest) -> HttpResponse:
         queryset = Tender.objects.order_by("-created_at", "id")
         return listing(request, TenderQueryForm, queryset, TENDER_FIELDS, {"city": "city", "status": "status"})
@@ -287,6 +337,8 @@ class TendersView(JsonView):
 
 class MarketPricesView(JsonView):
     """``GET /api/market-prices?product_key=``, newest first."""
+
+    resource = "market-prices"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         queryset = MarketPrice.objects.order_by("-created_at", "-id")
@@ -304,6 +356,8 @@ ANALYSIS_FIELDS = (
 
 class AnalysisCollectionView(JsonView):
     """``POST /api/analysis`` registers an uploaded document, as the upload route does."""
+
+    resource = "analysis"
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = AnalysisCreateForm(self.json_body(request))
@@ -335,6 +389,8 @@ class AnalysisCollectionView(JsonView):
 
 class AnalysisView(JsonView):
     """``GET`` one analysis; ``PATCH`` its progress and results. A soft-deleted analysis is frozen (409)."""
+
+    resource = "analysis"
 
     def get(self, request: HttpRequest, analysis_id: str) -> HttpResponse:
         analysis = AnalysisHistory.objects.filter(pk=analysis_id).first()

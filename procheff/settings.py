@@ -143,6 +143,11 @@ MIGRATION_TARGET_ALIAS = "default"
 MIGRATION_MIRROR = env.str("MIGRATION_MIRROR", default="sync")
 MIGRATION_BACKUP_DIR = Path(env.str("MIGRATION_BACKUP_DIR", default=str(BASE_DIR / "backups")))
 
+# --- The JSON API ---------------------------------------------------------------------------
+# Seconds a process remembers a verified API key (core.api_keys): a revocation reaches the other
+# processes within that time. 0 reads the key's row on every request.
+API_KEY_MEMO_SECONDS = env.float("API_KEY_MEMO_SECONDS", default=5.0)
+
 CACHES = {
     "default": env.cache_url(
         "CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}"

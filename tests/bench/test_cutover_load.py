@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# A whole API key (core.api_keys.KEY_PATTERN); a preview (pck_...abcd) does not match.
+WHOLE_KEY = re.compile(rb"pck_[A-Za-z0-9_-]{43}")
 
 
 def load_database() -> tuple[str, dict[str, str]]:
@@ -68,6 +71,8 @@ def short_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert completed.returncode in (0, 1), f"the run could not start:\n{completed.stdout}\n{completed.stderr}"
     result: dict[str, Any] = json.loads(result_file.read_text())
     result["printed"] = completed.stdout
+    result["printed_errors"] = completed.stderr
+    result["workdir"] = str(workdir)
     return result
 
 
@@ -97,6 +102,22 @@ def test_cutover_load_times_every_request_inside_the_server_too(short_run: dict[
     steady = [p for p in short_run["phases"] if not p["label"].startswith("->") and "backfill" not in p["label"]]
     assert all(p["server_reads"]["count"] > 0 and p["server_writes"]["count"] > 0 for p in steady)
     assert "in server p95 r/w" in short_run["printed"]
+
+
+def test_cutover_load_reports_the_servers_api_key_check(short_run: dict[str, Any]) -> None:
+    steady = [p for p in short_run["phases"] if not p["label"].startswith("->") and "backfill" not in p["label"]]
+    assert all(p["server_auth"]["count"] > 0 for p in steady)
+    # Every request was authenticated: the server timed a key check for each one it saw.
+    assert short_run["auth_check"]["count"] == short_run["server_requests"]
+    assert "API key check in the server:" in short_run["printed"] and "key check p95" in short_run["printed"]
+
+
+def test_cutover_load_writes_the_key_nowhere(short_run: dict[str, Any]) -> None:
+    # Results, locust's and gunicorn's logs, the server's request lines, the legacy file, backups.
+    found = [str(path) for path in Path(short_run["workdir"]).rglob("*")
+             if path.is_file() and WHOLE_KEY.search(path.read_bytes())]
+    assert found == []
+    assert not WHOLE_KEY.search((short_run["printed"] + short_run["printed_errors"]).encode())
 
 
 def test_cutover_load_names_the_servers_autovacuum_setting(short_run: dict[str, Any], db: None) -> None:
@@ -152,8 +173,8 @@ def test_phase_stats_splits_requests_by_window_and_kind() -> None:
 def test_phase_stats_splits_the_servers_times_by_the_same_windows(tmp_path: Path) -> None:
     from bench import cutover_load
 
-    (tmp_path / "server-11.log").write_text("100.5 4.0 read\n110.2 9.0 write\n")
-    (tmp_path / "server-12.log").write_text("101.0 7.5 write\n115.0 3.0 read\n130.0 50.0 read\n")
+    (tmp_path / "server-11.log").write_text("100.5 4.0 read 0.021\n110.2 9.0 write -\n")
+    (tmp_path / "server-12.log").write_text("101.0 7.5 write 0.480\n115.0 3.0 read\n130.0 50.0 read 0.1\n")
     (tmp_path / "gunicorn.log").write_text("not a server-*.log file\n")
     served = cutover_load.read_server_times(tmp_path)
     windows = [cutover_load.Window("0", 100.0, 110.0), cutover_load.Window("-> 1", 110.0, 111.0, transition=True), cutover_load.Window("1", 111.0, 121.0)]
@@ -164,6 +185,8 @@ def test_phase_stats_splits_the_servers_times_by_the_same_windows(tmp_path: Path
     assert (first.server_reads["count"], first.server_reads["p95"], first.server_writes["p95"]) == (1, 4.0, 7.5)
     assert (change.server_writes["count"], change.server_reads["count"]) == (1, 0)
     assert (second.server_reads["count"], second.server_reads["p50"]) == (1, 3.0)
+    assert (first.server_auth["count"], first.server_auth["p95"]) == (2, 0.48)
+    assert change.server_auth["count"] == 0 and second.server_auth["count"] == 0
 
 
 def test_server_timing_closes_the_applications_response_and_writes_one_line(tmp_path: Path) -> None:
@@ -176,7 +199,8 @@ def test_server_timing_closes_the_applications_response_and_writes_one_line(tmp_
             closed.append(True)
 
     def app(environ: dict[str, Any], start_response: Any) -> Response:
-        start_response("200 OK", [])
+        timing = [("Server-Timing", "db;dur=3, auth;dur=0.042;desc=key")] if environ["REQUEST_METHOD"] == "GET" else []
+        start_response("200 OK", [("Content-Type", "application/json"), *timing])
         return Response([b"a", b"b"])
 
     timed = ServerTimes(app, str(tmp_path))
@@ -187,5 +211,5 @@ def test_server_timing_closes_the_applications_response_and_writes_one_line(tmp_
 
     assert closed == [True, True]
     (log,) = tmp_path.glob("server-*.log")
-    kinds = [line.split()[2] for line in log.read_text().splitlines()]
-    assert kinds == ["read", "write"]
+    kinds = [line.split()[2:] for line in log.read_text().splitlines()]
+    assert kinds == [["read", "0.042"], ["write", "-"]]

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import factory
 from factory.django import DjangoModelFactory
 
-from core import ids
-from core.models import AnalysisHistory, Log, MarketPrice, SemanticCacheEntry, Tender
+from core import api_keys, ids
+from core.models import AnalysisHistory, ApiKey, Log, MarketPrice, SemanticCacheEntry, Tender
 
 UTC = dt.UTC
 
@@ -92,3 +93,28 @@ class AnalysisHistoryFactory(RoutedFactory):
     file_size = 1024
     mime_type = "application/pdf"
     status = "pending"
+
+
+class ApiKeyFactory(RoutedFactory):
+    """A row of ``api_keys`` for the key ``key`` (a new one unless given), with every scope."""
+
+    class Meta:
+        model = ApiKey
+
+    class Params:
+        key = factory.LazyFunction(api_keys.new_key)
+
+    name = factory.Sequence(lambda n: f"test key {n}")
+    key_hash = factory.LazyAttribute(lambda row: api_keys.hash_key(row.key))
+    key_preview = factory.LazyAttribute(lambda row: api_keys.preview(row.key))
+    service = api_keys.SERVICE
+    permissions = factory.LazyFunction(lambda: list(api_keys.SCOPES))
+    active = True
+
+
+def key_on(aliases: Iterable[str], **fields: Any) -> str:
+    """A new key whose row is written on each alias itself (in phase 0: neither routed nor mirrored)."""
+    key = api_keys.new_key()
+    for alias in aliases:
+        ApiKeyFactory.build(key=key, **fields).save(using=alias)
+    return key

@@ -30,32 +30,6 @@ SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-class PinnedRouter:
-    """Serve the core app from one alias, as the cutover router does in its first and last phases."""
-
-    def __init__(self, alias: str) -> None:
-        self.alias = alias
-
-    def db_for_read(self, model: type, **hints: Any) -> str | None:
-        return self.alias if model._meta.app_label == "core" else None
-
-    def db_for_write(self, model: type, **hints: Any) -> str | None:
-        return self.alias if model._meta.app_label == "core" else None
-
-
-@pytest.fixture(params=["sqlite", "default"])
-def served_by(request: pytest.FixtureRequest, settings: Any) -> str:
-    """The alias that serves the API in this test."""
-    settings.DATABASE_ROUTERS = [PinnedRouter(request.param)]
-    return request.param
-
-
-@pytest.fixture
-def api() -> Client:
-    # CSRF checks on, as for a real client: the API must work without a token.
-    return Client(enforce_csrf_checks=True)
-
-
 def post(api: Client, url: str, body: Any) -> Any:
     return api.post(url, data=json.dumps(body), content_type="application/json")
 
