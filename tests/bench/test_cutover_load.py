@@ -32,7 +32,10 @@ def load_database() -> tuple[str, dict[str, str]]:
     """
     db = settings.DATABASES["default"]
     name = f"test_{db['NAME'].removeprefix('test_')}_load"
-    params = {"host": db.get("HOST") or None, "port": db.get("PORT") or None, "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
+    params = {
+        "host": db.get("HOST") or None, "port": db.get("PORT") or None,
+        "user": db.get("USER") or None, "password": db.get("PASSWORD") or None,
+    }
     with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as connection:
         if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             connection.execute(f'CREATE DATABASE "{name}"')
@@ -152,7 +155,11 @@ def test_percentile_is_nearest_rank(fraction: float, expected: float) -> None:
 def test_phase_stats_splits_requests_by_window_and_kind() -> None:
     from bench import cutover_load
 
-    windows = [cutover_load.Window("0", 100.0, 110.0), cutover_load.Window("-> 1", 110.0, 111.0, transition=True), cutover_load.Window("1", 111.0, 121.0)]
+    windows = [
+        cutover_load.Window("0", 100.0, 110.0),
+        cutover_load.Window("-> 1", 110.0, 111.0, transition=True),
+        cutover_load.Window("1", 111.0, 121.0),
+    ]
     requests = [
         [100.5, 10.0, "read", "GET a", True],
         [101.0, 30.0, "write", "POST b", True],
@@ -177,7 +184,11 @@ def test_phase_stats_splits_the_servers_times_by_the_same_windows(tmp_path: Path
     (tmp_path / "server-12.log").write_text("101.0 7.5 write 0.480\n115.0 3.0 read\n130.0 50.0 read 0.1\n")
     (tmp_path / "gunicorn.log").write_text("not a server-*.log file\n")
     served = cutover_load.read_server_times(tmp_path)
-    windows = [cutover_load.Window("0", 100.0, 110.0), cutover_load.Window("-> 1", 110.0, 111.0, transition=True), cutover_load.Window("1", 111.0, 121.0)]
+    windows = [
+        cutover_load.Window("0", 100.0, 110.0),
+        cutover_load.Window("-> 1", 110.0, 111.0, transition=True),
+        cutover_load.Window("1", 111.0, 121.0),
+    ]
 
     first, change, second = cutover_load.phase_stats([], windows, served)
 

@@ -1,4 +1,4 @@
-"""The admin of the ``api_keys`` table (registered by core.admin): names, previews and scopes, never a hash."""
+"""The admin of the ``api_keys`` table (registered by core.admin.settings): names, previews and scopes, never a hash."""
 from __future__ import annotations
 
 from typing import Any
