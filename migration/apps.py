@@ -56,4 +56,4 @@ def _after_flag_change(sender: Any, instance: Any, using: str, raw: bool = False
     phase.audit_external_change(before, after, using)
     if phase.state_from(before) != phase.state_from(after) and not phase.changing.get():
         # SQLite's capture triggers follow the phase, whoever changed it.
-        transaction.on_commit(lambda: transitions.sync_capture(phase.state_from(after)), using=using)
+        transaction.on_commit(lambda: transitions.sync_capture(phase.state_from(after), after), using=using)

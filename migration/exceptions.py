@@ -96,3 +96,7 @@ class UnknownTablesError(MigrationError):
 
 class ValidationSetupError(MigrationError):
     """Validation cannot start: a database alias is missing or the target is not PostgreSQL."""
+
+
+class PhaseUnknown(MigrationError):
+    """Neither database can say which phase the cutover is in: writes are refused, not guessed."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import json
 import logging
 import secrets
 import threading
@@ -25,8 +26,9 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpRequest
 
-from migration import breaker, context
+from migration import breaker, conf, context
 from migration.db import discard_broken_connection
+from migration.exceptions import PhaseUnknown
 
 logger = logging.getLogger("migration.flags")
 
@@ -158,6 +160,11 @@ def _read() -> FlagState:
 
 
 def _fallback() -> FlagState:
+    """The phase when PostgreSQL cannot be read: this process's last reading, the cache's, SQLite's copy.
+
+    With none of them the phase is unknown, and :class:`~migration.exceptions.PhaseUnknown` is
+    raised: a process never guesses phase 0 (its writes would then not be mirrored).
+    """
     if _last_known is not None:
         return FlagState(**{**asdict(_last_known), "stale": True})
     try:
@@ -166,7 +173,54 @@ def _fallback() -> FlagState:
         stored = None
     if stored:
         return FlagState(**{**stored, "stale": True})
-    return FlagState(stale=True)
+    recorded = read_source_copy()
+    if recorded is not None:
+        return FlagState(**{**asdict(recorded), "stale": True})
+    raise PhaseUnknown(
+        "the cutover phase is unknown: PostgreSQL cannot be read and the SQLite file holds no copy of "
+        f"the phase ({SOURCE_COPY_TABLE}); writes are refused until PostgreSQL answers"
+    )
+
+
+# --- A copy of the switches in the SQLite file ------------------------------------------------
+
+# Written by every phase change in the same SQLite transaction as the capture triggers, so a
+# process that starts while PostgreSQL is unreachable reads the phase from the legacy file.
+SOURCE_COPY_TABLE = "cutover_phase_copy"
+
+
+def write_source_copy(state: FlagState, using: str | None = None) -> None:
+    """Record ``state`` in the SQLite file (inside the caller's transaction on it, if any)."""
+    from django.db import connections
+
+    alias = using or conf.source_alias()
+    values = {k: v for k, v in asdict(state).items() if k != "stale"}
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f'CREATE TABLE IF NOT EXISTS "{SOURCE_COPY_TABLE}" '
+            "(id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, changes INTEGER NOT NULL)"
+        )
+        cursor.execute(
+            f'INSERT INTO "{SOURCE_COPY_TABLE}" (id, state, changes) VALUES (1, %s, 1) '
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, changes = changes + 1",
+            [json.dumps(values, sort_keys=True)],
+        )
+
+
+def read_source_copy(using: str | None = None) -> FlagState | None:
+    """The switches as last recorded in the SQLite file, or None when it holds no copy."""
+    from django.db import connections
+
+    alias = using or conf.source_alias()
+    if alias not in connections.databases:
+        return None
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
+            row = cursor.fetchone()
+    except DatabaseError:
+        return None
+    return None if row is None else FlagState(**json.loads(row[0]))
 
 
 # --- Typed predicates -------------------------------------------------------------------------

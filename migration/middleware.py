@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from migration import context, flags, metrics
+from migration.exceptions import PhaseUnknown
 
 
 class CutoverReadMiddleware:
@@ -15,7 +16,10 @@ class CutoverReadMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        reads_postgres, new_bucket = flags.request_reads_from_postgres(request)
+        try:
+            reads_postgres, new_bucket = flags.request_reads_from_postgres(request)
+        except PhaseUnknown as exc:
+            return JsonResponse({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
         token = context.begin_request(reads_postgres)
         try:
             response = self.get_response(request)
@@ -28,3 +32,9 @@ class CutoverReadMiddleware:
             )
         metrics.maybe_flush()
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A request that needed the phase while no database could tell it: 503, never a guess."""
+        if isinstance(exception, PhaseUnknown):
+            return JsonResponse({"error": str(exception)}, status=503, headers={"Retry-After": "5"})
+        return None

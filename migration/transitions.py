@@ -236,10 +236,13 @@ def captured(state: PhaseState) -> bool:
     return state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT)
 
 
-def sync_capture(state: PhaseState) -> None:
-    """Install or remove SQLite's capture triggers to match ``state`` (after a change outside `cutover`)."""
+def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> None:
+    """Install or remove SQLite's capture triggers to match ``state``; with ``switches`` (a change
+    made outside `cutover`), also record them as the file's copy of the phase."""
     if not source_configured():
         return
+    if switches is not None:
+        flags.write_source_copy(switches)
     if captured(state):
         capture.install(conf.source_alias(), inventory.migrated_models())
     else:
@@ -253,14 +256,17 @@ def _flip(transition: Transition, actor: str) -> None:
     fence = contextlib.nullcontext()
     moves = (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
     recapture = captured(transition.before) != captured(after)
-    if source_configured() and (moves or recapture):
+    if source_configured():
         # Hold SQLite's write lock while the primary moves (see dualwrite.primary_moved()) and
-        # while its capture triggers come or go, so no write falls between capture and no capture.
+        # while its capture triggers come or go, so no write falls between capture and no capture;
+        # the file's copy of the phase changes in the same transaction.
         fence = transaction.atomic(using=conf.source_alias())
     try:
         with fence, transaction.atomic(using=DEFAULT_DB_ALIAS):
-            if source_configured() and recapture:
-                sync_capture(after)
+            if source_configured():
+                if recapture or moves:
+                    sync_capture(after)
+                flags.write_source_copy(flags.FlagState(**flag_values(after)))
             flags.write_state(**flag_values(after))
             record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
                 actor=actor,

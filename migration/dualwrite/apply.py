@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.apps import apps
 from django.conf import settings
@@ -51,7 +52,17 @@ class ApplyResult:
 
 
 def after_commit(source: str, jobs: list[tuple[int, str, str]]) -> None:
-    """Mirror the records one transaction just committed, then maybe retry older ones."""
+    """Mirror the records one transaction just committed, then maybe retry older ones.
+
+    Never inside a transaction the caller holds open on the target: a mirror there would be a
+    savepoint of the caller's transaction and roll back with it, after its record was taken as
+    applied. It waits for that transaction's commit instead; if the caller's transaction fails,
+    the record simply stays pending for the applier.
+    """
+    target = other_alias(source)
+    if target in settings.DATABASES and connections[target].in_atomic_block:
+        transaction.on_commit(partial(after_commit, source, jobs), using=target, robust=True)
+        return
     try:
         apply_jobs(source, jobs)
         maybe_drain(source)

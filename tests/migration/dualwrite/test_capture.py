@@ -142,3 +142,17 @@ def test_capture_a_rebuilt_table_is_named_by_the_gate_status_and_check() -> None
     assert warnings and "menu_categories" in warnings[0].msg
     with pytest.raises(CommandError, match="capture"):
         call_command("cutover", "advance", interactive=False, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_capture_a_failing_outer_transaction_on_postgresql_leaves_the_mirror_pending() -> None:
+    from django.db import transaction
+
+    _advance_to_dual_writes()
+    with pytest.raises(RuntimeError), transaction.atomic(using="default"):
+        category = MenuCategory.objects.create(name="committed on SQLite", name_tr="x")
+        raise RuntimeError("the view fails after its write")
+    assert MenuCategory.objects.using("sqlite").filter(pk=category.pk).exists()  # SQLite committed
+    assert not MenuCategory.objects.using("default").filter(pk=category.pk).exists()
+    assert dualwrite.outbox_depth_by_alias()["sqlite"] == 1  # still pending, not taken as applied
+    _replicate()
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name == "committed on SQLite"
