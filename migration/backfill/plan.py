@@ -39,7 +39,7 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             if not reader.table_exists(table):
                 plans.append(TablePlan(model._meta.label, table, True, None, 0, last_key, True, 0))
                 continue
-            missing_columns = sorted({f.column for f in inventory.stored_fields(model)} - set(reader.columns(table)))
+            missing_columns = sorted({inventory.column_of(f) for f in inventory.stored_fields(model)} - set(reader.columns(table)))
             if missing_columns:
                 raise CopyError(
                     f"source table {table} has no column(s) {missing_columns} that {model._meta.label} "
