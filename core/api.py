@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.db import IntegrityError, models, router
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -148,7 +148,7 @@ def page(
 class JsonView(View):
     """Dispatch with JSON errors for bad bodies, unknown rows, wrong methods and unreadable legacy rows."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return super().dispatch(request, *args, **kwargs)
         except ApiError as error:
@@ -161,7 +161,8 @@ class JsonView(View):
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = ApiError(405, f"Method {request.method} is not allowed here.").response()
-        response["Allow"] = ", ".join(method.upper() for method in self._allowed_methods())
+        # Django's own list for the Allow header (View.options uses it); the stubs omit it.
+        response["Allow"] = ", ".join(method.upper() for method in self._allowed_methods())  # type: ignore[attr-defined]
         return response
 
     def json_body(self, request: HttpRequest) -> dict[str, Any]:

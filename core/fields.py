@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db import models
@@ -262,7 +262,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def value_to_string(self, obj: models.Model) -> str:
-        value = self.value_from_object(obj)
+        value = cast("dt.datetime | None", self.value_from_object(obj))
         return "" if value is None else value.isoformat()
 
 
