@@ -47,8 +47,8 @@ class TableCopier:
         self.budget = budget
         self.callback = callback
         self.table = model._meta.db_table
-        self.alias: str = options.target  # type: ignore[assignment]
-        source = connections[options.source]  # type: ignore[index]
+        self.alias = options.target_alias
+        source = connections[options.source_alias]
         target = connections[self.alias]
         readers = inventory.column_readers(model, source)
         self.columns = [r.column for r in readers]
