@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -32,7 +32,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from core import ids
-from core.fields import LegacyValueError
+from core.fields import LegacyDateTimeField, LegacyValueError
 from core.forms import (
     AnalysisCreateForm,
     AnalysisPatchForm,
@@ -98,7 +98,7 @@ def at_column_precision(model: type[models.Model], field: str, value: dt.datetim
     here, or a whole-second column would get an ISO-Z string with microseconds on SQLite, and the
     two databases would hold different instants.
     """
-    return model._meta.get_field(field).truncate(value)  # type: ignore[union-attr]
+    return cast(LegacyDateTimeField, model._meta.get_field(field)).truncate(value)
 
 
 def truncated_now(model: type[models.Model], field: str) -> dt.datetime:
