@@ -167,7 +167,7 @@ class TargetSide:
             thread.join()
             if "error" in outcome:
                 raise outcome["error"]
-            return outcome["result"]  # type: ignore[no-any-return]
+            return outcome["result"]
         return wait
 
     def segments_query(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> tuple[str, list[Any]]:
