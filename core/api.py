@@ -27,14 +27,13 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
 from django.db import IntegrityError, models, router
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -42,7 +41,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from core import api_keys, ids
-from core.fields import LegacyValueError
+from core.fields import LegacyDateTimeField, LegacyValueError
 from core.forms import (
     AnalysisCreateForm,
     AnalysisPatchForm,
@@ -111,7 +110,7 @@ def at_column_precision(model: type[models.Model], field: str, value: dt.datetim
     here, or a whole-second column would get an ISO-Z string with microseconds on SQLite, and the
     two databases would hold different instants.
     """
-    return model._meta.get_field(field).truncate(value)  # type: ignore[union-attr]
+    return cast(LegacyDateTimeField, model._meta.get_field(field)).truncate(value)
 
 
 def truncated_now(model: type[models.Model], field: str) -> dt.datetime:
@@ -205,7 +204,8 @@ class JsonView(View):
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = ApiError(405, f"Method {request.method} is not allowed here.").response()
-        response["Allow"] = ", ".join(method.upper() for method in self._allowed_methods())
+        # Django's own list for the Allow header (View.options uses it); the stubs omit it.
+        response["Allow"] = ", ".join(method.upper() for method in self._allowed_methods())  # type: ignore[attr-defined]
         return response
 
     def json_body(self, request: HttpRequest) -> dict[str, Any]:

@@ -235,7 +235,7 @@ def issue(
         raise InvalidKeyRequest("A key needs a name.")
     permissions = checked_scopes(scopes)
     if expires_at is not None:
-        expires_at = ApiKey._meta.get_field("expires_at").truncate(expires_at)  # type: ignore[union-attr]
+        expires_at = ApiKey._meta.get_field("expires_at").truncate(expires_at)
         if expires_at <= timezone.now():
             raise InvalidKeyRequest(f"The expiry {expires_at.isoformat()} is not in the future.")
     key = new_key()

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import orjson
 from django.db import models
@@ -109,24 +109,31 @@ def _fits(value: dt.datetime, shape: str) -> bool:
     return value.microsecond % 1000 == 0
 
 
-class LegacyFieldMixin:
+if TYPE_CHECKING:
+    # The checker sees the model field the mixin is combined with; at runtime it is a plain mixin.
+    _FieldBase: TypeAlias = models.Field[Any, Any]
+else:
+    _FieldBase = object
+
+
+class LegacyFieldMixin(_FieldBase):
     """Shared bookkeeping: the legacy declared type, the stored shape, and named errors."""
 
     legacy_shape_label = ""
 
     def __init__(self, *args: Any, legacy_type: str = "TEXT", **kwargs: Any) -> None:
         self.legacy_type = legacy_type
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()  # type: ignore[misc]
+        name, path, args, kwargs = super().deconstruct()
         if self.legacy_type != "TEXT":
             kwargs["legacy_type"] = self.legacy_type
         return name, path, args, kwargs
 
     def legacy_error(self, value: Any, reason: str) -> LegacyValueError:
-        table = self.model._meta.db_table if hasattr(self, "model") else "?"  # type: ignore[attr-defined]
-        return LegacyValueError(table, self.column, value, reason)  # type: ignore[attr-defined]
+        table = self.model._meta.db_table if hasattr(self, "model") else "?"
+        return LegacyValueError(table, self.column or "?", value, reason)
 
     def sqlite_db_type(self) -> str:
         return self.legacy_type
@@ -134,7 +141,7 @@ class LegacyFieldMixin:
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if _is_sqlite(connection):
             return self.sqlite_db_type()
-        return super().db_type(connection)  # type: ignore[misc]
+        return super().db_type(connection)
 
 
 class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
@@ -160,11 +167,8 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         if not shapes or unknown:
             raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, not {shapes!r}")
         self.shapes = tuple(shapes)
+        self.legacy_shape_label = " or ".join(shape.upper() for shape in self.shapes)
         super().__init__(*args, **kwargs)
-
-    @property
-    def legacy_shape_label(self) -> str:  # type: ignore[override]
-        return " or ".join(shape.upper() for shape in self.shapes)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
@@ -262,7 +266,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def value_to_string(self, obj: models.Model) -> str:
-        value = self.value_from_object(obj)
+        value = cast("dt.datetime | None", self.value_from_object(obj))
         return "" if value is None else value.isoformat()
 
 

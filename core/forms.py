@@ -175,7 +175,8 @@ class LogCreateForm(JsonForm):
 
     level = JsonChoiceField(choices=LogLevel.choices)
     message = JsonCharField(max_length=10_000, strip=False)
-    data = JsonValueField(types=(dict,), required=False)
+    # The payload's key is "data"; declared fields leave the class (Form.data stays the bound data).
+    data = JsonValueField(types=(dict,), required=False)  # type: ignore[assignment]
 
 
 class LogQueryForm(PageForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from django import forms
@@ -161,13 +161,14 @@ class SpotCheckForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [
+        cast(forms.ChoiceField, self.fields["model"]).choices = [
             (m._meta.label, f"{m._meta.db_table} ({m._meta.label})")
             for m in sorted(migrated_models(), key=lambda m: m._meta.db_table)
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("pk") and not data.get("sample"):
             raise forms.ValidationError("Enter a primary key or a sample size.")
         return data

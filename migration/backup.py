@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
@@ -24,6 +25,9 @@ from django.utils import timezone
 from migration import conf
 from migration.exceptions import BackupError
 from migration.models import BackupRecord
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgresWrapper
 
 _CHUNK = 1 << 20
 
@@ -137,7 +141,7 @@ def dump_postgres(tables: Sequence[str], label: str, directory: Path | None = No
     folder.mkdir(parents=True, exist_ok=True)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     destination = folder / f"{db['NAME']}-{stamp}-{label}.pgdump"
-    connection = connections[conf.target_alias()]
+    connection = cast("PostgresWrapper", connections[conf.target_alias()])  # the target is PostgreSQL
     connection.ensure_connection()
     server_major = connection.pg_version // 10000
     command = [pg_dump_binary(server_major), "--format=custom", "--no-owner", f"--file={destination}", f"--dbname={db['NAME']}"]

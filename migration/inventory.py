@@ -10,6 +10,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from migration import conf
+from migration.exceptions import MigrationError
 
 
 def migrated_models(labels: Iterable[str] | None = None) -> list[type[models.Model]]:
@@ -61,6 +62,21 @@ def stored_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
 
 
+def column_of(field: models.Field) -> str:
+    """The database column of a concrete field (Django leaves it None only on fields without one)."""
+    if field.column is None:
+        raise MigrationError(f"{field} has no database column; only concrete fields are migrated")
+    return field.column
+
+
+def column_named(model: type[models.Model], name: str) -> str:
+    """The column of ``model``'s field ``name``, as a constraint or an index names it."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise MigrationError(f"{model._meta.label}.{name} is a reverse relation, not a column")
+    return column_of(field)
+
+
 @dataclass(frozen=True)
 class ColumnReader:
     """Turns one raw column value read from a connection into the field's Python value."""
@@ -68,6 +84,10 @@ class ColumnReader:
     field: models.Field
     converters: tuple[Callable[..., Any], ...]
     expression: Any
+
+    @property
+    def column(self) -> str:
+        return column_of(self.field)
 
     def __call__(self, value: Any, connection: BaseDatabaseWrapper) -> Any:
         for converter in self.converters:

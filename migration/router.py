@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+
 from migration import conf, dualwrite, phase
 
 
 class CutoverRouter:
     """Route the migrated apps; return None for every other app so Django's default applies."""
 
-    def db_for_read(self, model: type, **hints: Any) -> str | None:
+    def db_for_read(self, model: type[models.Model], **hints: Any) -> str | None:
         """Reads follow the phase and the read flag (see migration.dualwrite.read_alias)."""
         if not conf.is_migrated(model._meta.app_label):
             return None
         return dualwrite.read_alias(model)
 
-    def db_for_write(self, model: type, **hints: Any) -> str | None:
+    def db_for_write(self, model: type[models.Model], **hints: Any) -> str | None:
         """Writes go to the primary of the phase."""
         if not conf.is_migrated(model._meta.app_label):
             return None

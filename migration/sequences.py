@@ -42,7 +42,7 @@ def target_sequence(table: str, column: str, target: str | None = None) -> str |
     """The sequence behind ``table.column`` on PostgreSQL, or None."""
     with connections[target or conf.target_alias()].cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [quote(table), column])
-        return cursor.fetchone()[0]  # type: ignore[no-any-return]
+        return cursor.fetchone()[0]
 
 
 def advance_target_sequences(

@@ -12,7 +12,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from migration import conf
 from migration.exceptions import ConversionError, SpotCheckError
-from migration.inventory import ColumnReader, column_readers, migrated_models
+from migration.inventory import ColumnReader, column_of, column_readers, migrated_models
 from migration.values.convert import READ_ERRORS, read_row
 from migration.values.equality import same_value
 
@@ -139,7 +139,7 @@ def compare_rows(
         for index, fld in enumerate(fields):
             a = left[index] if left is not None else None
             b = right[index] if right is not None else None
-            comparisons.append(FieldComparison(fld.name, fld.column, a, b, _differs(fld, a, b)))
+            comparisons.append(FieldComparison(fld.name, column_of(fld), a, b, _differs(fld, a, b)))
         results.append(
             RowComparison(
                 model_label=model._meta.label,
@@ -192,13 +192,13 @@ def _fetch(
     connection = connections[alias]
     readers = column_readers(model, connection)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(r.field.column) for r in readers)
+    columns = ", ".join(quote(r.column) for r in readers)
     pk_field = model._meta.pk
     params = [pk_field.get_db_prep_value(pk, connection) for pk in pks]
     placeholders = ", ".join(["%s"] * len(params))
     sql = (
         f"SELECT {columns} FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(pk_field.column)} IN ({placeholders})"
+        f"WHERE {quote(column_of(pk_field))} IN ({placeholders})"
     )
     try:
         with connection.cursor() as cursor:
@@ -241,12 +241,12 @@ def _random_pks(model: type[models.Model], alias: str, size: int) -> list[Any]:
         return []
     connection = connections[alias]
     quote = connection.ops.quote_name
-    pk_field = model._meta.pk
+    pk_column = column_of(model._meta.pk)
     random = "RANDOM()" if connection.vendor in ("sqlite", "postgresql") else "RAND()"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(pk_field.column)} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(pk_field.column)} IS NOT NULL ORDER BY {random} LIMIT %s",
+            f"SELECT {quote(pk_column)} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(pk_column)} IS NOT NULL ORDER BY {random} LIMIT %s",
             [size],
         )
         raw = [row[0] for row in cursor.fetchall()]

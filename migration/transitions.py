@@ -202,7 +202,7 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
     if before.phase >= Phase.POSTGRES_PRIMARY and after.phase < Phase.POSTGRES_PRIMARY:
         progress("moving SQLite AUTOINCREMENT counters past every id")
         reserve_source_ids()
-    _flip(transition, actor)
+    audit_id = _flip(transition, actor)
     if source_configured() and (after.phase != Phase.SQLITE or before.phase != Phase.SQLITE):
         # Processes that have not yet seen the change (at most flags.MEMO_SECONDS) may still write
         # on the old primary; their records are drained here and by later replays.
@@ -216,7 +216,7 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
         progress("archiving the SQLite file read-only")
         archive, digest = _backup("final", archive=True)
         transition.archive_path = archive
-        PhaseChange.objects.using(DEFAULT_DB_ALIAS).filter(pk=transition.audit_id).update(
+        PhaseChange.objects.using(DEFAULT_DB_ALIAS).filter(pk=audit_id).update(
             note=f"final SQLite archive {archive} sha256={digest}"
         )
 
@@ -249,11 +249,11 @@ def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> 
         capture.remove(conf.source_alias())
 
 
-def _flip(transition: Transition, actor: str) -> None:
-    """Set the switches and write the audit record in one transaction on the waffle database."""
+def _flip(transition: Transition, actor: str) -> int:
+    """Set the switches and write the audit record in one transaction on the waffle database; its id."""
     after = transition.after
     token = phase.changing.set(True)
-    fence = contextlib.nullcontext()
+    fence: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     moves = (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
     recapture = captured(transition.before) != captured(after)
     if source_configured():
@@ -287,6 +287,7 @@ def _flip(transition: Transition, actor: str) -> None:
     finally:
         phase.changing.reset(token)
     flags.forget()
+    return record.pk
 
 
 # --- Backups and sequences: the engine's one mechanism for each ------------------------------------

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
+
+if TYPE_CHECKING:
+    from django.db.models.query import _Model
 
 TOUCH_FIELD = "updated_at"
 
@@ -48,9 +51,10 @@ class TouchUpdatedAtQuerySet(MirroredQuerySetMixin, models.QuerySet):
         return super().update(**kwargs)
 
     def bulk_update(
-        self, objs: Iterable[models.Model], fields: Sequence[str], batch_size: int | None = None
+        self, objs: Iterable[_Model], fields: Iterable[str], batch_size: int | None = None
     ) -> int:
         objs = list(objs)
+        fields = list(fields)
         if TOUCH_FIELD not in fields:
             now = touch_value(self.model)
             for obj in objs:

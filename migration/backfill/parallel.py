@@ -36,10 +36,12 @@ def _worker_init(queue: Any, budget: RejectBudget) -> None:
 def _worker_copy(label: str, options: CopyOptions) -> TableResult:
     """Copy one table in a worker."""
     global _worker_reader
+    if _worker_budget is None:
+        raise RuntimeError("_worker_copy runs in a pool started with _worker_init, which sets the reject budget")
     if _worker_reader is None:
-        _worker_reader = LegacyReader.open(options.source)  # type: ignore[arg-type]
+        _worker_reader = LegacyReader.open(options.source_alias)
     model = apps.get_model(label)
-    return TableCopier(model, _worker_reader, options, _worker_budget, _worker_queue.put).run()  # type: ignore[arg-type]
+    return TableCopier(model, _worker_reader, options, _worker_budget, _worker_queue.put).run()
 
 
 def run_parallel(

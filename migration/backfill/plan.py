@@ -16,7 +16,7 @@ def plan(options: CopyOptions) -> list[TablePlan]:
     """Order, source row counts and batches for each model; reads both databases, writes nothing."""
     options = options.resolved() if options.source is None or options.target is None else options
     models_ = planned_models(options)
-    target: str = options.target  # type: ignore[assignment]
+    target = options.target_alias
     checkpoints = {
         c.table: c for c in CopyCheckpoint.objects.using(target).filter(
             table__in=[m._meta.db_table for m in models_]
@@ -29,7 +29,7 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             f"target tables {missing} do not exist; create the schema first with "
             f"`manage.py migrate --database {target}`"
         )
-    reader = LegacyReader.open(options.source)  # type: ignore[arg-type]
+    reader = LegacyReader.open(options.source_alias)
     try:
         plans = []
         for model in models_:
@@ -39,7 +39,7 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             if not reader.table_exists(table):
                 plans.append(TablePlan(model._meta.label, table, True, None, 0, last_key, True, 0))
                 continue
-            missing_columns = sorted({f.column for f in inventory.stored_fields(model)} - set(reader.columns(table)))
+            missing_columns = sorted({inventory.column_of(f) for f in inventory.stored_fields(model)} - set(reader.columns(table)))
             if missing_columns:
                 raise CopyError(
                     f"source table {table} has no column(s) {missing_columns} that {model._meta.label} "

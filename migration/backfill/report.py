@@ -153,6 +153,20 @@ class CopyOptions:
     max_rejects: int = 0
     analyze: bool = False  # ANALYZE the tables this run wrote (planner statistics) at the end
 
+    @property
+    def source_alias(self) -> str:
+        """The source alias of :meth:`resolved` options."""
+        if self.source is None:
+            raise CopyError("the copy options name no source alias: resolve them first (CopyOptions.resolved())")
+        return self.source
+
+    @property
+    def target_alias(self) -> str:
+        """The target alias of :meth:`resolved` options."""
+        if self.target is None:
+            raise CopyError("the copy options name no target alias: resolve them first (CopyOptions.resolved())")
+        return self.target
+
     def resolved(self) -> CopyOptions:
         """A copy with the aliases and directories filled from settings."""
         source = self.source or conf.source_alias()

@@ -50,7 +50,7 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
         report.seconds = time.monotonic() - started
         return report
     models_ = [apps.get_model(p.label) for p in planned]
-    target: str = options.target  # type: ignore[assignment]
+    target = options.target_alias
     run = CopyRun.objects.using(target).create(options=_options_record(options))
     report.run_id = run.pk
     try:
@@ -170,7 +170,7 @@ def _finish(run: CopyRun, report: CopyReport, status: str) -> None:
 def _run_serial(
     models_: Sequence[type[models.Model]], options: CopyOptions, budget: RejectBudget, callback: ProgressCallback
 ) -> list[TableResult]:
-    reader = LegacyReader.open(options.source)  # type: ignore[arg-type]
+    reader = LegacyReader.open(options.source_alias)
     try:
         return [TableCopier(model, reader, options, budget, callback).run() for model in models_]
     finally:

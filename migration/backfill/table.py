@@ -47,15 +47,15 @@ class TableCopier:
         self.budget = budget
         self.callback = callback
         self.table = model._meta.db_table
-        self.alias: str = options.target  # type: ignore[assignment]
-        source = connections[options.source]  # type: ignore[index]
+        self.alias = options.target_alias
+        source = connections[options.source_alias]
         target = connections[self.alias]
         readers = inventory.column_readers(model, source)
-        self.columns = [r.field.column for r in readers]
+        self.columns = [r.column for r in readers]
         self.converters = [column_converter(model, r, source, target) for r in readers]
         self.loader = TableLoader(model, self.columns, self.alias)
         self.pk_index = self.loader.pk_index
-        checks = [clean_condition(r, r.field.column) for r in readers]
+        checks = [clean_condition(r, r.column) for r in readers]
         # Columns still converted in Python on a clean row, and the SQL that proves the rest clean.
         self.generic = [(i, conv) for i, (conv, check) in enumerate(zip(self.converters, checks)) if check is None]
         conditions = [check for check in checks if check is not None]
@@ -117,7 +117,10 @@ class TableCopier:
                     rows.append((raw[0], values))
                     continue
             item = self.convert(raw[0], raw[2:])
-            (rejects if isinstance(item, Reject) else rows).append(item)
+            if isinstance(item, Reject):
+                rejects.append(item)
+            else:
+                rows.append(item)
         last = raw_rows[-1][0] if raw_rows else None
         return rows, rejects, last, len(raw_rows)
 
@@ -141,7 +144,10 @@ class TableCopier:
                 rejects.append(bad)
                 continue
             item = self.convert(rowid, decoded)
-            (rejects if isinstance(item, Reject) else rows).append(item)
+            if isinstance(item, Reject):
+                rejects.append(item)
+            else:
+                rows.append(item)
         last = raw_rows[-1][0] if raw_rows else None
         return rows, rejects, last, len(raw_rows)
 

@@ -289,7 +289,8 @@ def upsert(obj: models.Model, using: str) -> None:
     fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
     pk = model._meta.pk
     others = [f for f in fields if f is not pk]
-    model._base_manager._insert(
+    # QuerySet._insert is Django's private insert API (what save() uses); the stubs omit it.
+    model._base_manager._insert(  # type: ignore[attr-defined]
         [obj], fields=fields, using=using, raw=True,
         on_conflict=OnConflict.UPDATE if others else OnConflict.IGNORE,
         update_fields=others or None, unique_fields=[pk] if others else None,

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import connections, models, transaction
 
+from migration import inventory
 from migration.db import quote
 from migration.models import OutboxRecord
 
@@ -66,19 +67,19 @@ def _unique_column_sets(model: type[models.Model]) -> list[list[str]]:
     """Column lists of the model's unique constraints other than the primary key."""
     meta = model._meta
     sets: list[list[str]] = [
-        [f.column] for f in meta.concrete_fields if f.unique and not f.primary_key
+        [inventory.column_of(f)] for f in meta.concrete_fields if f.unique and not f.primary_key
     ]
     for together in meta.unique_together:
-        sets.append([meta.get_field(name).column for name in together])  # type: ignore[union-attr]
+        sets.append([inventory.column_named(model, name) for name in together])
     for constraint in meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields and constraint.condition is None:
-            sets.append([meta.get_field(name).column for name in constraint.fields])  # type: ignore[union-attr]
+            sets.append([inventory.column_named(model, name) for name in constraint.fields])
     return sets
 
 
 def table_capture(model: type[models.Model]) -> TableCapture:
     """The CREATE TRIGGER statements that capture every write of ``model``'s table."""
-    table, label, pk = model._meta.db_table, model._meta.label, quote(model._meta.pk.column)
+    table, label, pk = model._meta.db_table, model._meta.label, quote(inventory.column_of(model._meta.pk))
     t = quote(table)
     statements = [
         f"CREATE TRIGGER IF NOT EXISTS {quote(trigger_name(table, 'insert'))} AFTER INSERT ON {t} "

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeAlias, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete
@@ -26,88 +26,103 @@ logger = logging.getLogger("migration.dualwrite")
 
 # --- The mirrored model, queryset and manager -----------------------------------------------
 
+if TYPE_CHECKING:
+    # The checker sees the QuerySet the mixin is combined with (generic in the stubs' model type);
+    # at runtime it stays a plain mixin so it can go in front of any QuerySet subclass.
+    from django.db.models.query import _Model
 
-class MirroredQuerySetMixin:
+    _QuerySetBase: TypeAlias = models.QuerySet
+else:
+    _QuerySetBase = object
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _django_flags(**flags: bool) -> Callable[[_Method], _Method]:
+    """Set the attributes Django reads off QuerySet and Model methods (``alters_data``, ``queryset_only``)."""
+
+    def mark(method: _Method) -> _Method:
+        for name, value in flags.items():
+            setattr(method, name, value)
+        return method
+
+    return mark
+
+
+class MirroredQuerySetMixin(_QuerySetBase):
     """QuerySet behaviour of migrated models: mirrored writes, read fallback and shadow reads.
 
     Mix it in front of any QuerySet subclass: ``class Q(MirroredQuerySetMixin, MyQuerySet)``.
     """
 
-    model: type[models.Model]
     _db: str | None
     _for_write: bool
-    _result_cache: list[Any] | None
 
     def _write_alias(self) -> str:
         self._for_write = True
-        return self.db  # type: ignore[attr-defined,no-any-return]
+        return self.db
 
+    @_django_flags(alters_data=True)
     def update(self, **kwargs: Any) -> int:
         with flags.pinned():
             return self._mirrored_update(**kwargs)
 
-    update.alters_data = True  # type: ignore[attr-defined]
-
     def _mirrored_update(self, **kwargs: Any) -> int:
         using = self._write_alias()
         if not _mirroring_into(using, self.model):
-            return super().update(**kwargs)  # type: ignore[misc,no-any-return]
+            return super().update(**kwargs)
         with transaction.atomic(using=using):
             # The pks are taken first, inside the same transaction, so the outbox names exactly the
             # rows this update changed; the update is narrowed to them.
-            pks = list(self.values_list("pk", flat=True))  # type: ignore[attr-defined]
+            pks = list(self.values_list("pk", flat=True))
             rows = 0
             for start in range(0, len(pks), PK_CHUNK):
-                chunk = self.filter(pk__in=pks[start:start + PK_CHUNK])  # type: ignore[attr-defined]
+                chunk = self.filter(pk__in=pks[start:start + PK_CHUNK])
                 rows += models.QuerySet.update(chunk, **kwargs)
             enqueue(self.model, pks, using)
         return rows
 
-    def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
+    @_django_flags(alters_data=True)
+    def bulk_create(self, objs: Iterable[_Model], *args: Any, **kwargs: Any) -> list[_Model]:
         objs = list(objs)
         with flags.pinned():
             using = self._write_alias()
             if not _mirroring_into(using, self.model):
-                return super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc,no-any-return]
+                return super().bulk_create(objs, *args, **kwargs)
             try:
                 return self._mirrored_bulk_create(using, objs, *args, **kwargs)
             except _PrimaryMoved:
                 pass
         # The primary moved while this process was not looking (the fence read the new phase): follow it.
-        return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)  # type: ignore[attr-defined,no-any-return]
+        return self.using(router.db_for_write(self.model)).bulk_create(objs, *args, **kwargs)
 
-    bulk_create.alters_data = True  # type: ignore[attr-defined]
-
+    @_django_flags(alters_data=True, queryset_only=True)
     def delete(self) -> tuple[int, dict[str, int]]:
         with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
-            return super().delete()  # type: ignore[misc,no-any-return]
+            return super().delete()
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
-
-    def create(self, **kwargs: Any) -> models.Model:
+    def create(self, **kwargs: Any) -> _Model:
         with flags.pinned():  # QuerySet.create routes before Model.save decides on mirroring
-            return super().create(**kwargs)  # type: ignore[misc,no-any-return]
+            return super().create(**kwargs)
 
-    def bulk_update(self, objs: Iterable[models.Model], fields: Sequence[str], batch_size: int | None = None) -> int:
+    @_django_flags(alters_data=True)
+    def bulk_update(self, objs: Iterable[_Model], fields: Iterable[str], batch_size: int | None = None) -> int:
         with flags.pinned():
-            return super().bulk_update(objs, fields, batch_size)  # type: ignore[misc,no-any-return]
+            return super().bulk_update(objs, fields, batch_size)
 
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
-
-    def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[models.Model, bool]:
+    def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[_Model, bool]:
         with flags.pinned():
-            return super().get_or_create(defaults, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().get_or_create(defaults, **kwargs)
 
-    def update_or_create(self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any) -> tuple[models.Model, bool]:
+    def update_or_create(self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any) -> tuple[_Model, bool]:
         with flags.pinned():
-            return super().update_or_create(defaults, create_defaults, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().update_or_create(defaults, create_defaults, **kwargs)
 
-    def _mirrored_bulk_create(self, using: str, objs: list[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
+    def _mirrored_bulk_create(self, using: str, objs: list[_Model], *args: Any, **kwargs: Any) -> list[_Model]:
         with transaction.atomic(using=using):
             if primary_moved(using):
                 raise _PrimaryMoved
-            created = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
+            created = super().bulk_create(objs, *args, **kwargs)
             pks = [obj.pk for obj in created if obj.pk is not None]
             unnamed = len(created) - len(pks)
             if unnamed:
@@ -117,13 +132,13 @@ class MirroredQuerySetMixin:
                     self.model._meta.label, using, unnamed,
                 )
             enqueue(self.model, pks, using)
-        return created  # type: ignore[no-any-return]
+        return created
 
     def _fetch_all(self) -> None:
         if self._result_cache is not None or self._db is not None or self._for_write:
-            super()._fetch_all()  # type: ignore[misc]
+            super()._fetch_all()
             return
-        alias = self.db  # type: ignore[attr-defined]
+        alias = self.db
         started = time.perf_counter()
         self._read_with_fallback(alias, lambda qs: super()._fetch_all())
         if self._db is None and flags.shadow_read_sampled():
@@ -131,25 +146,18 @@ class MirroredQuerySetMixin:
 
     def count(self) -> int:
         if self._result_cache is not None or self._db is not None:
-            return super().count()  # type: ignore[misc,no-any-return]
-        return self._read_with_fallback(  # type: ignore[no-any-return]
-            self.db, lambda qs: super().count()  # type: ignore[attr-defined]
-        )
+            return super().count()
+        return self._read_with_fallback(self.db, lambda qs: super().count())
 
     def exists(self) -> bool:
         if self._result_cache is not None or self._db is not None:
-            return super().exists()  # type: ignore[misc,no-any-return]
-        return self._read_with_fallback(  # type: ignore[no-any-return]
-            self.db, lambda qs: super().exists()  # type: ignore[attr-defined]
-        )
+            return super().exists()
+        return self._read_with_fallback(self.db, lambda qs: super().exists())
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         if self._db is not None:
-            return super().aggregate(*args, **kwargs)  # type: ignore[misc,no-any-return]
-        return self._read_with_fallback(  # type: ignore[no-any-return]
-            self.db,  # type: ignore[attr-defined]
-            lambda qs: super().aggregate(*args, **kwargs),  # type: ignore[misc]
-        )
+            return super().aggregate(*args, **kwargs)
+        return self._read_with_fallback(self.db, lambda qs: super().aggregate(*args, **kwargs))
 
     def _read_with_fallback(self, alias: str, read: Callable[[Any], Any]) -> Any:
         """Run a read routed to ``alias``; if that is the secondary and it is down, read the primary."""
@@ -166,11 +174,15 @@ class MirroredQuerySetMixin:
             return read(self)
 
 
-class MirroredQuerySet(MirroredQuerySetMixin, models.QuerySet):  # type: ignore[misc]
+class MirroredQuerySet(MirroredQuerySetMixin, models.QuerySet):
     """The QuerySet of migrated models."""
 
 
-class MirroredManager(models.Manager.from_queryset(MirroredQuerySet)):  # type: ignore[misc]
+# Assigned at module level, where the stubs' plugin can see which QuerySet the manager proxies.
+_MirroredManagerBase = models.Manager.from_queryset(MirroredQuerySet)
+
+
+class MirroredManager(_MirroredManagerBase):
     """The default and base manager of migrated models."""
 
 
@@ -185,12 +197,13 @@ def mirrored_manager(queryset_class: type[models.QuerySet]) -> models.Manager:
 class MirroredModel(models.Model):
     """Abstract base of migrated models: ``save()`` writes its outbox record in the same transaction."""
 
-    objects = MirroredManager()
+    objects: ClassVar[models.Manager[Self]] = MirroredManager()
 
     class Meta:
         abstract = True
         base_manager_name = "objects"
 
+    @_django_flags(alters_data=True)
     def save(self, *args: Any, **kwargs: Any) -> None:
         using = kwargs.pop("using", None)
         for _attempt in range(3):
@@ -213,13 +226,10 @@ class MirroredModel(models.Model):
                     using = None
         raise RuntimeError(f"the primary database kept moving while saving {type(self)._meta.label}")
 
-    save.alters_data = True  # type: ignore[attr-defined]
-
+    @_django_flags(alters_data=True)
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
-            return super().delete(*args, **kwargs)  # type: ignore[no-any-return]
-
-    delete.alters_data = True  # type: ignore[attr-defined]
+            return super().delete(*args, **kwargs)
 
 
 def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:

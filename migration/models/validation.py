@@ -16,7 +16,8 @@ class ValidationRun(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices)
     source_alias = models.CharField(max_length=100)
     target_alias = models.CharField(max_length=100)
-    clean = models.BooleanField(null=True, help_text="True when every table matched; NULL while running.")
+    # The column is named clean, so the field hides Model.clean(); full_clean() is never run on these rows.
+    clean = models.BooleanField(null=True, help_text="True when every table matched; NULL while running.")  # type: ignore[assignment]
     source_rows = models.BigIntegerField(default=0)
     target_rows = models.BigIntegerField(default=0)
     differences = models.BigIntegerField(default=0, help_text="Rows found different (before any repair).")
@@ -47,7 +48,7 @@ class ValidationTable(models.Model):
     unreadable = models.BigIntegerField(default=0, help_text="Source rows no field can read.")
     in_flight = models.BigIntegerField(default=0, help_text="Rows changing while validated (not differences).")
     sequence_ok = models.BooleanField(null=True, help_text="NULL when the table has no sequence.")
-    clean = models.BooleanField()
+    clean = models.BooleanField()  # type: ignore[assignment]  # hides Model.clean(), as on ValidationRun
     details = models.JSONField(default=dict, help_text="First differences: pks, changed columns, both values.")
 
     class Meta:

@@ -13,11 +13,12 @@ import math
 import re
 import struct
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.fields.related import RelatedField
 from psycopg.types.json import Jsonb
 
 from migration import inventory
@@ -74,6 +75,12 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
+def _column_type_field(fld: models.Field) -> models.Field:
+    """The field whose type the column has: a foreign key's target field, else the field itself."""
+    # A stored column that is a relation belongs to a foreign key, so it has a target field.
+    return cast("RelatedField[Any, Any]", fld).target_field if fld.is_relation else fld
+
+
 def clean_condition(reader: inventory.ColumnReader, column: str) -> str | None:
     """An SQLite condition that holds when this column's value needs no conversion at all.
 
@@ -81,8 +88,7 @@ def clean_condition(reader: inventory.ColumnReader, column: str) -> str | None:
     tests storage classes, integer ranges and NUL bytes in C, far faster than Python per cell.
     Returns None for columns whose values always go through the field's converters.
     """
-    fld = reader.field
-    base = fld.target_field if fld.is_relation else fld
+    base = _column_type_field(reader.field)
     internal = base.get_internal_type()
     col = quote(column)
     if reader.converters:
@@ -107,7 +113,7 @@ def column_converter(
 ) -> Callable[[Any], Any]:
     """raw source value -> value for the target column; raises for anything not loadable as is."""
     fld = reader.field
-    base = fld.target_field if fld.is_relation else fld
+    base = _column_type_field(fld)
     internal = base.get_internal_type()
     converters = reader.converters
     expression = reader.expression
@@ -295,6 +301,6 @@ def read_row(
         try:
             values.append(reader(value, connection))
         except READ_ERRORS as exc:
-            raise ConversionError(table, key, reader.field.column, value,
+            raise ConversionError(table, key, reader.column, value,
                                   getattr(exc, "reason", None) or str(exc)) from exc
     return values

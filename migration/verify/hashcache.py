@@ -54,7 +54,7 @@ def fingerprint(table: Table, readers: list[inventory.ColumnReader]) -> str:
                         platform.python_version(), module_digest(canonical), module_digest(inventory),
                         module_digest(source_side), module_digest(inspect.getmodule(module_digest))]
     for fld, kind, reader in zip(table.fields, table.kinds, readers):
-        parts += [fld.column, kind, f"{type(fld).__module__}.{type(fld).__qualname__}",
+        parts += [inventory.column_of(fld), kind, f"{type(fld).__module__}.{type(fld).__qualname__}",
                   str(fld.db_type(table.target)), module_digest(inspect.getmodule(type(fld)))]
         parts += [getattr(c, "__qualname__", repr(type(c))) for c in reader.converters]
     return hashlib.md5("\x1f".join(parts).encode()).hexdigest()

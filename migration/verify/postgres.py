@@ -38,38 +38,39 @@ class TargetSide:
         self.table = table
         self.connection = table.target
 
+    # The annotations below name psycopg.sql in full: in the class body, ``sql`` is this method.
     def sql(self, composed: sql.Composable) -> str:
         self.connection.ensure_connection()
         return composed.as_string(self.connection.connection)
 
     @property
-    def ident(self) -> sql.Identifier:
+    def ident(self) -> psycopg.sql.Identifier:
         return sql.Identifier(self.table.name)
 
     @property
-    def pk(self) -> sql.Composable:
+    def pk(self) -> psycopg.sql.Composable:
         """The key as PostgreSQL compares it: text in "C" (code point) order, like Python and SQLite."""
         t = self.table
         parts = []
         for i in t.key_indexes:
-            column = sql.Identifier(t.fields[i].column)
+            column = sql.Identifier(inventory.column_of(t.fields[i]))
             parts.append(column if t.kinds[i] == canonical.INT else sql.SQL('{} COLLATE "C"').format(column))
         return parts[0] if len(parts) == 1 else sql.SQL("ROW({})").format(sql.SQL(", ").join(parts))
 
     @property
-    def key_columns(self) -> sql.Composable:
+    def key_columns(self) -> psycopg.sql.Composable:
         return sql.SQL(", ").join(sql.Identifier(c) for c in self.table.key_columns)
 
     @property
-    def array_type(self) -> sql.SQL:
+    def array_type(self) -> psycopg.sql.SQL:
         return sql.SQL("bigint[]" if self.table.key_kind == "int" else "text[]")
 
-    def bound(self, key: Any) -> tuple[sql.Composable, list[Any]]:
+    def bound(self, key: Any) -> tuple[psycopg.sql.Composable, list[Any]]:
         if self.table.composite:
             return sql.SQL("ROW({})").format(sql.SQL(", ").join(sql.Placeholder() * len(key))), list(key)
         return sql.Placeholder(), [key]
 
-    def keys_in(self, keys: Sequence[Any]) -> tuple[sql.Composable, list[Any]]:
+    def keys_in(self, keys: Sequence[Any]) -> tuple[psycopg.sql.Composable, list[Any]]:
         """``key IN (...)`` for a chunk of keys, values as parameters."""
         t = self.table
         if not t.composite:
@@ -79,10 +80,10 @@ class TargetSide:
                 [value for key in keys for value in key])
 
     @property
-    def row_hash(self) -> sql.Composable:
-        return canonical.sql_row_hash([(k, f.column) for k, f in zip(self.table.kinds, self.table.fields)])
+    def row_hash(self) -> psycopg.sql.Composable:
+        return canonical.sql_row_hash(list(zip(self.table.kinds, self.table.columns)))
 
-    def where_range(self, lower: Any, upper: Any) -> tuple[sql.Composable, list[Any]]:
+    def where_range(self, lower: Any, upper: Any) -> tuple[psycopg.sql.Composable, list[Any]]:
         """A WHERE clause for ``lower <= pk < upper`` (None = unbounded) and its parameters."""
         conditions: list[sql.Composable] = [sql.SQL("true")]
         params: list[Any] = []
@@ -166,7 +167,7 @@ class TargetSide:
             thread.join()
             if "error" in outcome:
                 raise outcome["error"]
-            return outcome["result"]  # type: ignore[no-any-return]
+            return outcome["result"]
         return wait
 
     def segments_query(self, lower: Any, upper: Any, boundaries: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -208,8 +209,8 @@ class TargetSide:
     def rows_of(self, pks: Sequence[Any]) -> dict[Any, tuple[list[Any], list[str]]]:
         """Values (as the fields read them) and canonical parts by primary key, for the given target rows."""
         t = self.table
-        columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in t.fields)
-        parts = sql.SQL(", ").join(canonical.sql_part(k, f.column) for k, f in zip(t.kinds, t.fields))
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in t.columns)
+        parts = sql.SQL(", ").join(canonical.sql_part(k, c) for k, c in zip(t.kinds, t.columns))
         readers = inventory.column_readers(t.model, self.connection)
         width = len(t.fields)
         found = {}

@@ -124,7 +124,7 @@ def _upsert(dst: TargetSide, rows: list[list[Any]]) -> None:
     if not rows:
         return
     table = dst.table
-    columns = [sql.Identifier(f.column) for f in table.fields]
+    columns = [sql.Identifier(c) for c in table.columns]
     updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i not in table.key_indexes]
     statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
         t=dst.ident, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),

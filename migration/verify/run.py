@@ -134,7 +134,7 @@ def _column_differences(table: Table, pks: Sequence[Any]) -> list[ChangedRow]:
         if pk not in source or pk not in target:
             continue
         (s_values, s_parts), (t_values, t_parts) = source[pk], target[pk]
-        columns = [ColumnDifference(f.column, s_values[i], t_values[i])
+        columns = [ColumnDifference(inventory.column_of(f), s_values[i], t_values[i])
                    for i, f in enumerate(table.fields) if s_parts[i] != t_parts[i]]
         rows.append(ChangedRow(pk, columns))
     return rows

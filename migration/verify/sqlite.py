@@ -82,8 +82,11 @@ def row_hashers(table: Table) -> tuple[RowParts, RowHash]:
     """
     readers = inventory.column_readers(table.model, table.source)
     source, target = table.source, table.target
-    plan = [(r if r.converters else None, canonical.python_canonical(k, r.field, target),
-             {} if r.converters else None) for r, k in zip(readers, table.kinds)]
+    # Per column: its reader and memo if it has converters, and its canonical form.
+    plan: list[tuple[inventory.ColumnReader | None, Callable[[Any], str], dict[Any, str] | None]] = [
+        (r if r.converters else None, canonical.python_canonical(k, r.field, target), {} if r.converters else None)
+        for r, k in zip(readers, table.kinds)
+    ]
     key_of, read, name = table.key_of, table.read, table.name
     converted_key = any(plan[i][0] for i in table.key_indexes)
 
@@ -93,16 +96,18 @@ def row_hashers(table: Table) -> tuple[RowParts, RowHash]:
             try:
                 None if value is None else canon(value)
             except READ_ERRORS as exc:
-                raise ConversionError(name, key_of(raw), reader.field.column, value,
+                raise ConversionError(name, key_of(raw), reader.column, value,
                                       f"the target column cannot hold it ({exc})") from exc
 
     def convert(index: int, value: Any) -> str:
         """A converted column's part, computed once per distinct raw value (up to MEMO_ENTRIES)."""
         reader, canon, memo = plan[index]
-        converted = reader(value, source)  # type: ignore[misc]
+        if reader is None or memo is None:  # _compile_row_parts calls it for converted columns only
+            raise RuntimeError(f"{name}: column {index} has no converters, so nothing to convert")
+        converted = reader(value, source)
         part = "N" if converted is None else "v" + canon(converted)
-        if len(memo) < MEMO_ENTRIES and (type(value) is not str or len(value) <= MEMO_VALUE_CHARS):  # type: ignore[arg-type]
-            memo[value if type(value) is str else (type(value), value)] = part  # type: ignore[index]
+        if len(memo) < MEMO_ENTRIES and (type(value) is not str or len(value) <= MEMO_VALUE_CHARS):
+            memo[value if type(value) is str else (type(value), value)] = part
         return part
 
     row_parts, row_hash = _compile_row_parts(

@@ -51,15 +51,15 @@ class Table:
 
     @property
     def pk_column(self) -> str:
-        return self.fields[self.pk_index].column
+        return inventory.column_of(self.fields[self.pk_index])
 
     @property
     def key_columns(self) -> list[str]:
-        return [self.fields[i].column for i in self.key_indexes]
+        return [inventory.column_of(self.fields[i]) for i in self.key_indexes]
 
     @property
     def columns(self) -> list[str]:
-        return [f.column for f in self.fields]
+        return [inventory.column_of(f) for f in self.fields]
 
     @property
     def composite(self) -> bool:

@@ -182,7 +182,7 @@ class AccuracyMetricFactory(LegacyRowFactory):
     created_at = L(lambda o: o.day_ms - o.s.randint(0, 3_600_000))  # epoch ms in a TIMESTAMP column
 
 
-ACCURACY_PROVIDERS = (
+ACCURACY_PROVIDERS: tuple[tuple[str, str], ...] = (
     ("api", "tuik"),
     ("api", "migros_api"),
     ("scraper", "a101"),
