@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connections, models, transaction
 from psycopg import sql
 
-from migration import conf, inventory
+from migration import conf, dualwrite, inventory
 from migration.db import chunks
 from migration.models import ValidationRepair, ValidationRun
 from migration.sequences import advance_target_sequences
@@ -143,3 +143,44 @@ def _delete(dst: TargetSide, pks: list[Any]) -> None:
         for chunk in chunks(pks, IN_CHUNK if dst.table.composite else FETCH_ROWS):
             where, params = dst.keys_in(chunk)
             cursor.execute(dst.sql(sql.SQL("DELETE FROM {t} WHERE {w}").format(t=dst.ident, w=where)), params)
+
+
+def repair_from_primary(report: ValidationReport, run: ValidationRun, primary: str,
+                        progress: Callable[[str, dict[str, Any]], None]) -> None:
+    """Repair while writes are mirrored: every differing row is queued on the primary and applied.
+
+    The primary holds the truth in phases 1-3 (SQLite, then PostgreSQL), and the applier is the
+    one writer of the secondary: it re-reads each row on the primary under the row's lock, so a
+    repair can neither overwrite the primary nor race a mirror with an older value. The rows are
+    checked again afterwards; one that still differs is reported unverified.
+    """
+    source, target = report.source_alias, report.target_alias
+    todo = [r for r in report.tables if not r.found_clean]
+    for result in todo:
+        pks = [*result.missing, *result.changed, *result.extra]
+        progress("repair", {"table": result.table, "rows": len(pks), "from": primary})
+        dualwrite.mark_dirty(result.model, pks, using=primary)
+    dualwrite.replay()
+    primary_is_source = primary == source
+    records = []
+    for result in todo:
+        table = Table.of(result.model, connections[source], connections[target])
+        pks = [*result.missing, *result.changed, *result.extra]
+        source_hashes, target_hashes = SourceSide(table).hashes_of(pks), TargetSide(table).hashes_of(pks)
+        repair = RepairResult(table.name)
+        # The secondary's rows followed the primary's: what that did, seen from the secondary.
+        appeared, vanished = (result.missing, result.extra) if primary_is_source else (result.extra, result.missing)
+        actions = [(appeared, repair.inserted, ValidationRepair.Action.INSERT),
+                   (vanished, repair.deleted, ValidationRepair.Action.DELETE),
+                   (result.changed, repair.updated, ValidationRepair.Action.UPDATE)]
+        for kind, listed, action in actions:
+            for pk in kind:
+                listed.append(pk)
+                verified = source_hashes.get(pk) == target_hashes.get(pk)
+                if not verified:
+                    repair.unverified.append(pk)
+                records.append(ValidationRepair(run=run, table=table.name, pk_value=str(pk), action=action,
+                                                columns=[], verified=verified))
+        result.repair = repair
+    ValidationRepair.objects.using(conf.target_alias()).bulk_create(records)
+    report.repaired = True

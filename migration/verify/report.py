@@ -133,7 +133,8 @@ class TableResult:
     def found_clean(self) -> bool:
         """True when the comparison found nothing (before any repair)."""
         counts_match = self.source_count == self.target_count or self.row_level
-        return counts_match and self.differences == 0 and (self.sequence is None or not self.sequence.blocking)
+        settled = not self.in_flight  # rows that never settled were not verified
+        return counts_match and settled and self.differences == 0 and (self.sequence is None or not self.sequence.blocking)
 
     @property
     def clean(self) -> bool:

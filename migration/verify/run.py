@@ -29,7 +29,7 @@ from migration.verify import postgres, runs
 from migration.verify.bisect import Bisector, SourceScan, scan_source
 from migration.verify.hashcache import HashCache
 from migration.verify.postgres import TargetSide, close_side_connections
-from migration.verify.repair import repair_report
+from migration.verify.repair import repair_from_primary, repair_report
 from migration.verify.report import (
     ChangedRow,
     ColumnDifference,
@@ -101,22 +101,42 @@ def pending_pks(model: type[models.Model]) -> set[str]:
     return {str(pk) for pk in dualwrite.pending_pks(model)}
 
 
-def _recheck(table: Table, diff: RowDiff, pending: set[str]) -> tuple[RowDiff, list[Any]]:
-    """Re-hash the differing rows; rows that moved since first sight or wait in the outbox are in flight."""
+def _recheck(table: Table, diff: RowDiff, pending: Callable[[], set[str]],
+             settle_seconds: float) -> tuple[RowDiff, list[Any]]:
+    """Re-hash the differing rows until each settles, for at most ``settle_seconds``.
+
+    A row whose two sides now agree was a write on its way (not a difference). A row unchanged
+    since the last look and not waiting in the outbox is a confirmed difference. A row still
+    changing, or still pending, when the time is up is unverified: it is reported, and a run with
+    unverified rows is not clean (it opens no gate).
+    """
     kinds = (diff.missing, diff.extra, diff.changed)
-    pks = [pk for kind in kinds for pk in kind]
-    source_now = SourceSide(table).hashes_of(pks)
-    target_now = TargetSide(table).hashes_of(pks)
+    last: dict[Any, tuple[Any, Any]] = {pk: first for kind in kinds for pk, first in kind.items()}
     confirmed = RowDiff()
-    in_flight = []
-    for kind, kept in zip(kinds, (confirmed.missing, confirmed.extra, confirmed.changed)):
-        for pk, first in kind.items():
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        pks = list(last)
+        source_now = SourceSide(table).hashes_of(pks)
+        target_now = TargetSide(table).hashes_of(pks)
+        waiting = pending()
+        moving: dict[Any, tuple[Any, Any]] = {}
+        for pk, before in last.items():
             now = (source_now.get(pk), target_now.get(pk))
-            if now != first or str(pk) in pending:
-                in_flight.append(pk)
+            if now[0] is not None and now[0] == now[1]:
+                continue  # the two sides agree now
+            if now == before and str(pk) not in waiting:
+                if now[1] is None:
+                    confirmed.missing[pk] = now
+                elif now[0] is None:
+                    confirmed.extra[pk] = now
+                else:
+                    confirmed.changed[pk] = now
             else:
-                kept[pk] = first
-    return confirmed, in_flight
+                moving[pk] = now
+        last = moving
+        if not last or time.monotonic() >= deadline:
+            return confirmed, list(last)
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
 def _column_differences(table: Table, pks: Sequence[Any]) -> list[ChangedRow]:
@@ -141,14 +161,15 @@ def _column_differences(table: Table, pks: Sequence[Any]) -> list[ChangedRow]:
 
 
 def recheck_table(result: TableResult, *, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper,
-                  limit: int = 10) -> TableResult:
-    """Second pass: confirm the first pass's differences, set rows in flight aside, name changed columns."""
+                  limit: int = 10, settle_seconds: float = 5.0) -> TableResult:
+    """Second pass: confirm the first pass's differences, report rows that never settle, name changed columns."""
     diff = result.first_pass
     if diff is None:
         return result
     table = Table.of(result.model, source, target)
     if diff.missing or diff.extra or diff.changed:
-        diff, result.in_flight = _recheck(table, diff, pending_pks(result.model))
+        model = result.model
+        diff, result.in_flight = _recheck(table, diff, lambda: pending_pks(model), settle_seconds)
     result.missing, result.extra, result.changed = list(diff.missing), list(diff.extra), list(diff.changed)
     result.changed_rows = _column_differences(table, result.changed[:limit]) if result.changed else []
     result.first_pass = None
@@ -176,6 +197,7 @@ def validate(
     row_level: bool = True,
     limit: int = 10,
     recheck_delay: float = 1.0,
+    settle_seconds: float = 5.0,
     repair: bool = False,
     confirm: Callable[[ValidationReport], bool] | None = None,
     progress: Progress | None = None,
@@ -216,10 +238,14 @@ def validate(
             progress("recheck", {"delay": recheck_delay})
             time.sleep(recheck_delay)
         for result in results:
-            recheck_table(result, source=source_db, target=target_db, limit=limit)
+            recheck_table(result, source=source_db, target=target_db, limit=limit, settle_seconds=settle_seconds)
     report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk)
     if repair and not report.found_clean and (confirm is None or confirm(report)):
-        repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
+        mirrored = dualwrite.active_pair()
+        if mirrored is not None and {source_alias, target_alias} == set(mirrored):
+            repair_from_primary(report, run, mirrored[0], progress)  # the applier copies primary -> secondary
+        else:
+            repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
     report.elapsed = time.monotonic() - started
     runs.store(run, report)
     return report

@@ -49,8 +49,11 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=10, metavar="N",
                             help="Show the first N differences of each kind per table (default 10).")
         parser.add_argument("--recheck-delay", type=float, default=1.0, metavar="SECONDS",
-                            help="Wait this long before re-checking differences, so rows being written "
-                                 "are reported as in flight (default 1).")
+                            help="Wait this long before re-checking differences (default 1).")
+        parser.add_argument("--settle", type=float, default=5.0, metavar="SECONDS",
+                            help="Re-check a differing row until its sides agree or it stops changing, for at "
+                                 "most this long; rows still changing are unverified and the run is not clean "
+                                 "(default 5).")
         parser.add_argument("--repair", action="store_true",
                             help="Re-copy missing and changed rows from the source, delete extra rows, "
                                  "reset sequences, then check those rows again.")
@@ -64,8 +67,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["limit"] < 0 or options["recheck_delay"] < 0:
-            raise CommandError("--limit and --recheck-delay must not be negative", returncode=2)
+        if options["limit"] < 0 or options["recheck_delay"] < 0 or options["settle"] < 0:
+            raise CommandError("--limit, --recheck-delay and --settle must not be negative", returncode=2)
         if options["jobs"] < 1:
             raise CommandError("--jobs must be at least 1", returncode=2)
         if options["repair"] and options["counts_only"]:
@@ -81,6 +84,7 @@ class Command(BaseCommand):
                 row_level=not options["counts_only"],
                 limit=options["limit"],
                 recheck_delay=options["recheck_delay"],
+                settle_seconds=options["settle"],
                 repair=options["repair"],
                 confirm=self.confirm if options["interactive"] else None,
                 progress=self.progress,
@@ -174,7 +178,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(report.tables)} table(s), {'row level' if rows_mode else 'counts only'}, "
             f"{report.elapsed:.2f} s: {state}"
-            + (f"; {flight} row(s) in flight (changing while checked), not counted as differences" if flight else "")
+            + (f"; {flight} row(s) unverified (still changing, or waiting in the outbox, when the "
+               "settle time ran out): the run is not clean; validate again" if flight else "")
         )
 
     def render_details(self, t: verify.TableResult, limit: int) -> None:
@@ -182,7 +187,7 @@ class Command(BaseCommand):
         if not t.source_present and self.verbosity >= 2:
             out(f"{t.table}: not in the source database (counted as empty)")
         for kind, pks in (("missing in the target", t.missing), ("extra in the target", t.extra),
-                          ("in flight", t.in_flight)):
+                          ("unverified (never settled)", t.in_flight)):
             if pks:
                 shown = ", ".join(repr(p) for p in pks[:limit]) + (", …" if len(pks) > limit else "")
                 out(f"{t.table}: {len(pks)} row(s) {kind}: {shown}")

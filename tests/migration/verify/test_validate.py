@@ -416,9 +416,9 @@ def test_validate_in_worker_processes_finds_the_same_differences(copied: None) -
     assert (table_result(parallel, "users").missing, table_result(parallel, "market_prices").changed) == (["u2"], [4])
 
 
-# --- Rows in flight ---------------------------------------------------------------------------
+# --- Rows that change while they are checked ---------------------------------------------------
 
-def test_validate_sets_rows_changing_during_the_run_aside_as_in_flight(copied: None) -> None:
+def test_validate_a_write_landing_during_the_run_is_not_a_difference(copied: None) -> None:
     target_sql('DELETE FROM "users" WHERE id = %s', ["u1"])
     target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
 
@@ -428,15 +428,43 @@ def test_validate_sets_rows_changing_during_the_run_aside_as_in_flight(copied: N
                        "VALUES ('u1', 'Ayse.Yilmaz@Example.com', 'Ayşe Yılmaz', 'x', '2024-01-01 10:00:00+00')", [])
 
     users = table_result(run(progress=dual_write_lands), "users")
-    assert users.in_flight == ["u1"]
+    assert users.in_flight == []  # u1 settled: both sides agree now
     assert (users.missing, users.changed) == ([], ["u2"])
 
 
-def test_validate_treats_rows_pending_in_the_outbox_as_in_flight(copied: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_a_row_pending_in_the_outbox_until_the_end_is_unverified_and_not_clean(
+    copied: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
     monkeypatch.setattr(verify_run, "pending_pks", lambda model: {"u2"} if model is User else set())
-    users = table_result(run(), "users")
-    assert (users.in_flight, users.changed, users.clean) == (["u2"], [], True)
+    report = run(settle_seconds=0.5)
+    users = table_result(report, "users")
+    assert (users.in_flight, users.changed, users.clean) == (["u2"], [], False)
+    assert not report.clean
+
+
+def test_validate_a_row_another_process_keeps_updating_is_unverified(copied: None) -> None:
+    import threading
+
+    target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
+    stop = threading.Event()
+
+    def keep_writing() -> None:  # every 20 ms, as a busy legacy process would
+        n = 0
+        while not stop.is_set():
+            n += 1
+            target_sql('UPDATE "users" SET name = %s WHERE id = %s', [f"Mehmet {n}", "u2"])
+            stop.wait(0.02)
+        connections.close_all()  # this thread's own connection
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        users = table_result(run(settle_seconds=1.0), "users")
+    finally:
+        stop.set()
+        writer.join()
+    assert users.in_flight == ["u2"] and not users.clean
 
 
 # --- Sequences --------------------------------------------------------------------------------

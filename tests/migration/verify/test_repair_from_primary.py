@@ -1,0 +1,40 @@
+"""A repair copies from the phase's primary to its secondary, through the applier: never the other way."""
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from core.models.menu import MenuCategory
+from migration import verify
+from migration.models import ValidationRepair
+from migration.phase import Phase
+from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
+
+
+def _name_on(alias: str, pk: int) -> str:
+    return MenuCategory.objects.using(alias).get(pk=pk).name
+
+
+def _raw_rename(alias: str, pk: int, name: str) -> None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("UPDATE menu_categories SET name = %s WHERE id = %s", [name, pk])
+
+
+@pytest.mark.parametrize(
+    ("primary_phase", "primary", "secondary"),
+    [(Phase.POSTGRES_PRIMARY, "default", "sqlite"), (Phase.DUAL_WRITE, "sqlite", "default")],
+)
+def test_repair_keeps_the_primarys_value(primary_phase: Phase, primary: str, secondary: str) -> None:
+    set_phase(primary_phase)
+    category = MenuCategory.objects.create(name="Çorba", name_tr="çorba")
+    assert _name_on(secondary, category.pk) == "Çorba"
+    _raw_rename(secondary, category.pk, "stale copy")  # the secondary drifted
+    report = verify.validate(tables=["menu_categories"], recheck_delay=0, repair=True)
+    assert _name_on(primary, category.pk) == "Çorba"  # the primary is never overwritten
+    assert _name_on(secondary, category.pk) == "Çorba"
+    result = report.tables[0]
+    assert result.repair is not None and result.repair.updated == [category.pk] and result.repair.verified
+    assert report.clean
+    assert ValidationRepair.objects.filter(pk_value=str(category.pk), verified=True).exists()
