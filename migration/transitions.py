@@ -38,6 +38,7 @@ class Transition:
     before: PhaseState
     after: PhaseState
     forced: bool = False
+    force: bool = False  # the operator's --force: go ahead even when records cannot be applied
     gates: list[Any] = field(default_factory=list)
     backup_path: str = ""
     backup_sha256: str = ""
@@ -127,7 +128,7 @@ def advance(
     failed = [g for g in results if not g.ok]
     if failed and not force:
         raise GateRefused(before, after, results)
-    transition = Transition(before, after, forced=bool(failed), gates=results)
+    transition = Transition(before, after, forced=bool(failed), force=force, gates=results)
     if failed:
         transition.warnings.append(
             "forced past failed gates: " + "; ".join(f"{g.name}: {g.detail}" for g in failed)
@@ -141,10 +142,14 @@ def rollback(
     to: int | None = None,
     percent: float | None = None,
     reverse_copy: bool = False,
+    force: bool = False,
     actor: str | None = None,
     progress: Progress = _noop,
 ) -> Transition:
     """Move back (default: one phase) at once; pending mirrors are replayed so no write is lost.
+
+    When some pending records cannot be applied the rollback is refused (GateRefused), unless
+    ``force``: they then stay pending, named in the warnings, to be replayed later.
 
     Leaving phase 4 needs ``reverse_copy``: every migrated row is then queued from PostgreSQL to
     SQLite (and rows only SQLite has are deleted there), and replayed.
@@ -179,7 +184,7 @@ def rollback(
             f"the {conf.source_alias()!r} database is not configured; restore it in settings "
             "(the archived file, copied back) before leaving phase 4"
         )
-    transition = Transition(before, after)
+    transition = Transition(before, after, forced=force, force=force)
     _move(transition, actor or default_actor(), progress, reverse_copy=reverse_copy)
     return transition
 
@@ -195,7 +200,15 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
         transition.dump_path, transition.dump_sha256 = _dump(f"phase{int(before.phase)}-to-{int(after.phase)}")
     if source_configured() and before.phase != Phase.SQLITE:
         progress("replaying the outbox before the change")
-        _replay_into(transition, dualwrite.replay())
+        replayed = dualwrite.replay()
+        _replay_into(transition, replayed)
+        if replayed.failed and not transition.force:
+            errors = [e for outcome in replayed.by_alias.values() for e in outcome.errors]
+            raise GateRefused(before, after, [gates.GateResult(
+                "outbox", False,
+                f"{replayed.failed} outbox records could not be applied before the change (first: "
+                f"{errors[0] if errors else 'see the ERROR log'}); changing now would strand them",
+            )])
     if after.phase == Phase.POSTGRES_PRIMARY and before.phase < Phase.POSTGRES_PRIMARY:
         progress("moving PostgreSQL sequences past every id")
         reset_sequences()

@@ -360,3 +360,15 @@ def test_phase_advance_refused_by_databases_gate() -> None:
     finally:
         with connections["default"].cursor() as cursor:
             cursor.execute("ALTER TABLE menu_categories_elsewhere RENAME TO menu_categories")
+
+
+def test_phase_rollback_refuses_when_pending_records_cannot_be_applied_unless_forced() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    OutboxRecord.objects.using("sqlite").create(model_label="core.NoSuchModel", pk_value="1", operation="dirty")
+    with pytest.raises(GateRefused, match="1 outbox records could not be applied before the change"):
+        transitions.rollback(actor="operator@test")
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
+    transition = transitions.rollback(force=True, actor="operator@test")
+    assert phase.current_state_fresh() == PhaseState(Phase.SQLITE)
+    assert transition.forced and any("could not be applied" in w for w in transition.warnings)
+    assert OutboxRecord.objects.using("sqlite").filter(model_label="core.NoSuchModel").exists()  # kept, not dropped

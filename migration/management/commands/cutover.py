@@ -36,6 +36,10 @@ class Command(BaseCommand):
         )
         back.add_argument("--percent", type=float, help="Read percent when rolling back to phase 2.")
         back.add_argument("--reverse-copy", action="store_true", help="Required to leave phase 4.")
+        back.add_argument(
+            "--force", action="store_true",
+            help="Roll back even when pending outbox records cannot be applied (they stay pending, listed).",
+        )
         for changing in (forward, back):
             changing.add_argument("--json", action="store_true", help="Print what the change did as JSON.")
             changing.add_argument(
@@ -56,7 +60,7 @@ class Command(BaseCommand):
             else:
                 transition = transitions.rollback(
                     to=options["to"], percent=options["percent"],
-                    reverse_copy=options["reverse_copy"], progress=progress,
+                    reverse_copy=options["reverse_copy"], force=options["force"], progress=progress,
                 )
         except InvalidTransition as exc:
             raise CommandError(str(exc), returncode=2) from exc
