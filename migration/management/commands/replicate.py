@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -34,22 +35,31 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while True:
-            try:
-                result = dualwrite.replay(batch_size=options["batch_size"])
-            except DatabaseError as exc:
-                connections.close_all()  # reconnect on the next pass
-                self.stderr.write(f"replicate: a database is unreachable ({exc}); retrying")
-                result = None
-            if result is not None and (result.applied or result.failed) and options["verbosity"] >= 2:
-                self.stdout.write(f"applied {result.applied}, failed {result.failed}, pending {result.remaining}")
-            if options["once"]:
-                if result is None or not result.clean:
-                    raise CommandError("some outbox records are still pending (see the ERROR log)", returncode=1)
-                return
-            if stopping:
-                return
-            if result is None or not result.applied:
-                time.sleep(options["interval"])
+        if options["once"]:
+            self._pass(options, lambda: False)
+            return
+        # SIGTERM (systemd's stop) and ^C end the loop between passes; the handlers are put back
+        # on the way out, so a process that calls this command keeps its own.
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stopping:
+                self._pass(options, lambda: stopping)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _pass(self, options: dict[str, Any], stopping: Callable[[], bool]) -> None:
+        """One replay of both databases; with ``--once`` a failure is the exit code, else a wait when idle."""
+        try:
+            result = dualwrite.replay(batch_size=options["batch_size"])
+        except DatabaseError as exc:
+            connections.close_all()  # reconnect on the next pass
+            self.stderr.write(f"replicate: a database is unreachable ({exc}); retrying")
+            result = None
+        if result is not None and (result.applied or result.failed) and options["verbosity"] >= 2:
+            self.stdout.write(f"applied {result.applied}, failed {result.failed}, pending {result.remaining}")
+        if options["once"]:
+            if result is None or not result.clean:
+                raise CommandError("some outbox records are still pending (see the ERROR log)", returncode=1)
+        elif (result is None or not result.applied) and not stopping():
+            time.sleep(options["interval"])

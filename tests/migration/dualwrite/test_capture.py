@@ -156,3 +156,36 @@ def test_capture_a_failing_outer_transaction_on_postgresql_leaves_the_mirror_pen
     assert dualwrite.outbox_depth_by_alias()["sqlite"] == 1  # still pending, not taken as applied
     _replicate()
     assert MenuCategory.objects.using("default").get(pk=category.pk).name == "committed on SQLite"
+
+
+def test_capture_the_applier_survives_sigkill_mid_batch_and_loses_nothing() -> None:
+    import os
+    import signal
+    import time
+
+    from tests.support.cutover import child_env
+
+    _advance_to_dual_writes()
+    rows: list[tuple[str, list[object]]] = [(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+        "INSERT INTO menu_categories (id, name, name_tr) SELECT i, 'row ' || i, 'x' FROM n", [])]
+    rows += [("UPDATE menu_categories SET name = name || ' updated' WHERE id % 3 = 0", []),
+             ("DELETE FROM menu_categories WHERE id % 5 = 0", [])]
+    _write("python", rows)
+    expected = dict(MenuCategory.objects.using("sqlite").values_list("id", "name"))
+    manage = [sys.executable, str(ROOT / "manage.py"), "replicate", "--batch-size", "50", "--interval", "0.05"]
+    env = child_env()
+    killed = 0
+    for _ in range(3):  # start the applier, let it apply some batches, kill it without warning
+        applier = subprocess.Popen(manage, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        before = OutboxRecord.objects.using("sqlite").count()
+        while time.monotonic() < deadline and OutboxRecord.objects.using("sqlite").count() > before - 200:
+            time.sleep(0.02)
+        os.kill(applier.pid, signal.SIGKILL)
+        applier.wait(10)
+        killed += 1
+    assert killed == 3 and OutboxRecord.objects.using("sqlite").count() > 0  # killed with work left
+    _replicate()  # a fresh applier finishes the job
+    assert dict(MenuCategory.objects.using("default").values_list("id", "name")) == expected
+    assert dualwrite.outbox_depth() == 0
