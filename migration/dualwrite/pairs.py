@@ -58,7 +58,13 @@ def primary_moved(using: str) -> bool:
     holding that same lock. A writer that routed to SQLite just before the switch therefore either
     commits before it, or sees the new phase here and retries on PostgreSQL; it never inserts into
     SQLite an id PostgreSQL is handing out at the same time.
+
+    The phase is read from the file's own copy (written by every phase change inside that same
+    lock), so no PostgreSQL round trip happens while SQLite's write lock is held: a slow
+    PostgreSQL cannot stall SQLite's writers here. Without a copy (a file the engine has not yet
+    recorded a phase in), the switches are read from PostgreSQL.
     """
     if using != conf.source_alias() or connections[using].vendor != "sqlite":
         return False
-    return phase.state_from(flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY
+    recorded = flags.read_source_copy(using)
+    return phase.state_from(recorded if recorded is not None else flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY

@@ -72,3 +72,17 @@ def test_phase_changes_made_in_waffles_admin_update_the_files_copy() -> None:
     set_phase(Phase.DUAL_WRITE)
     copy = flags.read_source_copy()
     assert copy is not None and copy.dual_write and not copy.postgres_primary
+
+
+def test_phase_the_switch_fence_inside_sqlites_write_lock_never_asks_postgresql(caplog: pytest.LogCaptureFixture) -> None:
+    from django.db import transaction
+
+    from migration import dualwrite
+
+    transitions.advance(actor="operator@test")
+    with unreachable("default"):
+        _cold_process()
+        with transaction.atomic(using="sqlite"):  # a writer holding SQLite's write lock
+            assert dualwrite.primary_moved("sqlite") is False
+        assert breaker.allows("default")  # PostgreSQL was never tried
+    assert "cutover flags unreadable" not in caplog.text

@@ -41,8 +41,10 @@ def reset_process_state() -> None:
 def empty_legacy_tables() -> None:
     """Delete the rows tests wrote in the legacy tables of both databases (raw: no mirroring)."""
     # The test database's flush resets the switches without a signal: drop SQLite's capture
-    # triggers with them, so the next test starts in a true phase 0.
+    # triggers and its copy of the phase with them, so the next test starts in a true phase 0.
     capture.remove("sqlite")
+    with connections["sqlite"].cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS "{flags.SOURCE_COPY_TABLE}"')
     for alias in BOTH:
         with connections[alias].cursor() as cursor:
             for table in TOUCHED_TABLES:
