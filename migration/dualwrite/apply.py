@@ -241,17 +241,18 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
             # SQLite transactions begin IMMEDIATE: from here the whole file is locked, so every
             # outbox record above this id is an echo of this apply (the target's capture triggers).
             echo_floor = _last_record_id(target) if capture.live(target, model) else None
-            current = manager.using(source).filter(pk=pk).first()
-            if current is None:
-                token = applying.set(True)
-                try:
-                    manager.using(target).filter(pk=pk).delete()
-                finally:
-                    applying.reset(token)
-                if target == conf.target_alias():
-                    record_tombstone(model, pk, target)
-            else:
-                upsert(current, target)
+            with capture.app_triggers_quiet(target):  # a copy, not an application write
+                current = manager.using(source).filter(pk=pk).first()
+                if current is None:
+                    token = applying.set(True)
+                    try:
+                        manager.using(target).filter(pk=pk).delete()
+                    finally:
+                        applying.reset(token)
+                    if target == conf.target_alias():
+                        record_tombstone(model, pk, target)
+                else:
+                    upsert(current, target)
             if echo_floor is not None:
                 OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
             if _newer_write_on(target, source, label, pk_value, record_id):

@@ -22,7 +22,8 @@ its triggers; :func:`missing` names such tables for ``cutover status``, the gate
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,3 +196,53 @@ def records_for(alias: str, model: type[models.Model], pks: Sequence[Any]) -> li
             .order_by("pk").values_list("pk", "model_label", "pk_value")
         )
     return jobs
+
+
+# --- The application's own triggers stay quiet for the engine's writes ------------------------
+
+_superuser: dict[str, bool] = {}
+
+
+@contextmanager
+def app_triggers_quiet(alias: str) -> Iterator[None]:
+    """Inside the caller's write transaction on ``alias``: the application's triggers do not fire.
+
+    On SQLite the file's own triggers (not the capture triggers) are dropped and recreated before
+    the transaction commits; DDL is transactional and the write lock keeps every other writer out,
+    so no other write ever sees them missing, and a failed write rolls the drop back. On
+    PostgreSQL ``session_replication_role = replica`` for the transaction, as logical replication
+    does (it needs a superuser; without one the triggers fire and the rest is unchanged). The
+    application's own writes still fire its triggers on the primary, and what those write is
+    mirrored like any other change.
+    """
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        if _may_set_replication_role(alias):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        yield
+        return
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL "
+            "AND name NOT LIKE 'cutover\\_%' ESCAPE '\\'"
+        )
+        app_triggers = cursor.fetchall()
+        for name, _ in app_triggers:
+            cursor.execute(f"DROP TRIGGER {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _, sql in app_triggers:
+            cursor.execute(sql)
+
+
+def _may_set_replication_role(alias: str) -> bool:
+    if alias not in _superuser:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            row = cursor.fetchone()
+        _superuser[alias] = bool(row and row[0])
+    return _superuser[alias]

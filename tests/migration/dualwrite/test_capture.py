@@ -189,3 +189,37 @@ def test_capture_the_applier_survives_sigkill_mid_batch_and_loses_nothing() -> N
     _replicate()  # a fresh applier finishes the job
     assert dict(MenuCategory.objects.using("default").values_list("id", "name")) == expected
     assert dualwrite.outbox_depth() == 0
+
+
+LEGACY_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS update_market_sources_timestamp
+AFTER UPDATE ON market_sources
+FOR EACH ROW
+WHEN NEW.updated_at IS OLD.updated_at AND OLD.updated_at IS NOT datetime('now')
+BEGIN
+  UPDATE market_sources SET updated_at = datetime('now') WHERE id = NEW.id;
+END
+"""
+
+
+def test_capture_the_legacy_apps_trigger_does_not_fire_for_the_appliers_writes() -> None:
+    import datetime as dt
+
+    from core.models.market import MarketSource
+
+    with connections["sqlite"].cursor() as cursor:  # the real file's one trigger (the test file has it too)
+        cursor.execute(LEGACY_TRIGGER)
+    set_phase(Phase.POSTGRES_PRIMARY)  # the applier writes SQLite
+    written = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
+    source = MarketSource.objects.create(source_key="migros", source_name="Migros", source_type="web",
+                                         created_at=written, updated_at=written)
+    with connections["default"].cursor() as cursor:  # a change that leaves updated_at alone
+        cursor.execute("UPDATE market_sources SET source_name = 'Migros Sanal' WHERE id = %s", [source.pk])
+    dualwrite.mark_dirty(MarketSource, [source.pk], using="default")
+    _replicate()
+    on_sqlite = MarketSource.objects.using("sqlite").get(pk=source.pk)
+    assert on_sqlite.source_name == "Migros Sanal"
+    assert on_sqlite.updated_at == written  # the legacy trigger would have stamped the time of the mirror
+    with connections["sqlite"].cursor() as cursor:  # and it is still there for the app's own writes
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'update_market_sources_timestamp'")
+        assert cursor.fetchone()[0] == 1
