@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import verify
+from migration import dualwrite, verify
 from migration.exceptions import MigrationError
 
 
@@ -140,7 +140,13 @@ class Command(BaseCommand):
         else:
             self.render(report)
         rows = sum(len(t.missing) + len(t.extra) + len(t.changed) for t in report.tables)
-        question = f"Repair {rows} row(s) on '{report.target_alias}' from '{report.source_alias}'? [y/N] "
+        copy_from, copy_to = report.source_alias, report.target_alias
+        mirrored = dualwrite.active_pair()
+        if mirrored is not None and {copy_from, copy_to} == set(mirrored):
+            copy_from, copy_to = mirrored  # the primary is the truth; only the secondary is written
+        for warning in systematic_differences(report):
+            self.stderr.write(self.style.WARNING(warning))
+        question = f"Repair {rows} row(s) on '{copy_to}' from '{copy_from}' (nothing is written on '{copy_from}')? [y/N] "
         if self.as_json:
             self.stderr.write(question, ending="")
             answer = input()
@@ -211,3 +217,22 @@ class Command(BaseCommand):
             verdict = "verified" if r.verified else f"STILL DIFFERENT: {r.unverified[:limit]!r}"
             out(f"{t.table}: repaired {len(r.inserted)} inserted, {len(r.updated)} updated, {len(r.deleted)} deleted"
                 + (", sequence reset" if r.sequence_reset else "") + f"; {verdict}")
+
+
+def systematic_differences(report: verify.ValidationReport, at_least: int = 10) -> list[str]:
+    """Warnings for tables whose changed rows all differ in one and the same column.
+
+    Many rows differing in exactly one column is the mark of a trigger or a value conversion, not
+    of lost writes: a repair would spread that column's values, so look before repairing.
+    """
+    warnings = []
+    for t in report.tables:
+        columns = {tuple(sorted(c.column for c in row.columns)) for row in t.changed_rows}
+        if len(t.changed) >= at_least and len(columns) == 1 and len(next(iter(columns))) == 1:
+            column = next(iter(columns))[0]
+            share = "every row differs" if len(t.changed) == t.source_count else f"{len(t.changed)} of {t.source_count} rows differ"
+            warnings.append(
+                f"{t.table}: {share} in {column} only. That looks systematic (a trigger or a "
+                "value conversion), not like lost writes: check which side is right before repairing."
+            )
+    return warnings

@@ -111,10 +111,25 @@ def test_validate_counts_repair_asks_first(copied: None, monkeypatch: pytest.Mon
     questions: list[str] = []
     monkeypatch.setattr("builtins.input", lambda prompt: questions.append(prompt) or "n")
     code, _, _ = failing("--tables", "users", "--repair")
-    assert code == 1 and questions == ["Repair 1 row(s) on 'default' from 'sqlite'? [y/N] "]
+    assert code == 1 and questions == ["Repair 1 row(s) on 'default' from 'sqlite' (nothing is written on 'sqlite')? [y/N] "]
     monkeypatch.setattr("builtins.input", lambda prompt: "y")
     command("--tables", "users", "--repair")
     command("--tables", "users")
+
+
+def test_validate_counts_repair_warns_when_every_difference_is_in_one_column(
+    legacy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.migration.verify.test_validate import _market_rows
+
+    _market_rows(12)
+    target_sql('UPDATE "market_prices" SET unit = %s', ["g"])  # every row, one column: a trigger's mark
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("validate_counts", "--tables", "market_prices", "--repair", "--recheck-delay", "0",
+                     stdout=io.StringIO(), stderr=err)
+    assert "market_prices: every row differs in unit only. That looks systematic" in err.getvalue()
 
 
 # --- End to end: the copy engine's output validates clean, planted differences are named ------
