@@ -103,6 +103,19 @@ def state() -> FlagState:
     return fresh()
 
 
+def adopt(snapshot: FlagState) -> None:
+    """Take ``snapshot`` as this process's reading now (and the pinned one, inside :func:`pinned`).
+
+    The switch fence found a newer phase in the SQLite file's copy: the retried write follows it
+    without asking PostgreSQL while SQLite's write lock is held.
+    """
+    global _memo
+    with _lock:
+        _memo = (time.monotonic(), snapshot)
+    if _pinned.get() is not None:
+        _pinned.set(snapshot)
+
+
 def fresh() -> FlagState:
     """Read the switches now (past the memo and any pinned snapshot) and memoise what was read.
 

@@ -67,4 +67,9 @@ def primary_moved(using: str) -> bool:
     if using != conf.source_alias() or connections[using].vendor != "sqlite":
         return False
     recorded = flags.read_source_copy(using)
-    return phase.state_from(recorded if recorded is not None else flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY
+    if recorded is None:
+        return phase.state_from(flags.fresh()).phase >= phase.Phase.POSTGRES_PRIMARY
+    moved = phase.state_from(recorded).phase >= phase.Phase.POSTGRES_PRIMARY
+    if moved:
+        flags.adopt(recorded)  # the retry routes by the newer phase
+    return moved

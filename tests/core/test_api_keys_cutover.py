@@ -13,7 +13,8 @@ from core.models import ApiKey
 from migration.phase import Phase
 from tests.support.cutover import cutover_state, set_phase  # noqa: F401 - a fixture
 
-pytestmark = [pytest.mark.django_db(databases=["default", "sqlite"]), pytest.mark.usefixtures("cutover_state")]
+# Transactional: mirrors run after the primary commits, and never inside a transaction left open.
+pytestmark = [pytest.mark.django_db(databases=["default", "sqlite"], transaction=True), pytest.mark.usefixtures("cutover_state")]
 
 # (phase, read percent, where the key's row is read): forward to phase 3, then rolled back to 1.
 WALK = [
@@ -49,12 +50,9 @@ def rows_on_both(pk: int) -> dict[str, tuple[Any, ...]]:
     }
 
 
-def test_api_key_issued_in_phase_1_works_through_phase_3_and_a_rollback(
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_api_key_issued_in_phase_1_works_through_phase_3_and_a_rollback() -> None:
     set_phase(Phase.DUAL_WRITE)
-    with django_capture_on_commit_callbacks(using="sqlite", execute=True):
-        row, key = api_keys.issue("across the cutover", ["tenders:read"])
+    row, key = api_keys.issue("across the cutover", ["tenders:read"])
 
     on_both = rows_on_both(row.pk)
     assert on_both["sqlite"] == on_both["default"] == (api_keys.hash_key(key), ["tenders:read"], True)
@@ -63,18 +61,14 @@ def test_api_key_issued_in_phase_1_works_through_phase_3_and_a_rollback(
         assert tenders(key, read_from) == 200, (phase, percent)
 
 
-def test_api_key_revoked_in_phase_3_stays_revoked_after_the_rollback(
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_api_key_revoked_in_phase_3_stays_revoked_after_the_rollback() -> None:
     set_phase(Phase.DUAL_WRITE)
-    with django_capture_on_commit_callbacks(using="sqlite", execute=True):
-        row, key = api_keys.issue("revoked on postgres", ["tenders:read"])
+    row, key = api_keys.issue("revoked on postgres", ["tenders:read"])
     set_phase(Phase.POSTGRES_PRIMARY)
     assert tenders(key, "default") == 200
 
     # Written on PostgreSQL, the primary now, and mirrored back to the legacy file.
-    with django_capture_on_commit_callbacks(using="default", execute=True):
-        api_keys.revoke(key_id=row.pk)
+    api_keys.revoke(key_id=row.pk)
 
     assert [active for _, _, active in rows_on_both(row.pk).values()] == [False, False]
     assert tenders(key, "default") == 401
@@ -82,12 +76,9 @@ def test_api_key_revoked_in_phase_3_stays_revoked_after_the_rollback(
     assert tenders(key, "sqlite") == 401
 
 
-def test_api_key_issued_in_phase_3_works_after_a_rollback_to_phase_1(
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_api_key_issued_in_phase_3_works_after_a_rollback_to_phase_1() -> None:
     set_phase(Phase.POSTGRES_PRIMARY)
-    with django_capture_on_commit_callbacks(using="default", execute=True):
-        row, key = api_keys.issue("born on postgres", ["tenders:read"])
+    row, key = api_keys.issue("born on postgres", ["tenders:read"])
     assert tenders(key, "default") == 200
 
     set_phase(Phase.DUAL_WRITE)

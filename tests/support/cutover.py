@@ -20,6 +20,7 @@ from migration.dualwrite import pending as dw_pending
 # (Django only flushes tables it migrates there), so these are emptied around each test.
 TOUCHED_TABLES = (
     "recipe_ingredients", "recipes", "menu_items", "menu_categories", "users", "gramaj_standards", "market_sources",
+    "semantic_cache", "logs", "analysis_history",
 )
 
 BOTH = ["default", "sqlite"]
