@@ -42,3 +42,12 @@ def mirror_mode() -> str:
     outbox record, and reads fall back to the primary until the record is applied.
     """
     return str(getattr(settings, "MIGRATION_MIRROR", "sync"))
+
+
+def source_busy_timeout(alias: str | None = None) -> float:
+    """Seconds a reader of the legacy file waits while another process holds it locked.
+
+    The source alias's ``OPTIONS["timeout"]`` (what Django passes to ``sqlite3.connect``), default 5.
+    """
+    database = settings.DATABASES.get(alias or source_alias(), {})
+    return float(database.get("OPTIONS", {}).get("timeout", 5.0))

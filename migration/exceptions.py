@@ -31,7 +31,11 @@ class ConversionError(MigrationError):
 
 
 class SourceUnusable(MigrationError):
-    """The legacy SQLite file cannot be read: missing, not a file, not SQLite, or damaged."""
+    """The legacy SQLite file cannot be read: missing, not a file, not SQLite, damaged, or locked too long."""
+
+
+class TargetUnusable(MigrationError):
+    """PostgreSQL cannot be used: unreachable, its database missing, or authentication refused."""
 
 
 class BackupError(MigrationError):

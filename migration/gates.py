@@ -137,7 +137,10 @@ def copy_complete() -> GateResult:
 
 def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:
     """The latest validation run finished clean within validation_max_age()."""
-    run = verify.latest_run()
+    try:
+        run = verify.latest_run()
+    except DatabaseError as exc:
+        return GateResult("validation", False, f"validation runs unreadable on {conf.target_alias()}: {exc}")
     if run is None:
         return GateResult("validation", False, "no validation run recorded; run ./manage.py validate_counts")
     finished_at = _field(run, "finished_at")

@@ -99,6 +99,8 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "procheff.db")))
+# Seconds a connection waits while the legacy app holds the file locked, before it gives up.
+SQLITE_BUSY_TIMEOUT = env.float("SQLITE_BUSY_TIMEOUT", default=30.0)
 DATABASES["sqlite"] = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": str(SQLITE_PATH),
@@ -110,8 +112,8 @@ DATABASES["sqlite"] = {
     # transaction; a deferred transaction could not upgrade its lock and would fail with
     # "database is locked".
     "OPTIONS": {
-        "timeout": 30,
-        "init_command": "PRAGMA busy_timeout=30000",
+        "timeout": SQLITE_BUSY_TIMEOUT,
+        "init_command": f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}",
         "detect_types": 0,
         "transaction_mode": "IMMEDIATE",
     },

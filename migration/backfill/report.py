@@ -111,7 +111,7 @@ class CopyReport:
 
 @dataclass(frozen=True)
 class CopyEvent:
-    """A progress report: ``kind`` is backup, table_start, batch, table_done, removed, sequences or analyze."""
+    """A progress report: ``kind`` is waiting, backup, table_start, batch, table_done, removed, sequences, analyze."""
 
     kind: str
     table: str = ""

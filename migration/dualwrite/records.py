@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -79,11 +79,14 @@ def pending_pks(model: type[models.Model]) -> set[str]:
     return found
 
 
-def outbox_depth_by_alias() -> dict[str, int | None]:
-    """Pending records per database; None where the database cannot be read."""
+def outbox_depth_by_alias(readable: Collection[str] | None = None) -> dict[str, int | None]:
+    """Pending records per database; None where the database cannot be read (or is not in ``readable``)."""
     apply.flush_applied()
     depth: dict[str, int | None] = {}
     for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            depth[alias] = None
+            continue
         try:
             depth[alias] = OutboxRecord.objects.using(alias).count()
         except DatabaseError:
@@ -96,12 +99,14 @@ def outbox_depth() -> int:
     return sum(n or 0 for n in outbox_depth_by_alias().values())
 
 
-def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
-    """Age in seconds of the oldest pending record on either side, or None when the outbox is empty."""
+def oldest_pending_age(now: dt.datetime | None = None, readable: Collection[str] | None = None) -> float | None:
+    """Age in seconds of the oldest pending record on either side (of those in ``readable``), or None."""
     now = now or timezone.now()
     apply.flush_applied()
     oldest: dt.datetime | None = None
     for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            continue
         try:
             first = OutboxRecord.objects.using(alias).order_by("created_at").values_list("created_at", flat=True).first()
         except DatabaseError:

@@ -10,6 +10,7 @@ callback.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from array import array
@@ -21,7 +22,7 @@ from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from migration import conf, dualwrite, inventory, phase
+from migration import conf, dualwrite, inventory, phase, probe
 from migration.exceptions import UnknownTablesError, ValidationSetupError
 from migration.models import ValidationRun
 from migration.reader import LegacyReader
@@ -188,6 +189,7 @@ def validate(
     re-check ``recheck_delay`` seconds later that sets rows in flight aside. ``row_level=False``
     compares counts only. With ``repair``, differing rows are re-copied or deleted once
     ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes.
+    Raises TargetUnusable or SourceUnusable before anything is stored when a database cannot be used.
     """
     progress = progress or _silent
     source_alias, target_alias = source or conf.source_alias(), target or conf.target_alias()
@@ -198,12 +200,34 @@ def validate(
         raise ValidationSetupError(f"the target {target_alias!r} must be PostgreSQL, not "
                                    f"{connections[target_alias].vendor}")
     models_ = resolve_models(tables)
+    probe.target(target_alias)
+    probe.source(source_alias, on_wait=lambda message: progress("waiting", {"message": message}))
     source_db, target_db = connections[source_alias], connections[target_alias]
     _check_tables(models_, source_db, target_db)
     started_at, started = timezone.now(), time.monotonic()
     run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
+    try:
+        report = _run(run, models_, source_alias, target_alias, row_level=row_level, limit=limit,
+                      recheck_delay=recheck_delay, repair=repair, confirm=confirm, progress=progress, jobs=jobs,
+                      reuse_hashes=reuse_hashes)
+    except BaseException:
+        # An unfinished run is no result: the gates and the console only ever see finished ones.
+        with contextlib.suppress(DatabaseError):
+            ValidationRun.objects.filter(pk=run.pk).delete()
+        raise
+    report.elapsed = time.monotonic() - started
+    runs.store(run, report)
+    return report
+
+
+def _run(run: ValidationRun, models_: list[type[models.Model]], source_alias: str, target_alias: str,
+         *, row_level: bool, limit: int, recheck_delay: float, repair: bool,
+         confirm: Callable[[ValidationReport], bool] | None, progress: Progress, jobs: int,
+         reuse_hashes: bool) -> ValidationReport:
+    """Both passes, and the repair if asked: the report of one stored run."""
+    source_db, target_db = connections[source_alias], connections[target_alias]
     progress("start", {"tables": len(models_), "row_level": row_level})
     try:
         results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
@@ -220,8 +244,6 @@ def validate(
     report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk)
     if repair and not report.found_clean and (confirm is None or confirm(report)):
         repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
-    report.elapsed = time.monotonic() - started
-    runs.store(run, report)
     return report
 
 

@@ -12,13 +12,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from migration import backfill
 from migration.backfill.report import DEFAULT_BATCH_SIZE
 from migration.exceptions import BackupError, CopyError, RejectLimitExceeded
+from migration.management.errors import unusable_input
 
 
 class Command(BaseCommand):
     help = (
         "Back up the source, then copy every table of the migrated apps into the target with COPY, "
         "in foreign-key order, resuming from each table's checkpoint. Exit 0 clean, 1 rows rejected, "
-        "2 bad invocation."
+        "2 bad invocation or a database that cannot be used."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,14 +57,14 @@ class Command(BaseCommand):
         verbosity = 0 if options["json"] else options["verbosity"]
         renderer = _Renderer(self, verbosity)
         try:
-            report = backfill.migrate_data(settings, renderer)
+            with unusable_input(source=options["source"], target=options["target"]):
+                report = backfill.migrate_data(settings, renderer)
         except RejectLimitExceeded as exc:
-            renderer.close()
             raise CommandError(f"Stopped: {exc}", returncode=1) from exc
         except (CopyError, BackupError) as exc:
-            renderer.close()
             raise CommandError(str(exc), returncode=2) from exc
-        renderer.close()
+        finally:
+            renderer.close()
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
         elif report.dry_run:
@@ -138,8 +139,12 @@ class _Renderer:
 
     def __call__(self, event: backfill.CopyEvent) -> None:
         handler = getattr(self, f"_{event.kind}", None)
-        if handler is not None and self.verbosity >= 1:
+        # A wait for the file's lock is said even with --json (on stderr): the command is not stuck.
+        if handler is not None and (self.verbosity >= 1 or event.kind == "waiting"):
             handler(event)
+
+    def _waiting(self, event: backfill.CopyEvent) -> None:
+        self.command.stderr.write(self.command.style.WARNING(event.detail))
 
     def _backup(self, event: backfill.CopyEvent) -> None:
         if self.verbosity >= 2:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from migration import verify
 from migration.exceptions import MigrationError
+from migration.management.errors import unusable_input
 
 
 def _names(values: list[str] | None) -> list[str] | None:
@@ -34,10 +35,19 @@ def _short(value: Any, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _failure(report: Any) -> str:
+    """Why a validation is not clean: the rows, or what a repair left."""
+    tables = ", ".join(t.table for t in report.tables if not t.clean)
+    if report.repaired:
+        return f"the repair left differences in {tables}; see the repair lines above"
+    return f"{report.differences} row difference(s) in {tables}; see above, or run with --repair"
+
+
 class Command(BaseCommand):
     help = (
         "Compare every migrated table on the source (SQLite) and the target (PostgreSQL): counts, and by "
-        "default every row and column. Exit 0 when equal, 1 on differences, 2 on bad invocation."
+        "default every row and column. Exit 0 when equal, 1 on differences, 2 on bad invocation or a "
+        "database that cannot be used."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -74,19 +84,8 @@ class Command(BaseCommand):
         self.as_json = options["json"]
         self.bar: Any = None
         try:
-            report = verify.validate(
-                _names(options["tables"]),
-                source=options["source"],
-                target=options["target"],
-                row_level=not options["counts_only"],
-                limit=options["limit"],
-                recheck_delay=options["recheck_delay"],
-                repair=options["repair"],
-                confirm=self.confirm if options["interactive"] else None,
-                progress=self.progress,
-                jobs=options["jobs"],
-                reuse_hashes=options["reuse_hashes"],
-            )
+            with unusable_input(source=options["source"], target=options["target"]):
+                report = self._validate(options)
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         if self.as_json:
@@ -94,17 +93,29 @@ class Command(BaseCommand):
         elif self.verbosity >= 1:
             self.render(report)
         if not report.clean:
-            tables = ", ".join(t.table for t in report.tables if not t.clean)
-            if report.repaired:
-                message = f"the repair left differences in {tables}; see the repair lines above"
-            else:
-                message = (f"{report.differences} row difference(s) in {tables}; "
-                           f"see above, or run with --repair")
-            raise CommandError(message, returncode=1)
+            raise CommandError(_failure(report), returncode=1)
+
+    def _validate(self, options: dict[str, Any]) -> verify.ValidationReport:
+        return verify.validate(
+            _names(options["tables"]),
+            source=options["source"],
+            target=options["target"],
+            row_level=not options["counts_only"],
+            limit=options["limit"],
+            recheck_delay=options["recheck_delay"],
+            repair=options["repair"],
+            confirm=self.confirm if options["interactive"] else None,
+            progress=self.progress,
+            jobs=options["jobs"],
+            reuse_hashes=options["reuse_hashes"],
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
     def progress(self, event: str, data: dict[str, Any]) -> None:
+        if event == "waiting":  # said even with --json (on stderr): the command is not stuck
+            self.stderr.write(self.style.WARNING(data["message"]))
+            return
         if self.as_json:
             return
         if event == "start" and self.verbosity >= 1 and self.stderr.isatty():
