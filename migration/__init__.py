@@ -10,7 +10,7 @@ below it (the contracts are in ``pyproject.toml``):
 - :mod:`~migration.dualwrite` (outbox, apply, worker, replay, routing, shadow reads)
 - :mod:`~migration.backfill` (the copy)
 - :mod:`~migration.sequences`, :mod:`~migration.backup`, :mod:`~migration.schema`
-- :mod:`~migration.probe` (whether each database can be used)
+- :mod:`~migration.drift` (the legacy schema against the models), :mod:`~migration.probe` (can each database be used)
 - :mod:`~migration.values` (conversion, canonical form, equality), :mod:`~migration.reader`
 - :mod:`~migration.phase` (the phase as data), :mod:`~migration.flags`, :mod:`~migration.inventory`
 - :mod:`~migration.models`, :mod:`~migration.metrics`, :mod:`~migration.breaker`, :mod:`~migration.context`

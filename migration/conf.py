@@ -51,3 +51,14 @@ def source_busy_timeout(alias: str | None = None) -> float:
     """
     database = settings.DATABASES.get(alias or source_alias(), {})
     return float(database.get("OPTIONS", {}).get("timeout", 5.0))
+
+
+def excluded() -> dict[str, str]:
+    """Source tables and columns deliberately left out of the move, each with its reason (``MIGRATION_EXCLUDE``).
+
+    Keys are ``"table"`` or ``"table.column"``, values the reason, e.g.
+    ``{"logs.debug_blob": "debug dumps, never read"}``. Default ``{}``: everything in the source
+    must be covered by a model.
+    """
+    value = getattr(settings, "MIGRATION_EXCLUDE", None) or {}
+    return dict(value) if isinstance(value, dict) else {}

@@ -1,6 +1,7 @@
 """Named errors of the cutover engine; each message says what failed and what to do next."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -44,6 +45,22 @@ class BackupError(MigrationError):
 
 class CopyError(MigrationError):
     """The backfill cannot start or continue; the message says why and what to do."""
+
+
+class DriftRefused(CopyError):
+    """The copy did not start: the source holds data no model covers, or lacks columns a model stores.
+
+    ``findings`` are the blocking :class:`migration.drift.Finding` objects; nothing was written.
+    """
+
+    def __init__(self, findings: Sequence[Any]) -> None:
+        self.findings = list(findings)
+        lines = "\n".join(f"  {finding.describe()}" for finding in self.findings)
+        super().__init__(
+            f"the legacy file's schema has drifted from the models; nothing was copied:\n{lines}\n"
+            "Map each one (./manage.py describe_schema --drift prints the model code to add), or list it "
+            "in MIGRATION_EXCLUDE with the reason it is left behind, then run migrate_data again."
+        )
 
 
 class RejectLimitExceeded(CopyError):

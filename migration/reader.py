@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,41 @@ class LegacyReader:
         """Column name -> declared type, generated columns included (``table_xinfo``)."""
         return {row[1]: row[2] or "" for row in self.connection.execute(f"PRAGMA table_xinfo({quote(table)})")}
 
+    def column_info(self, table: str) -> list[ColumnInfo]:
+        """Every column of ``table`` as declared: name, type, NOT NULL, default, key position, hidden."""
+        return [ColumnInfo(row[1], row[2] or "", bool(row[3]), row[4], int(row[5]), int(row[6]))
+                for row in self.connection.execute(f"PRAGMA table_xinfo({quote(table)})")]
+
+    def table_kinds(self) -> dict[str, str]:
+        """Every table of the file and its kind: ``table``, ``virtual`` or ``shadow`` (a virtual table's storage).
+
+        SQLite's own tables are left out. Before SQLite 3.37 (no ``PRAGMA table_list``) every
+        table is a ``table``.
+        """
+        try:
+            rows = self.connection.execute("PRAGMA main.table_list").fetchall()
+        except sqlite3.OperationalError:
+            return dict.fromkeys(self.tables(), "table")
+        return {row[1]: row[2] for row in rows
+                if row[2] in ("table", "virtual", "shadow") and not row[1].startswith("sqlite_")}
+
+    def filled(self, table: str, column: str, *, count: bool = True) -> int:
+        """Rows whose ``column`` holds a value (neither NULL nor ''); with ``count=False``, 1 if any does."""
+        where = f"{quote(column)} IS NOT NULL AND {quote(column)} <> ''"
+        if not count:
+            row = self.connection.execute(f"SELECT 1 FROM {quote(table)} WHERE {where} LIMIT 1").fetchone()
+            return 0 if row is None else 1
+        return int(self.connection.execute(f"SELECT count(*) FROM {quote(table)} WHERE {where}").fetchone()[0])
+
+    def any_rows(self, table: str) -> bool:
+        return self.connection.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1").fetchone() is not None
+
+    def samples(self, table: str, column: str, limit: int) -> list[Any]:
+        """Up to ``limit`` distinct values of ``column`` that are neither NULL nor '', raw."""
+        return [row[0] for row in self.connection.execute(
+            f"SELECT DISTINCT {self._plain}{quote(column)} FROM {quote(table)} "
+            f"WHERE {quote(column)} IS NOT NULL AND {quote(column)} <> '' LIMIT ?", [limit])]
+
     # -- counting
 
     def count(self, table: str, after: int | None = None) -> int:
@@ -213,6 +249,18 @@ class LegacyReader:
                 where = f"{quote(key_columns[0])} IN ({', '.join(['?'] * len(chunk))})"
                 params = list(chunk)
             yield from self.connection.execute(f"SELECT {select} FROM {quote(table)} WHERE {where}", params)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One declared column as ``PRAGMA table_xinfo`` gives it (``hidden``: 1 virtual-table internal, 2-3 generated)."""
+
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    primary_key: int
+    hidden: int
 
 
 # -- a file that cannot be read, named

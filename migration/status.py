@@ -32,6 +32,7 @@ class StatusReport:
     shadow_mismatches_24h: int | None
     last_change: dict[str, Any] | None
     unreachable: dict[str, str] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +66,8 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
         shadow_mismatches_24h=metrics.shadow_mismatch_count() if target_ok else None,
         last_change=_last_change() if target_ok else None,
         unreachable=unreachable,
+        schema=(gates.schema_matches() if conf.source_alias() not in unreachable
+                else _not_read("schema", conf.source_alias())).as_dict(),
     )
     if oldest is not None and oldest > max_pending_age:
         report.findings.append(
@@ -76,6 +79,8 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
         report.findings.append(f"outbox unreadable on {', '.join(unreadable)}")
     if snapshot.stale:
         report.findings.append("switches unreadable; the last known values are in force")
+    if not report.schema["ok"] and conf.source_alias() not in unreachable:
+        report.findings.append(report.schema["detail"])
     return report
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from migration import conf, probe
 from migration.backfill import indexes, rejects
 from migration.backfill.parallel import run_parallel
-from migration.backfill.plan import plan
+from migration.backfill.plan import plan, schema_drift
 from migration.backfill.rejects import RejectBudget
 from migration.backfill.report import (
     CopyEvent,
@@ -29,7 +29,7 @@ from migration.backfill.report import (
 from migration.backfill.table import TableCopier
 from migration.backup import backup_sqlite
 from migration.db import quote
-from migration.exceptions import CopyError, RejectLimitExceeded, SourceUnusable, TargetUnusable
+from migration.exceptions import CopyError, DriftRefused, RejectLimitExceeded, SourceUnusable, TargetUnusable
 from migration.models import CopyCheckpoint, CopyReject, CopyRun
 from migration.reader import LegacyReader
 from migration.sequences import advance_target_sequences
@@ -42,19 +42,24 @@ def _noop(event: CopyEvent) -> None:
 def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None) -> CopyReport:
     """Back up the source, then copy every planned table into the target and move the sequences.
 
-    Before anything is written, PostgreSQL must answer (else TargetUnusable) and the legacy file
-    must be a readable SQLite database (else SourceUnusable).
+    Before anything is written: PostgreSQL must answer (TargetUnusable), the legacy file must be a
+    readable SQLite database (SourceUnusable), and its schema must hold nothing the models would
+    drop (DriftRefused, except in a dry run, whose report carries the findings).
     """
     callback = callback or _noop
     options = options.resolved()
     started = time.monotonic()
     try:
         probe.target(options.target)
-        probe.source(options.source, on_wait=lambda message: callback(CopyEvent("waiting", detail=message)))
+        drifted = schema_drift(options, on_wait=lambda message: callback(CopyEvent("waiting", detail=message)))
     except (SourceUnusable, TargetUnusable) as exc:
         raise type(exc)(f"{exc}; nothing was copied") from exc
+    for finding in drifted.warnings:
+        callback(CopyEvent("drift", table=finding.table, detail=finding.describe()))
+    if drifted.blocking and not options.dry_run:
+        raise DriftRefused(drifted.blocking)
     planned = plan(options)
-    report = CopyReport(plan=planned, dry_run=options.dry_run)
+    report = CopyReport(plan=planned, dry_run=options.dry_run, drift=drifted)
     if options.dry_run:
         report.seconds = time.monotonic() - started
         return report

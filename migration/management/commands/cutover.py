@@ -155,6 +155,8 @@ class Command(BaseCommand):
         gate = report.validation
         style = self.style.SUCCESS if gate["ok"] else self.style.WARNING
         out("  last validation: " + style(gate["detail"]))
+        schema = report.schema
+        out("  legacy schema: " + (self.style.SUCCESS if schema["ok"] else self.style.WARNING)(schema["detail"]))
         out(f"  shadow mismatches (24 h): {'-' if report.shadow_mismatches_24h is None else report.shadow_mismatches_24h}")
         if report.latency:
             out("  latency (15 min)   alias      kind    count    p50 ms    p95 ms")

@@ -36,18 +36,22 @@ def _short(value: Any, width: int = 80) -> str:
 
 
 def _failure(report: Any) -> str:
-    """Why a validation is not clean: the rows, or what a repair left."""
+    """Why a validation is not clean: schema drift first, then the rows (or what a repair left)."""
     tables = ", ".join(t.table for t in report.tables if not t.clean)
+    drifted = report.drift.summary() if report.drift is not None and report.drift.blocking else ""
+    parts = [f"schema drift: {drifted} (see ./manage.py describe_schema --drift)"] if drifted else []
     if report.repaired:
-        return f"the repair left differences in {tables}; see the repair lines above"
-    return f"{report.differences} row difference(s) in {tables}; see above, or run with --repair"
+        parts.append(f"the repair left differences in {tables}; see the repair lines above")
+    elif report.differences or not drifted:
+        parts.append(f"{report.differences} row difference(s) in {tables}; see above, or run with --repair")
+    return "; ".join(parts)
 
 
 class Command(BaseCommand):
     help = (
         "Compare every migrated table on the source (SQLite) and the target (PostgreSQL): counts, and by "
-        "default every row and column. Exit 0 when equal, 1 on differences, 2 on bad invocation or a "
-        "database that cannot be used."
+        "default every row and column, and the source's schema against the models. Exit 0 when equal, "
+        "1 on differences or schema drift, 2 on bad invocation or a database that cannot be used."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -180,6 +184,7 @@ class Command(BaseCommand):
         self.stdout.write(fmt(total))
         for t in report.tables:
             self.render_details(t, report.limit)
+        self.render_drift(report)
         state = self.style.SUCCESS("equal") if report.clean else self.style.ERROR("DIFFERENT")
         flight = sum(len(t.in_flight) for t in report.tables)
         self.stdout.write(
@@ -187,6 +192,16 @@ class Command(BaseCommand):
             f"{report.elapsed:.2f} s: {state}"
             + (f"; {flight} row(s) in flight (changing while checked), not counted as differences" if flight else "")
         )
+
+    def render_drift(self, report: verify.ValidationReport) -> None:
+        """The source's schema against the models: blocking findings are differences, the rest warnings."""
+        if report.drift is None:
+            return
+        for finding in report.drift.findings:
+            if finding.blocking:
+                self.stdout.write(self.style.ERROR(f"schema drift: {finding.describe()}"))
+            elif self.verbosity >= 1:
+                self.stdout.write(self.style.WARNING(f"schema drift (no data, not a difference): {finding.describe()}"))
 
     def render_details(self, t: verify.TableResult, limit: int) -> None:
         out = self.stdout.write

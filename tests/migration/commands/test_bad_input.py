@@ -259,6 +259,7 @@ def test_cutover_status_during_a_postgres_outage_shows_the_reachable_side(world:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "outbox: sqlite: 2, default: unreadable" in done.stdout
     assert "default cannot be used:" in done.stdout and "is unreachable" in done.stdout
+    assert "legacy schema: every source table and column with data is mapped or excluded" in done.stdout
     assert "the status above is what the other database holds" in done.stderr
 
 
