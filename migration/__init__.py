@@ -4,7 +4,7 @@ The public API is named here. Each name is imported on first use, so importing t
 ``INSTALLED_APPS`` does) loads no models. The packages are layered, each importing only those
 below it (the contracts are in ``pyproject.toml``):
 
-- commands, admin, console, checks, router, middleware, status
+- commands, admin, console, checks, router, middleware, status, :mod:`~migration.modelcode` (code for drift)
 - :mod:`~migration.transitions` (advance, rollback), then :mod:`~migration.gates`
 - :mod:`~migration.verify` (validation) and :mod:`~migration.spotcheck`
 - :mod:`~migration.dualwrite` (outbox, apply, worker, replay, routing, shadow reads)

@@ -62,3 +62,13 @@ def excluded() -> dict[str, str]:
     """
     value = getattr(settings, "MIGRATION_EXCLUDE", None) or {}
     return dict(value) if isinstance(value, dict) else {}
+
+
+def field_suggester() -> str:
+    """Dotted path of the callable that proposes a model field for a legacy column
+    (``MIGRATION_FIELD_SUGGESTER``, default ``""``: plain Django fields, as ``inspectdb`` writes them).
+
+    It takes a :class:`migration.modelcode.ColumnFacts` and returns a
+    :class:`migration.modelcode.FieldCode`, or None to leave the column to the default.
+    """
+    return str(getattr(settings, "MIGRATION_FIELD_SUGGESTER", "") or "")

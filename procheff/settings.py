@@ -151,6 +151,8 @@ MIGRATION_EXCLUDE = {
                     "UPSERT), so it holds no rows of its own",
     "product_catalog_fts": "FTS5 external-content index over product_catalog; derived, no data of its own",
 }
+# describe_schema --drift proposes the legacy-aware fields for new legacy columns.
+MIGRATION_FIELD_SUGGESTER = "core.field_suggestions.suggest"
 
 CACHES = {
     "default": env.cache_url(

@@ -1,6 +1,6 @@
 """Schema drift of the legacy file: refused by the copy, a validation difference, a failed gate, a startup warning.
 
-An excluded column is then not reported.
+Also the model code that closes it, and an excluded column that is then not reported.
 """
 from __future__ import annotations
 
@@ -147,6 +147,36 @@ def test_drift_found_after_the_copy_makes_validation_not_clean_and_blocks_the_ga
         assert not gate.ok and "logs.debug_blob" in gate.detail
         warnings = checks.check_schema_drift()
         assert [w.id for w in warnings] == ["migration.W002"] and "logs.debug_blob" in warnings[0].msg
+
+
+def test_drift_describe_schema_prints_the_legacy_aware_fields_to_add(tmp_path: Path) -> None:
+    with legacy_source(tmp_path) as path:
+        insert(path, "logs", [{"level": "info", "message": "m"}])
+        execute(path, "ALTER TABLE logs ADD COLUMN seen_at INTEGER")
+        execute(path, "UPDATE logs SET seen_at = 1717171717000")
+        execute(path, "ALTER TABLE logs ADD COLUMN payload TEXT")
+        execute(path, """UPDATE logs SET payload = '{"a":1}'""")
+        execute(path, "CREATE TABLE feature_flags (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+                      "enabled BOOLEAN, created_at DATETIME DEFAULT CURRENT_TIMESTAMP)")
+        insert(path, "feature_flags", [{"name": "ocr", "enabled": 1, "created_at": "2024-01-01 10:00:00"}])
+        out = io.StringIO()
+        call_command("describe_schema", "--drift", stdout=out)
+        code = out.getvalue()
+        assert 'seen_at = LegacyDateTimeField(legacy_type="INTEGER", shapes=["epoch_ms"], null=True, blank=True)' in code
+        assert "payload = LegacyJSONField(null=True, blank=True)" in code
+        assert "# Add to core.Log (core/models/logs.py):" in code
+        assert "from core.fields import LegacyBooleanField, LegacyDateTimeField, LegacyJSONField" in code
+        assert "class FeatureFlags(LegacyModel):" in code and 'db_table = "feature_flags"' in code
+        assert "id = models.BigAutoField(primary_key=True)" in code
+        assert "name = models.TextField()" in code
+        assert 'enabled = LegacyBooleanField(legacy_type="BOOLEAN", null=True, blank=True)' in code
+        assert 'created_at = LegacyDateTimeField(legacy_type="DATETIME", null=True, blank=True)' in code
+        model = code[code.index("class FeatureFlags"):]
+        compile(code[code.index("from django.db"):code.index("\n\n#")] + "\n" + model, "drift.py", "exec")
+        out = io.StringIO()
+        call_command("describe_schema", "--drift", "--json", stdout=out)
+        assert {f["name"] for f in json.loads(out.getvalue())["findings"]} == {
+            "logs.seen_at", "logs.payload", "feature_flags"}
 
 
 def test_drift_exclusions_without_a_reason_or_of_mapped_columns_are_errors() -> None:
