@@ -11,11 +11,11 @@ lists it with a reason. Four kinds of finding:
 
 Tables the engine or Django put in the file (the outbox, ``django_migrations``), SQLite's own, and
 the shadow tables of virtual tables (an FTS5 index's storage) are not the legacy app's and are
-never reported.
+never reported. :func:`mirror_check` is the applier's version for one table on both databases.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ from django.apps import apps
 from django.db import connections, models
 
 from migration import conf, inventory
+from migration.db import quote
+from migration.exceptions import SchemaDrift
 from migration.reader import LegacyReader
 
 TABLE, COLUMN, MISSING, TYPE = "table", "column", "missing", "type"
@@ -265,3 +267,43 @@ def type_verdict(f: models.Field, declared: str) -> bool | None:
     if allowed is None:
         allowed = {affinity(base.db_type(connections[conf.source_alias()]) or "")}
     return None if affinity(declared) in allowed else True
+
+
+# --- One table on both databases, for the applier --------------------------------------------------
+
+
+def columns_on(alias: str, table: str) -> list[str]:
+    """The columns ``table`` has on ``alias`` now, read through that alias's connection (its transaction)."""
+    connection = connections[alias]
+    if connection.vendor == "sqlite":
+        return [c.name for c in LegacyReader.of(alias).column_info(table) if c.hidden != 1]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+                "AND NOT attisdropped ORDER BY attnum", [quote(table)],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    with connection.cursor() as cursor:
+        return [c.name for c in connection.introspection.get_table_description(cursor, table)]
+
+
+def mirror_check(model: type[models.Model], aliases: Iterable[str]) -> None:
+    """Raise SchemaDrift when ``model``'s table on one of ``aliases`` has a column the model does not
+    cover (and MIGRATION_EXCLUDE does not list), or lacks one it stores; a mirrored row would be partial."""
+    table = model._meta.db_table
+    _, excluded_columns = exclusions()
+    covered = {f.column for f in model._meta.concrete_fields if f.column}
+    stored = {f.column for f in inventory.stored_fields(model) if f.column}
+    for alias in aliases:
+        present = columns_on(alias, table)
+        if not present:
+            continue  # no such table there: the write itself says so
+        sqlite = connections[alias].vendor == "sqlite"
+        fold = str.lower if sqlite else str
+        known = {fold(c) for c in covered}
+        uncovered = [c for c in present if fold(c) not in known and (table.lower(), c.lower()) not in excluded_columns]
+        have = {fold(c) for c in present}
+        missing = sorted(c for c in stored if fold(c) not in have)
+        if uncovered or missing:
+            raise SchemaDrift(model._meta.label, table, alias, uncovered, missing)

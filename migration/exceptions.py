@@ -39,6 +39,31 @@ class TargetUnusable(MigrationError):
     """PostgreSQL cannot be used: unreachable, its database missing, or authentication refused."""
 
 
+class SchemaDrift(MigrationError):
+    """A mirrored table's columns on one database no longer match its model: the row is not mirrored.
+
+    ``uncovered`` are columns no field covers (and MIGRATION_EXCLUDE does not list); ``missing``
+    are columns the model stores that the table lacks.
+    """
+
+    def __init__(self, label: str, table: str, alias: str, uncovered: list[str], missing: list[str]) -> None:
+        self.label = label
+        self.table = table
+        self.alias = alias
+        self.uncovered = uncovered
+        self.missing = missing
+        parts = []
+        if uncovered:
+            parts.append(f"column(s) {', '.join(uncovered)} that no field of {label} covers")
+        if missing:
+            parts.append(f"no column(s) {', '.join(missing)} that {label} stores")
+        super().__init__(
+            f"table {table} on {alias} has {' and '.join(parts)}; the row was not mirrored (no partial rows). "
+            "Map the columns (./manage.py describe_schema --drift prints the fields) and migrate, or list "
+            "them in MIGRATION_EXCLUDE with a reason; then run ./manage.py replay_outbox"
+        )
+
+
 class BackupError(MigrationError):
     """The source could not be backed up, or the backup failed its integrity check; nothing was changed."""
 

@@ -81,6 +81,11 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
         report.findings.append("switches unreadable; the last known values are in force")
     if not report.schema["ok"] and conf.source_alias() not in unreachable:
         report.findings.append(report.schema["detail"])
+    report.findings += [
+        f"mirroring of {failure.label} stopped by schema drift ({failure.records} record(s) pending on "
+        f"{failure.alias}): {failure.error}"
+        for failure in dualwrite.drift_failures(readable)
+    ]
     return report
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, models, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from migration import conf, context
@@ -15,6 +17,7 @@ from migration.dualwrite import apply
 from migration.dualwrite.pairs import active_pair, configured_aliases
 from migration.dualwrite.pending import _pending
 from migration.dualwrite.worker import mirror_thread
+from migration.exceptions import SchemaDrift
 from migration.models import OutboxRecord
 
 logger = logging.getLogger("migration.dualwrite")
@@ -115,6 +118,36 @@ def oldest_pending_age(now: dt.datetime | None = None, readable: Collection[str]
             oldest = first
     return None if oldest is None else (now - oldest).total_seconds()
 
+
+
+@dataclass(frozen=True)
+class DriftFailure:
+    """Records of one model on one database that schema drift keeps from being mirrored."""
+
+    alias: str
+    label: str
+    records: int
+    error: str
+
+
+DRIFT_ERROR = f"{SchemaDrift.__name__}: "  # how _record_failure keeps a SchemaDrift on its record
+
+
+def drift_failures(readable: Collection[str] | None = None) -> list[DriftFailure]:
+    """Per database and model: records whose mirror stopped on schema drift, and the error they keep."""
+    found: list[DriftFailure] = []
+    for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            continue
+        try:
+            rows = (OutboxRecord.objects.using(alias).filter(last_error__startswith=DRIFT_ERROR)
+                    .values("model_label").annotate(records=Count("id"), error=Max("last_error"))
+                    .order_by("model_label"))
+            found += [DriftFailure(alias, row["model_label"], row["records"], row["error"][len(DRIFT_ERROR):])
+                      for row in rows]
+        except DatabaseError as exc:
+            logger.warning("outbox on %s unreadable: %s", alias, exc)
+    return found
 
 
 def has_pending(model: type[models.Model], primary: str) -> bool:
