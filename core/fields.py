@@ -50,10 +50,16 @@ def _is_sqlite(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "sqlite"
 
 
+# What parse_timestamp raises for a value it cannot read: OverflowError for an instant beyond the
+# years 1-9999 (epoch milliseconds, or an offset past 9999-12-31), caught by the callers rather
+# than wrapped, which would cost a call per value on the copy's hot path.
+UNREADABLE_TIMESTAMP = (TypeError, ValueError, OverflowError)
+
+
 def parse_timestamp(value: Any) -> dt.datetime:
     """Read any legacy timestamp shape as an aware UTC datetime; naive text is UTC.
 
-    Raises ValueError (or TypeError) for anything else.
+    Raises one of UNREADABLE_TIMESTAMP for anything else.
     """
     if isinstance(value, str):
         text = value.strip()
@@ -201,7 +207,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             try:
                 return parse_timestamp(value)
-            except (TypeError, ValueError):
+            except UNREADABLE_TIMESTAMP:
                 pass
         return super().to_python(value)
 
@@ -217,7 +223,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         if _is_sqlite(connection) or not isinstance(value, dt.datetime):
             try:
                 return parse_timestamp(value)
-            except (TypeError, ValueError) as exc:
+            except UNREADABLE_TIMESTAMP as exc:
                 raise self.legacy_error(value, f"not a timestamp in any legacy shape ({exc})") from exc
         return value
 
@@ -235,7 +241,7 @@ class LegacyDateTimeField(LegacyFieldMixin, models.DateTimeField):
         def convert(value: Any) -> dt.datetime:
             try:
                 return parse_timestamp(value)
-            except (TypeError, ValueError) as exc:
+            except UNREADABLE_TIMESTAMP as exc:
                 raise self.legacy_error(value, f"not a timestamp in any legacy shape ({exc})") from exc
 
         return convert
@@ -447,6 +453,8 @@ class LegacyJSONField(LegacyFieldMixin, models.JSONField):
             if _is_sqlite(connection):
                 raise self.legacy_error(value, f"not valid JSON ({exc})") from exc
             raise
+        except RecursionError as exc:  # the standard library's parser recurses once per level
+            raise self.legacy_error(value, "JSON nested too deeply to read (over about 1000 levels)") from exc
 
     def copy_converter(self, source: BaseDatabaseWrapper, target: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
         """One call from legacy JSON text to what PostgreSQL is sent, for a bulk copy.

@@ -90,9 +90,12 @@ def backup_sqlite(
         writer.close()
         reader.close()
     if integrity != "ok":
+        problems = [line for line in integrity.splitlines() if line and not line.startswith("*** in database")]
+        destination.unlink(missing_ok=True)  # a damaged copy is no backup
         raise BackupError(
-            f"backup {destination} of {source} failed PRAGMA integrity_check: {integrity[:500]}; "
-            "do not migrate from this file before repairing it"
+            f"the backup of {source} failed PRAGMA integrity_check: {problems[0] if problems else integrity}"
+            f"{f' (and {len(problems) - 1} more problem(s))' if len(problems) > 1 else ''}; the file is damaged: "
+            "restore it from an earlier backup, or repair it with the sqlite3 shell's .recover, before migrating"
         )
     digest = sha256_of(destination)
     Path(f"{destination}.sha256").write_text(f"{digest}  {destination.name}\n")

@@ -1,14 +1,16 @@
 """System checks: misconfigurations of the cutover fail at startup with an id (migration.E001...)."""
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, models
 
-from migration import conf, dualwrite, flags, inventory, phase
+from migration import conf, drift, dualwrite, flags, inventory, phase
 from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
+from migration.exceptions import MigrationError
 
 ROUTER_PATH = "migration.router.CutoverRouter"
 MIDDLEWARE_PATH = "migration.middleware.CutoverReadMiddleware"
@@ -100,6 +102,67 @@ def check_phase_matches_settings(app_configs: Any = None, databases: Any = None,
             id="migration.E006",
         )]
     return []
+
+
+# The drift check reads the legacy file at every start; it never waits long for the legacy app's lock.
+DRIFT_CHECK_LOCK_WAIT_SECONDS = 0.5
+
+
+@checks.register()
+def check_exclusions(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """migration.E008: a MIGRATION_EXCLUDE entry that is malformed, has no reason, or names a mapped column."""
+    value = getattr(settings, "MIGRATION_EXCLUDE", None) or {}
+    hint = 'MIGRATION_EXCLUDE = {"table.column": "why it stays behind", "table": "why"}'
+    if not isinstance(value, dict):
+        return [checks.Error(f"MIGRATION_EXCLUDE is a {type(value).__name__}, not a dict.", hint=hint,
+                             id="migration.E008")]
+    mapped = {
+        (m._meta.db_table.lower(), f.column.lower()): m._meta.label
+        for m in inventory.migrated_models() for f in m._meta.concrete_fields if f.column
+    }
+    tables = {m._meta.db_table.lower(): m._meta.label for m in inventory.migrated_models()}
+    errors: list[checks.CheckMessage] = []
+    for key, reason in value.items():
+        table, _, column = str(key).partition(".")
+        if not isinstance(key, str) or not table or key.endswith("."):
+            errors.append(checks.Error(f"MIGRATION_EXCLUDE key {key!r} is not 'table' or 'table.column'.",
+                                       hint=hint, id="migration.E008"))
+        elif not isinstance(reason, str) or not reason.strip():
+            errors.append(checks.Error(f"MIGRATION_EXCLUDE[{key!r}] gives no reason.",
+                                       hint="Say why the data stays behind: the entry is the record of that choice.",
+                                       id="migration.E008"))
+        elif column and (table.lower(), column.lower()) in mapped:
+            errors.append(checks.Error(
+                f"MIGRATION_EXCLUDE lists {key}, which {mapped[(table.lower(), column.lower())]} maps.",
+                hint="Remove the entry, or the field.", id="migration.E008"))
+        elif not column and table.lower() in tables:
+            errors.append(checks.Error(f"MIGRATION_EXCLUDE lists {key}, the table of {tables[table.lower()]}.",
+                                       hint="Remove the entry, or the model from MIGRATION_APPS.", id="migration.E008"))
+    return errors
+
+
+@checks.register()
+def check_schema_drift(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """migration.W002: the legacy file has tables or columns no model covers, or lacks or retypes one.
+
+    Silent when the file cannot be read (the commands that need it say why) or is held locked.
+    """
+    if conf.source_alias() not in settings.DATABASES:
+        return []
+    try:
+        found = drift.detect(count=False, timeout=DRIFT_CHECK_LOCK_WAIT_SECONDS)
+    except (MigrationError, sqlite3.Error, DatabaseError):
+        return []
+    return [
+        checks.Warning(
+            f"Schema drift in the legacy file ({conf.source_alias()}): {finding.describe()}"
+            + ("; the copy refuses to run until it is covered." if finding.blocking else "."),
+            hint="./manage.py describe_schema --drift prints the model code to add; or list it in "
+                 "MIGRATION_EXCLUDE with the reason it stays behind.",
+            id="migration.W002",
+        )
+        for finding in found.findings
+    ]
 
 
 @checks.register(checks.Tags.database)

@@ -42,3 +42,33 @@ def mirror_mode() -> str:
     outbox record, and reads fall back to the primary until the record is applied.
     """
     return str(getattr(settings, "MIGRATION_MIRROR", "sync"))
+
+
+def source_busy_timeout(alias: str | None = None) -> float:
+    """Seconds a reader of the legacy file waits while another process holds it locked.
+
+    The source alias's ``OPTIONS["timeout"]`` (what Django passes to ``sqlite3.connect``), default 5.
+    """
+    database = settings.DATABASES.get(alias or source_alias(), {})
+    return float(database.get("OPTIONS", {}).get("timeout", 5.0))
+
+
+def excluded() -> dict[str, str]:
+    """Source tables and columns deliberately left out of the move, each with its reason (``MIGRATION_EXCLUDE``).
+
+    Keys are ``"table"`` or ``"table.column"``, values the reason, e.g.
+    ``{"logs.debug_blob": "debug dumps, never read"}``. Default ``{}``: everything in the source
+    must be covered by a model.
+    """
+    value = getattr(settings, "MIGRATION_EXCLUDE", None) or {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def field_suggester() -> str:
+    """Dotted path of the callable that proposes a model field for a legacy column
+    (``MIGRATION_FIELD_SUGGESTER``, default ``""``: plain Django fields, as ``inspectdb`` writes them).
+
+    It takes a :class:`migration.modelcode.ColumnFacts` and returns a
+    :class:`migration.modelcode.FieldCode`, or None to leave the column to the default.
+    """
+    return str(getattr(settings, "MIGRATION_FIELD_SUGGESTER", "") or "")

@@ -1,6 +1,7 @@
 """Named errors of the cutover engine; each message says what failed and what to do next."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -31,7 +32,36 @@ class ConversionError(MigrationError):
 
 
 class SourceUnusable(MigrationError):
-    """The legacy SQLite file cannot be read: missing, not a file, not SQLite, or damaged."""
+    """The legacy SQLite file cannot be read: missing, not a file, not SQLite, damaged, or locked too long."""
+
+
+class TargetUnusable(MigrationError):
+    """PostgreSQL cannot be used: unreachable, its database missing, or authentication refused."""
+
+
+class SchemaDrift(MigrationError):
+    """A mirrored table's columns on one database no longer match its model: the row is not mirrored.
+
+    ``uncovered`` are columns no field covers (and MIGRATION_EXCLUDE does not list); ``missing``
+    are columns the model stores that the table lacks.
+    """
+
+    def __init__(self, label: str, table: str, alias: str, uncovered: list[str], missing: list[str]) -> None:
+        self.label = label
+        self.table = table
+        self.alias = alias
+        self.uncovered = uncovered
+        self.missing = missing
+        parts = []
+        if uncovered:
+            parts.append(f"column(s) {', '.join(uncovered)} that no field of {label} covers")
+        if missing:
+            parts.append(f"no column(s) {', '.join(missing)} that {label} stores")
+        super().__init__(
+            f"table {table} on {alias} has {' and '.join(parts)}; the row was not mirrored (no partial rows). "
+            "Map the columns (./manage.py describe_schema --drift prints the fields) and migrate, or list "
+            "them in MIGRATION_EXCLUDE with a reason; then run ./manage.py replay_outbox"
+        )
 
 
 class BackupError(MigrationError):
@@ -40,6 +70,22 @@ class BackupError(MigrationError):
 
 class CopyError(MigrationError):
     """The backfill cannot start or continue; the message says why and what to do."""
+
+
+class DriftRefused(CopyError):
+    """The copy did not start: the source holds data no model covers, or lacks columns a model stores.
+
+    ``findings`` are the blocking :class:`migration.drift.Finding` objects; nothing was written.
+    """
+
+    def __init__(self, findings: Sequence[Any]) -> None:
+        self.findings = list(findings)
+        lines = "\n".join(f"  {finding.describe()}" for finding in self.findings)
+        super().__init__(
+            f"the legacy file's schema has drifted from the models; nothing was copied:\n{lines}\n"
+            "Map each one (./manage.py describe_schema --drift prints the model code to add), or list it "
+            "in MIGRATION_EXCLUDE with the reason it is left behind, then run migrate_data again."
+        )
 
 
 class RejectLimitExceeded(CopyError):

@@ -1,4 +1,4 @@
-"""Gates a forward phase change must pass: outbox empty, both databases ready, copy complete, validation clean.
+"""Gates a forward phase change must pass: outbox empty, databases ready, no schema drift, copy done, validation clean.
 
 The copy's checkpoints come from ``migration.backfill.progress()`` and the validation's result
 from ``migration.verify.latest_run()``.
@@ -6,6 +6,7 @@ from ``migration.verify.latest_run()``.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from migration import backfill, conf, dualwrite, inventory, verify
+from migration import backfill, conf, drift, dualwrite, inventory, phase, verify
+from migration.exceptions import MigrationError
 from migration.models import OutboxRecord
 from migration.phase import Phase
 
@@ -41,7 +43,7 @@ def validation_max_age() -> dt.timedelta:
 
 def check(before: Any, after: Any) -> list[GateResult]:
     """Every gate that applies to moving from ``before`` to ``after`` (PhaseState values)."""
-    results = [outbox_empty(), databases_ready()]
+    results = [outbox_empty(), databases_ready(), schema_matches()]
     if before.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
         results.append(capture_complete())
     if after.phase >= Phase.READ_ROLLOUT:
@@ -133,6 +135,28 @@ def databases_ready() -> GateResult:
     return GateResult("databases", True, "both reachable, schema present")
 
 
+# The schema gate also runs on every console page: it waits this long at most for the legacy app's lock.
+SCHEMA_LOCK_WAIT_SECONDS = 2.0
+
+
+def schema_matches() -> GateResult:
+    """The legacy file holds nothing the models would drop and lacks nothing they store (:mod:`migration.drift`)."""
+    if not phase.source_configured():
+        return GateResult("schema", True, f"{conf.source_alias()} is no longer configured")
+    try:
+        found = drift.detect(count=False, timeout=SCHEMA_LOCK_WAIT_SECONDS)
+    except (MigrationError, sqlite3.Error) as exc:
+        return GateResult("schema", False, f"the legacy schema cannot be read: {exc}")
+    if found.blocking:
+        return GateResult(
+            "schema", False,
+            f"schema drift in {conf.source_alias()}: {found.summary(3)}; map it (./manage.py describe_schema "
+            "--drift) or list it in MIGRATION_EXCLUDE with a reason",
+        )
+    warned = f" ({len(found.warnings)} empty table(s) or column(s) no model covers)" if found.warnings else ""
+    return GateResult("schema", True, f"every source table and column with data is mapped or excluded{warned}")
+
+
 def copy_complete() -> GateResult:
     """The backfill has a complete checkpoint for every migrated table (``migration.backfill.progress()``).
 
@@ -158,7 +182,10 @@ def copy_complete() -> GateResult:
 
 def validation_clean_and_recent(now: dt.datetime | None = None) -> GateResult:
     """The latest validation run finished clean within validation_max_age()."""
-    run = verify.latest_run()
+    try:
+        run = verify.latest_run()
+    except DatabaseError as exc:
+        return GateResult("validation", False, f"validation runs unreadable on {conf.target_alias()}: {exc}")
     if run is None:
         return GateResult("validation", False, "no validation run recorded; run ./manage.py validate_counts")
     finished_at = _field(run, "finished_at")

@@ -9,18 +9,29 @@ surrounding transaction wrote).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connections
 
+from migration import conf
 from migration.db import chunks, quote, sqlite_file
 from migration.exceptions import SourceUnusable
 
 FETCH_ROWS = 5_000
 IN_CHUNK = 500  # keys per `IN (...)` query
 FIRST_ROWID = -(2**63)  # below every rowid: SQLite allows zero and negative rowids
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database file
+LOCK_POLL_MS = 250  # how long one attempt waits for a lock before the wait is reported
+# SQLite's result codes for a file that is not a database, is damaged, or is held by another process.
+NOT_A_DATABASE = {"SQLITE_NOTADB"}
+DAMAGED = {"SQLITE_CORRUPT", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB"}
+BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT"}
+
+Notice = Callable[[str], None]
 
 
 class LegacyReader:
@@ -37,16 +48,26 @@ class LegacyReader:
         self._raw: sqlite3.Connection | None = None
 
     @classmethod
-    def open(cls, alias: str) -> LegacyReader:
-        """A reader with its own read-only connection to the file behind ``alias``."""
+    def open(cls, alias: str, *, on_wait: Notice | None = None, timeout: float | None = None) -> LegacyReader:
+        """A reader with its own read-only connection to the file behind ``alias``, checked before use.
+
+        The file must exist, be a SQLite database and have a readable schema; otherwise
+        :class:`SourceUnusable` says which of these failed. A file another process holds locked is
+        waited for up to ``timeout`` seconds (default: the alias's busy timeout), and ``on_wait``
+        hears about it once.
+        """
         path = sqlite_file(alias)
         if path is None:
             raise SourceUnusable(f"database alias {alias!r} has no SQLite file to read")
-        if not path.exists():
-            raise SourceUnusable(f"source database {path} (alias {alias!r}) does not exist; check SQLITE_PATH")
-        if not path.is_file():
-            raise SourceUnusable(f"source database {path} (alias {alias!r}) is not a file")
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        check_file(path, alias)
+        timeout = conf.source_busy_timeout(alias) if timeout is None else timeout
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                                     check_same_thread=False)
+        try:
+            _wait_for_schema(connection, path, alias, timeout, on_wait)
+        except BaseException:
+            connection.close()
+            raise
         return cls(connection, path, owned=True)
 
     @classmethod
@@ -94,6 +115,41 @@ class LegacyReader:
     def columns(self, table: str) -> dict[str, str]:
         """Column name -> declared type, generated columns included (``table_xinfo``)."""
         return {row[1]: row[2] or "" for row in self.connection.execute(f"PRAGMA table_xinfo({quote(table)})")}
+
+    def column_info(self, table: str) -> list[ColumnInfo]:
+        """Every column of ``table`` as declared: name, type, NOT NULL, default, key position, hidden."""
+        return [ColumnInfo(row[1], row[2] or "", bool(row[3]), row[4], int(row[5]), int(row[6]))
+                for row in self.connection.execute(f"PRAGMA table_xinfo({quote(table)})")]
+
+    def table_kinds(self) -> dict[str, str]:
+        """Every table of the file and its kind: ``table``, ``virtual`` or ``shadow`` (a virtual table's storage).
+
+        SQLite's own tables are left out. Before SQLite 3.37 (no ``PRAGMA table_list``) every
+        table is a ``table``.
+        """
+        try:
+            rows = self.connection.execute("PRAGMA main.table_list").fetchall()
+        except sqlite3.OperationalError:
+            return dict.fromkeys(self.tables(), "table")
+        return {row[1]: row[2] for row in rows
+                if row[2] in ("table", "virtual", "shadow") and not row[1].startswith("sqlite_")}
+
+    def filled(self, table: str, column: str, *, count: bool = True) -> int:
+        """Rows whose ``column`` holds a value (neither NULL nor ''); with ``count=False``, 1 if any does."""
+        where = f"{quote(column)} IS NOT NULL AND {quote(column)} <> ''"
+        if not count:
+            row = self.connection.execute(f"SELECT 1 FROM {quote(table)} WHERE {where} LIMIT 1").fetchone()
+            return 0 if row is None else 1
+        return int(self.connection.execute(f"SELECT count(*) FROM {quote(table)} WHERE {where}").fetchone()[0])
+
+    def any_rows(self, table: str) -> bool:
+        return self.connection.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1").fetchone() is not None
+
+    def samples(self, table: str, column: str, limit: int) -> list[Any]:
+        """Up to ``limit`` distinct values of ``column`` that are neither NULL nor '', raw."""
+        return [row[0] for row in self.connection.execute(
+            f"SELECT DISTINCT {self._plain}{quote(column)} FROM {quote(table)} "
+            f"WHERE {quote(column)} IS NOT NULL AND {quote(column)} <> '' LIMIT ?", [limit])]
 
     # -- counting
 
@@ -193,3 +249,110 @@ class LegacyReader:
                 where = f"{quote(key_columns[0])} IN ({', '.join(['?'] * len(chunk))})"
                 params = list(chunk)
             yield from self.connection.execute(f"SELECT {select} FROM {quote(table)} WHERE {where}", params)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One declared column as ``PRAGMA table_xinfo`` gives it (``hidden``: 1 virtual-table internal, 2-3 generated)."""
+
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    primary_key: int
+    hidden: int
+
+
+# -- a file that cannot be read, named
+
+
+def check_file(path: Path, alias: str) -> None:
+    """Raise SourceUnusable unless ``path`` is a non-empty file that starts like a SQLite database."""
+    where = f"the legacy file {path} (alias {alias!r})"
+    if not path.exists():
+        raise SourceUnusable(f"{where} does not exist; check SQLITE_PATH")
+    if not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise SourceUnusable(f"{where} is {kind}, not a SQLite database; point SQLITE_PATH at the file itself")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise SourceUnusable(f"{where} cannot be read: {exc.strerror or exc}; check its permissions") from exc
+    if not header:
+        raise SourceUnusable(f"{where} is empty (0 bytes), not a SQLite database; check SQLITE_PATH")
+    if header != SQLITE_HEADER:
+        raise SourceUnusable(
+            f"{where} is not a SQLite database (it starts with {header[:16]!r}, not {SQLITE_HEADER!r}); "
+            "check SQLITE_PATH"
+        )
+
+
+def _wait_for_schema(connection: sqlite3.Connection, path: Path, alias: str, timeout: float,
+                     on_wait: Notice | None) -> None:
+    """Read the schema, waiting in short attempts while another process holds the file locked."""
+    deadline = time.monotonic() + timeout
+    told = False
+    connection.execute(f"PRAGMA busy_timeout = {min(LOCK_POLL_MS, int(timeout * 1000))}")
+    try:
+        while True:
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return
+            except sqlite3.Error as exc:
+                if error_name(exc) not in BUSY:
+                    raise failure(exc, path, alias, timeout) from exc
+                if time.monotonic() >= deadline:
+                    raise failure(exc, path, alias, timeout) from exc
+                if not told and on_wait is not None:
+                    on_wait(f"the legacy file {path} is locked by another process; waiting up to {timeout:g} s")
+                    told = True
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+
+
+def error_name(exc: BaseException) -> str:
+    """SQLite's name of the result code behind ``exc`` (``SQLITE_BUSY``...), or '' when it has none."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if not name and "database is locked" in str(exc):
+        return "SQLITE_BUSY"
+    return name
+
+
+def failure(exc: BaseException, path: Path | None, alias: str, timeout: float | None = None) -> SourceUnusable:
+    """What a SQLite error says about the file: not a database, damaged, locked, or not openable."""
+    where = f"the legacy file {path} (alias {alias!r})" if path is not None else f"the database of alias {alias!r}"
+    name = error_name(exc)
+    if name in NOT_A_DATABASE:
+        return SourceUnusable(f"{where} is not a SQLite database ({exc}); check SQLITE_PATH")
+    if name in DAMAGED:
+        return SourceUnusable(
+            f"{where} is damaged: PRAGMA integrity_check: {first_integrity_finding(path) if path else exc}; "
+            "restore it from a backup (MIGRATION_BACKUP_DIR), or repair it with the sqlite3 shell's .recover"
+        )
+    if name in BUSY:
+        waited = f" for more than {timeout:g} s (its busy timeout)" if timeout is not None else ""
+        return SourceUnusable(
+            f"{where} is locked by another process{waited}; find the process holding it "
+            f"(fuser {path}), or wait for it and run again; SQLITE_BUSY_TIMEOUT sets the wait"
+        )
+    if name.startswith("SQLITE_CANTOPEN"):
+        return SourceUnusable(f"{where} cannot be opened ({exc}); check SQLITE_PATH and the file's permissions")
+    return SourceUnusable(f"{where} cannot be read: {exc}")
+
+
+def first_integrity_finding(path: Path) -> str:
+    """The first problem ``PRAGMA integrity_check`` reports on ``path`` (or the error it stops with)."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = connection.execute("PRAGMA integrity_check(1)").fetchall()
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        connection.close()
+    text = "\n".join(str(row[0]) for row in rows)
+    lines = [line for line in text.splitlines() if line and not line.startswith("*** in database")]
+    return lines[0] if lines else text

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from migration import conf, dualwrite, flags, gates, inventory, metrics, phase
+from migration import conf, dualwrite, flags, gates, inventory, metrics, phase, probe
 from migration.models import PhaseChange
 
 DEFAULT_MAX_PENDING_AGE_SECONDS = 300.0
@@ -17,7 +17,12 @@ DEFAULT_MAX_PENDING_AGE_SECONDS = 300.0
 
 @dataclass
 class StatusReport:
-    """Everything ``cutover status`` shows; ``findings`` is what ``--check`` fails on."""
+    """Everything ``cutover status`` shows; ``findings`` is what ``--check`` fails on.
+
+    ``unreachable`` names each database that could not be used, and why (the command exits 2 on
+    it, before ``findings``); everything else was read from the databases that answered (the
+    switches then come from the last known values when PostgreSQL is the one missing).
+    """
 
     state: phase.PhaseState
     flags: dict[str, Any]
@@ -28,6 +33,8 @@ class StatusReport:
     shadow_mismatches_24h: int | None
     last_change: dict[str, Any] | None
     capture: dict[str, Any] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -36,36 +43,58 @@ class StatusReport:
         return data
 
 
-def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS) -> StatusReport:
-    """Collect the report (reads both databases; never raises for an unreachable one)."""
+def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: probe.Notice | None = None) -> StatusReport:
+    """Collect the report (reads both databases; never raises for one that cannot be used).
+
+    Each database is probed first; one that cannot be used is named in ``unreachable`` and not
+    read again (a missing legacy file is never created by reading it).
+    """
+    unreachable = probe.unusable(on_wait=on_wait)
+    readable = [alias for alias in dualwrite.configured_aliases() if alias not in unreachable]
+    target_ok = conf.target_alias() not in unreachable
     flags.forget()
     snapshot = flags.state()
-    metrics.maybe_flush(force=True)
-    outbox = dualwrite.outbox_depth_by_alias()
-    oldest = dualwrite.oldest_pending_age()
-    validation = gates.validation_clean_and_recent()
+    if target_ok:
+        metrics.maybe_flush(force=True)
+    outbox = dualwrite.outbox_depth_by_alias(readable)
+    oldest = dualwrite.oldest_pending_age(readable=readable)
     report = StatusReport(
         state=phase.state_from(snapshot),
         flags={**dataclasses.asdict(snapshot), "names": list(flags.ALL_NAMES)},
         outbox=outbox,
         oldest_pending_seconds=oldest,
-        validation=validation.as_dict(),
-        latency=metrics.latency_summary(),
-        shadow_mismatches_24h=metrics.shadow_mismatch_count(),
-        last_change=_last_change(),
+        validation=(gates.validation_clean_and_recent() if target_ok else _not_read("validation", conf.target_alias())).as_dict(),
+        latency=metrics.latency_summary() if target_ok else {},
+        shadow_mismatches_24h=metrics.shadow_mismatch_count() if target_ok else None,
+        last_change=_last_change() if target_ok else None,
+        unreachable=unreachable,
+        schema=(gates.schema_matches() if conf.source_alias() not in unreachable
+                else _not_read("schema", conf.source_alias())).as_dict(),
     )
     if oldest is not None and oldest > max_pending_age:
         report.findings.append(
             f"outbox holds records {oldest:.0f}s old (limit {max_pending_age:.0f}s); "
             "check the ERROR log and run ./manage.py replay_outbox"
         )
-    unreadable = [alias for alias, n in outbox.items() if n is None]
+    unreadable = [alias for alias, n in outbox.items() if n is None and alias not in unreachable]
     if unreadable:
         report.findings.append(f"outbox unreadable on {', '.join(unreadable)}")
     if snapshot.stale:
         report.findings.append("switches unreadable; the last known values are in force")
-    report.capture = _capture(report)
+    if not report.schema["ok"] and conf.source_alias() not in unreachable:
+        report.findings.append(report.schema["detail"])
+    report.findings += [
+        f"mirroring of {failure.label} stopped by schema drift ({failure.records} record(s) pending on "
+        f"{failure.alias}): {failure.error}"
+        for failure in dualwrite.drift_failures(readable)
+    ]
+    if conf.source_alias() not in unreachable:
+        report.capture = _capture(report)
     return report
+
+
+def _not_read(name: str, alias: str) -> gates.GateResult:
+    return gates.GateResult(name, False, f"not read: {alias} cannot be used")
 
 
 def _capture(report: StatusReport) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from migration import backup, conf, dualwrite, flags, gates, inventory, phase, sequences
+from migration import backup, conf, dualwrite, flags, gates, inventory, phase, probe, sequences
 from migration.dualwrite import capture
 from migration.exceptions import BackupError, GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange, Tombstone
@@ -117,11 +117,15 @@ def advance(
     force: bool = False,
     actor: str | None = None,
     progress: Progress = _noop,
+    on_wait: Progress = _noop,
 ) -> Transition:
     """Move forward one step (or to ``percent`` in the read rollout), if every gate passes.
 
-    Raises GateRefused (with the gate results) when a gate fails and ``force`` is False.
+    Raises TargetUnusable or SourceUnusable, before anything is changed, when a database cannot
+    be used (``on_wait`` hears once of a wait for the legacy file's lock), and GateRefused (with
+    the gate results) when a gate fails and ``force`` is False.
     """
+    probe.both(on_wait=on_wait)
     before = current_state_fresh()
     after = next_state(before, percent)
     results = gates.check(before, after)
@@ -145,6 +149,7 @@ def rollback(
     force: bool = False,
     actor: str | None = None,
     progress: Progress = _noop,
+    on_wait: Progress = _noop,
 ) -> Transition:
     """Move back (default: one phase) at once; pending mirrors are replayed so no write is lost.
 
@@ -152,8 +157,11 @@ def rollback(
     ``force``: they then stay pending, named in the warnings, to be replayed later.
 
     Leaving phase 4 needs ``reverse_copy``: every migrated row is then queued from PostgreSQL to
-    SQLite (and rows only SQLite has are deleted there), and replayed.
+    SQLite (and rows only SQLite has are deleted there), and replayed. Like :func:`advance`, it
+    changes nothing while a database cannot be used (the switches live on PostgreSQL, and the
+    legacy file is backed up first).
     """
+    probe.both(on_wait=on_wait)
     before = current_state_fresh()
     if before.phase == Phase.SQLITE and to is None:
         raise InvalidTransition("phase 0 (sqlite) is the first phase; nothing to roll back")

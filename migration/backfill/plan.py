@@ -5,11 +5,11 @@ import math
 
 from django.db import connections, models
 
-from migration import conf, inventory
+from migration import conf, drift, inventory
 from migration.backfill.report import CopyOptions, TablePlan, TableProgress
 from migration.exceptions import CopyError
 from migration.models import CopyCheckpoint
-from migration.reader import LegacyReader
+from migration.reader import LegacyReader, Notice
 
 
 def plan(options: CopyOptions) -> list[TablePlan]:
@@ -39,12 +39,6 @@ def plan(options: CopyOptions) -> list[TablePlan]:
             if not reader.table_exists(table):
                 plans.append(TablePlan(model._meta.label, table, True, None, 0, last_key, True, 0))
                 continue
-            missing_columns = sorted({inventory.column_of(f) for f in inventory.stored_fields(model)} - set(reader.columns(table)))
-            if missing_columns:
-                raise CopyError(
-                    f"source table {table} has no column(s) {missing_columns} that {model._meta.label} "
-                    "stores; the model and the legacy schema disagree: fix the model (or the source) first"
-                )
             source_rows = reader.count(table)
             pending = reader.count(table, last_key) if last_key is not None else source_rows
             plans.append(TablePlan(
@@ -52,6 +46,21 @@ def plan(options: CopyOptions) -> list[TablePlan]:
                 bool(checkpoint and checkpoint.complete), math.ceil(pending / options.batch_size),
             ))
         return plans
+    finally:
+        reader.close()
+
+
+def schema_drift(options: CopyOptions, on_wait: Notice | None = None) -> drift.DriftReport:
+    """The source's schema against the planned models, read before anything is written.
+
+    Source tables no model covers are reported only for a run over every table (no ``--tables``).
+    Opening the file checks it first: SourceUnusable names what is wrong with it.
+    """
+    models_ = planned_models(options)
+    alias = options.source or conf.source_alias()
+    reader = LegacyReader.open(alias, on_wait=on_wait)
+    try:
+        return drift.detect(models_, alias=alias, reader=reader, new_tables=not options.labels)
     finally:
         reader.close()
 

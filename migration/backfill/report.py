@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connections
 
 from migration import conf
+from migration.drift import DriftReport
 from migration.exceptions import CopyError
 from migration.models import BackupRecord
 from migration.sequences import SequenceReset
@@ -70,6 +71,7 @@ class CopyReport:
     stopped: str | None = None
     run_id: int | None = None
     seconds: float = 0.0
+    drift: DriftReport | None = None
 
     @property
     def rejected(self) -> int:
@@ -106,12 +108,13 @@ class CopyReport:
             ],
             "sequences": [asdict(s) for s in self.sequences],
             "analyzed": list(self.analyzed),
+            "drift": None if self.drift is None else self.drift.as_dict(),
         }
 
 
 @dataclass(frozen=True)
 class CopyEvent:
-    """A progress report: ``kind`` is backup, table_start, batch, table_done, removed, sequences or analyze."""
+    """A progress report: ``kind`` is waiting, drift, backup, table_start, batch, table_done, removed, sequences, analyze."""
 
     kind: str
     table: str = ""

@@ -11,13 +11,13 @@ from typing import Any
 
 import psycopg
 from django.apps import apps
-from django.db import DataError, IntegrityError, connections, models, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
-from migration import conf
+from migration import conf, probe
 from migration.backfill import indexes, rejects
 from migration.backfill.parallel import run_parallel
-from migration.backfill.plan import plan
+from migration.backfill.plan import plan, schema_drift
 from migration.backfill.rejects import RejectBudget
 from migration.backfill.report import (
     CopyEvent,
@@ -29,7 +29,7 @@ from migration.backfill.report import (
 from migration.backfill.table import TableCopier
 from migration.backup import backup_sqlite
 from migration.db import quote
-from migration.exceptions import CopyError, RejectLimitExceeded
+from migration.exceptions import CopyError, DriftRefused, RejectLimitExceeded, SourceUnusable, TargetUnusable
 from migration.models import CopyCheckpoint, CopyReject, CopyRun
 from migration.reader import LegacyReader
 from migration.sequences import advance_target_sequences
@@ -40,12 +40,26 @@ def _noop(event: CopyEvent) -> None:
 
 
 def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None) -> CopyReport:
-    """Back up the source, then copy every planned table into the target and move the sequences."""
+    """Back up the source, then copy every planned table into the target and move the sequences.
+
+    Before anything is written: PostgreSQL must answer (TargetUnusable), the legacy file must be a
+    readable SQLite database (SourceUnusable), and its schema must hold nothing the models would
+    drop (DriftRefused, except in a dry run, whose report carries the findings).
+    """
     callback = callback or _noop
     options = options.resolved()
     started = time.monotonic()
+    try:
+        probe.target(options.target)
+        drifted = schema_drift(options, on_wait=lambda message: callback(CopyEvent("waiting", detail=message)))
+    except (SourceUnusable, TargetUnusable) as exc:
+        raise type(exc)(f"{exc}; nothing was copied") from exc
+    for finding in drifted.warnings:
+        callback(CopyEvent("drift", table=finding.table, detail=finding.describe()))
+    if drifted.blocking and not options.dry_run:
+        raise DriftRefused(drifted.blocking)
     planned = plan(options)
-    report = CopyReport(plan=planned, dry_run=options.dry_run)
+    report = CopyReport(plan=planned, dry_run=options.dry_run, drift=drifted)
     if options.dry_run:
         report.seconds = time.monotonic() - started
         return report
@@ -89,11 +103,18 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
         return report
     except RejectLimitExceeded:
         raise
-    except BaseException:
+    except BaseException as exc:
         connections[target].close()
-        CopyRun.objects.using(target).filter(pk=run.pk).update(
-            status=CopyRun.Status.FAILED, finished_at=timezone.now()
-        )
+        named = probe.named(exc, source_alias=options.source, target_alias=target)
+        with contextlib.suppress(DatabaseError):
+            CopyRun.objects.using(target).filter(pk=run.pk).update(
+                status=CopyRun.Status.FAILED, finished_at=timezone.now()
+            )
+        if named is not None:
+            raise type(named)(
+                f"{named}; the copy stopped: the batches committed before it keep their checkpoints, and "
+                "migrate_data resumes after them once this is fixed"
+            ) from exc
         raise
 
 

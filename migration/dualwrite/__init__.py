@@ -41,7 +41,9 @@ from migration.dualwrite.queryset import (
     mirrored_manager,
 )
 from migration.dualwrite.records import (
+    DriftFailure,
     OperationKind,
+    drift_failures,
     enqueue,
     has_pending,
     mark_dirty,
@@ -55,9 +57,9 @@ from migration.dualwrite.routing import read_alias, shadow_alias
 from migration.dualwrite.worker import mirror_lags, stop_mirrors, wait_for_mirrors
 
 __all__ = [
-    "ApplyResult", "MirroredManager", "MirroredModel", "MirroredQuerySet", "MirroredQuerySetMixin",
+    "ApplyResult", "DriftFailure", "MirroredManager", "MirroredModel", "MirroredQuerySet", "MirroredQuerySetMixin",
     "OperationKind", "ReplayResult", "active_pair", "apply_jobs", "capture", "configured_aliases", "connect_signals",
-    "enqueue", "flush_applied", "flush_at_exit", "has_pending", "is_outbox", "mark_dirty", "mirror_lags",
+    "drift_failures", "enqueue", "flush_applied", "flush_at_exit", "has_pending", "is_outbox", "mark_dirty", "mirror_lags",
     "mirrored_manager", "oldest_pending_age", "other_alias", "outbox_depth", "outbox_depth_by_alias",
     "pending_pks", "primary_moved", "read_alias", "replay", "shadow_alias", "stop_mirrors", "upsert",
     "wait_for_mirrors",

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from migration import breaker, conf, metrics
+from migration import breaker, conf, drift, metrics
 from migration.backfill.tombstones import record_tombstone
 from migration.db import discard_broken_connection
 from migration.dualwrite import capture
@@ -221,44 +221,65 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
     """
     model = apps.get_model(label)
     pk = model._meta.pk.to_python(pk_value)
+    try:
+        _apply_in_transaction(model, pk, source, target, label, pk_value, record_id)
+    except _NewerWrite:
+        logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+    except DatabaseError as exc:
+        # A column dropped or renamed on either side fails the read or the write; say so by name.
+        try:
+            drift.mirror_check(model, (source, target))
+        except DatabaseError:
+            raise exc from None  # the database itself failed: keep its error
+        raise
+
+
+def _apply_in_transaction(model: type[models.Model], pk: object, source: str, target: str, label: str,
+                          pk_value: str, record_id: int) -> None:
+    """The apply's one transaction on ``target``; raises _NewerWrite to roll it back.
+
+    Before commit both tables' columns are compared with the model (:func:`drift.mirror_check`):
+    a column added on either side that no field covers would leave the mirrored row partial, so
+    the transaction is rolled back and the record keeps the SchemaDrift. The target's table is
+    locked by the write at that point (PostgreSQL: the row lock's table lock; SQLite: the write
+    lock), so its columns cannot change before the commit.
+    """
     manager = model._base_manager
     connection = connections[target]
     relaxed = connection.vendor == "postgresql" and not connection.in_atomic_block
-    try:
-        with transaction.atomic(using=target):
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # Appliers of the same row take turns (an advisory lock held to commit), so each
-                    # re-reads the source after the previous one committed. The outbox record
-                    # outlives this write until flush_applied() has forced PostgreSQL's WAL to disk
-                    # (a durability barrier), so the mirror need not wait for its own fsync: a crash
-                    # in between leaves the record pending and the row is applied again.
-                    cursor.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), set_config('synchronous_commit', "
-                        "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
-                        [f"{label}:{pk_value}", relaxed],
-                    )
-            # SQLite transactions begin IMMEDIATE: from here the whole file is locked, so every
-            # outbox record above this id is an echo of this apply (the target's capture triggers).
-            echo_floor = _last_record_id(target) if capture.live(target, model) else None
-            with capture.app_triggers_quiet(target):  # a copy, not an application write
-                current = manager.using(source).filter(pk=pk).first()
-                if current is None:
-                    token = applying.set(True)
-                    try:
-                        manager.using(target).filter(pk=pk).delete()
-                    finally:
-                        applying.reset(token)
-                    if target == conf.target_alias():
-                        record_tombstone(model, pk, target)
-                else:
-                    upsert(current, target)
-            if echo_floor is not None:
-                OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
-            if _newer_write_on(target, source, label, pk_value, record_id):
-                raise _NewerWrite
-    except _NewerWrite:
-        logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+    with transaction.atomic(using=target):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Appliers of the same row take turns (an advisory lock held to commit), so each
+                # re-reads the source after the previous one committed. The outbox record
+                # outlives this write until flush_applied() has forced PostgreSQL's WAL to disk
+                # (a durability barrier), so the mirror need not wait for its own fsync: a crash
+                # in between leaves the record pending and the row is applied again.
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), set_config('synchronous_commit', "
+                    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
+                    [f"{label}:{pk_value}", relaxed],
+                )
+        # SQLite transactions begin IMMEDIATE: from here the whole file is locked, so every
+        # outbox record above this id is an echo of this apply (the target's capture triggers).
+        echo_floor = _last_record_id(target) if capture.live(target, model) else None
+        with capture.app_triggers_quiet(target):  # a copy, not an application write
+            current = manager.using(source).filter(pk=pk).first()
+            if current is None:
+                token = applying.set(True)
+                try:
+                    manager.using(target).filter(pk=pk).delete()
+                finally:
+                    applying.reset(token)
+                if target == conf.target_alias():
+                    record_tombstone(model, pk, target)
+            else:
+                upsert(current, target)
+        if echo_floor is not None:
+            OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
+        drift.mirror_check(model, (source, target))
+        if _newer_write_on(target, source, label, pk_value, record_id):
+            raise _NewerWrite
 
 
 def _last_record_id(alias: str) -> int:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, models, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from migration import conf, context
@@ -15,6 +17,7 @@ from migration.dualwrite import apply, capture
 from migration.dualwrite.pairs import active_pair, configured_aliases
 from migration.dualwrite.pending import _pending
 from migration.dualwrite.worker import mirror_thread
+from migration.exceptions import SchemaDrift
 from migration.models import OutboxRecord
 
 logger = logging.getLogger("migration.dualwrite")
@@ -86,11 +89,14 @@ def pending_pks(model: type[models.Model]) -> set[str]:
     return found
 
 
-def outbox_depth_by_alias() -> dict[str, int | None]:
-    """Pending records per database; None where the database cannot be read."""
+def outbox_depth_by_alias(readable: Collection[str] | None = None) -> dict[str, int | None]:
+    """Pending records per database; None where the database cannot be read (or is not in ``readable``)."""
     apply.flush_applied()
     depth: dict[str, int | None] = {}
     for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            depth[alias] = None
+            continue
         try:
             depth[alias] = OutboxRecord.objects.using(alias).count()
         except DatabaseError:
@@ -103,12 +109,14 @@ def outbox_depth() -> int:
     return sum(n or 0 for n in outbox_depth_by_alias().values())
 
 
-def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
-    """Age in seconds of the oldest pending record on either side, or None when the outbox is empty."""
+def oldest_pending_age(now: dt.datetime | None = None, readable: Collection[str] | None = None) -> float | None:
+    """Age in seconds of the oldest pending record on either side (of those in ``readable``), or None."""
     now = now or timezone.now()
     apply.flush_applied()
     oldest: dt.datetime | None = None
     for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            continue
         try:
             first = OutboxRecord.objects.using(alias).order_by("created_at").values_list("created_at", flat=True).first()
         except DatabaseError:
@@ -117,6 +125,36 @@ def oldest_pending_age(now: dt.datetime | None = None) -> float | None:
             oldest = first
     return None if oldest is None else (now - oldest).total_seconds()
 
+
+
+@dataclass(frozen=True)
+class DriftFailure:
+    """Records of one model on one database that schema drift keeps from being mirrored."""
+
+    alias: str
+    label: str
+    records: int
+    error: str
+
+
+DRIFT_ERROR = f"{SchemaDrift.__name__}: "  # how _record_failure keeps a SchemaDrift on its record
+
+
+def drift_failures(readable: Collection[str] | None = None) -> list[DriftFailure]:
+    """Per database and model: records whose mirror stopped on schema drift, and the error they keep."""
+    found: list[DriftFailure] = []
+    for alias in configured_aliases():
+        if readable is not None and alias not in readable:
+            continue
+        try:
+            rows = (OutboxRecord.objects.using(alias).filter(last_error__startswith=DRIFT_ERROR)
+                    .values("model_label").annotate(records=Count("id"), error=Max("last_error"))
+                    .order_by("model_label"))
+            found += [DriftFailure(alias, row["model_label"], row["records"], row["error"][len(DRIFT_ERROR):])
+                      for row in rows]
+        except DatabaseError as exc:
+            logger.warning("outbox on %s unreadable: %s", alias, exc)
+    return found
 
 
 def has_pending(model: type[models.Model], primary: str) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import models
 
+from migration.drift import DriftReport, Finding
+
 
 @dataclass
 class RowDiff:
@@ -114,6 +116,7 @@ class TableResult:
     repair: RepairResult | None = None
     elapsed: float = 0.0
     reused_hashes: int = 0  # source rows whose hashes came from an earlier run (raw bytes unchanged)
+    drift: list[Finding] = dataclass_field(default_factory=list)  # this table's schema findings
     first_pass: RowDiff | None = dataclass_field(default=None, repr=False)
 
     @property
@@ -130,18 +133,25 @@ class TableResult:
         return len(self.missing) + len(self.extra) + len(self.changed) + len(self.unreadable)
 
     @property
+    def drifted(self) -> bool:
+        """The source's table has columns no field covers holding data, or lacks or retypes a column."""
+        return any(f.blocking for f in self.drift)
+
+    @property
     def found_clean(self) -> bool:
         """True when the comparison found nothing (before any repair)."""
         counts_match = self.source_count == self.target_count or self.row_level
         settled = not self.in_flight  # rows that never settled were not verified
-        return counts_match and settled and self.differences == 0 and (self.sequence is None or not self.sequence.blocking)
+        return (counts_match and settled and self.differences == 0 and not self.drifted
+                and (self.sequence is None or not self.sequence.blocking))
 
     @property
     def clean(self) -> bool:
-        """True when the target now matches: nothing was found, or the repair fixed all of it."""
+        """True when the target now matches: nothing was found, or the repair fixed all of it (a repair
+        copies rows, not columns no model has: drift stays)."""
         if self.found_clean:
             return True
-        if self.repair is None or not self.repair.verified or self.unreadable:
+        if self.repair is None or not self.repair.verified or self.unreadable or self.drifted:
             return False
         return self.repair.sequence_ok
 
@@ -160,6 +170,7 @@ class TableResult:
             "sequence": None if self.sequence is None else self.sequence.as_dict(),
             "repair": None if self.repair is None else self.repair.as_dict(),
             "elapsed_seconds": round(self.elapsed, 3), "reused_hashes": self.reused_hashes,
+            "drift": [f.as_dict() for f in self.drift],
         }
 
 
@@ -175,14 +186,21 @@ class ValidationReport:
     limit: int
     run_id: int | None = None
     repaired: bool = False
+    drift: DriftReport | None = None
+
+    @property
+    def untabled_drift(self) -> list[Finding]:
+        """Blocking findings outside the validated tables: source tables no model covers."""
+        tables = {t.table for t in self.tables}
+        return [f for f in (self.drift.blocking if self.drift else []) if f.table not in tables]
 
     @property
     def clean(self) -> bool:
-        return all(t.clean for t in self.tables)
+        return all(t.clean for t in self.tables) and not self.untabled_drift
 
     @property
     def found_clean(self) -> bool:
-        return all(t.found_clean for t in self.tables)
+        return all(t.found_clean for t in self.tables) and not self.untabled_drift
 
     @property
     def source_rows(self) -> int:
@@ -205,6 +223,7 @@ class ValidationReport:
             "differences": self.differences,
             "in_flight": sum(len(t.in_flight) for t in self.tables),
             "elapsed_seconds": round(self.elapsed, 3),
+            "drift": None if self.drift is None else self.drift.as_dict(),
             "tables": [t.as_dict(self.limit) for t in self.tables],
         }
 

@@ -10,6 +10,7 @@ callback.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from array import array
@@ -21,7 +22,7 @@ from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from migration import conf, dualwrite, inventory, phase
+from migration import conf, drift, dualwrite, inventory, phase, probe
 from migration.exceptions import UnknownTablesError, ValidationSetupError
 from migration.models import ValidationRun
 from migration.reader import LegacyReader
@@ -209,7 +210,10 @@ def validate(
     Row level (the default): counts, missing, extra and changed rows with their columns, after a
     re-check ``recheck_delay`` seconds later that sets rows in flight aside. ``row_level=False``
     compares counts only. With ``repair``, differing rows are re-copied or deleted once
-    ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes.
+    ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes, and
+    the source's schema against the models (:mod:`migration.drift`): blocking drift makes the run
+    not clean. Raises TargetUnusable or SourceUnusable before anything is stored when a database
+    cannot be used.
     """
     progress = progress or _silent
     source_alias, target_alias = source or conf.source_alias(), target or conf.target_alias()
@@ -220,17 +224,49 @@ def validate(
         raise ValidationSetupError(f"the target {target_alias!r} must be PostgreSQL, not "
                                    f"{connections[target_alias].vendor}")
     models_ = resolve_models(tables)
+    probe.target(target_alias)
+    probe.source(source_alias, on_wait=lambda message: progress("waiting", {"message": message}))
     source_db, target_db = connections[source_alias], connections[target_alias]
     _check_tables(models_, source_db, target_db)
+    drifted = drift.detect(models_, alias=source_alias, reader=LegacyReader.of(source_alias),
+                           new_tables=tables is None)
     started_at, started = timezone.now(), time.monotonic()
     run = ValidationRun.objects.create(started_at=started_at, source_alias=source_alias,
                                        target_alias=target_alias,
                                        mode=ValidationRun.Mode.ROWS if row_level else ValidationRun.Mode.COUNTS)
-    progress("start", {"tables": len(models_), "row_level": row_level})
     try:
-        results = _first_passes(models_, source_alias, target_alias, row_level, limit, progress, jobs, reuse_hashes)
+        report = _run(run, models_, drifted, source_alias, target_alias, row_level=row_level, limit=limit,
+                      recheck_delay=recheck_delay, settle_seconds=settle_seconds, repair=repair, confirm=confirm,
+                      progress=progress, jobs=jobs,
+                      reuse_hashes=reuse_hashes)
+    except BaseException:
+        # An unfinished run is no result: the gates and the console only ever see finished ones.
+        with contextlib.suppress(DatabaseError):
+            ValidationRun.objects.filter(pk=run.pk).delete()
+        raise
+    report.elapsed = time.monotonic() - started
+    runs.store(run, report)
+    return report
+
+
+def _run(run: ValidationRun, models_: list[type[models.Model]], drifted: drift.DriftReport, source_alias: str,
+         target_alias: str, *, row_level: bool, limit: int, recheck_delay: float, settle_seconds: float, repair: bool,
+         confirm: Callable[[ValidationReport], bool] | None, progress: Progress, jobs: int,
+         reuse_hashes: bool) -> ValidationReport:
+    """Both passes, the schema findings, and the repair if asked: the report of one stored run."""
+    source_db, target_db = connections[source_alias], connections[target_alias]
+    progress("start", {"tables": len(models_), "row_level": row_level})
+    # A source table that lacks a column its model stores cannot be read row by row: counted only.
+    unreadable = {f.table for f in drifted.blocking if f.kind == drift.MISSING}
+    counted = [m for m in models_ if m._meta.db_table in unreadable]
+    try:
+        results = _first_passes([m for m in models_ if m not in counted], source_alias, target_alias, row_level,
+                                limit, progress, jobs, reuse_hashes)
+        results += _first_passes(counted, source_alias, target_alias, False, limit, progress, 1, False)
     finally:
         close_side_connections()
+    order = {m._meta.label: i for i, m in enumerate(models_)}
+    results.sort(key=lambda r: order[r.label])
     progress("first_pass_done", {"tables": len(results)})
     if row_level:
         if any(r.first_pass and (r.first_pass.missing or r.first_pass.extra or r.first_pass.changed)
@@ -239,15 +275,15 @@ def validate(
             time.sleep(recheck_delay)
         for result in results:
             recheck_table(result, source=source_db, target=target_db, limit=limit, settle_seconds=settle_seconds)
-    report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk)
+    for result in results:
+        result.drift = drifted.of_table(result.table)
+    report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk, drift=drifted)
     if repair and not report.found_clean and (confirm is None or confirm(report)):
         mirrored = dualwrite.active_pair()
         if mirrored is not None and {source_alias, target_alias} == set(mirrored):
             repair_from_primary(report, run, mirrored[0], progress)  # the applier copies primary -> secondary
         else:
             repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
-    report.elapsed = time.monotonic() - started
-    runs.store(run, report)
     return report
 
 

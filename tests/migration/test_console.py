@@ -215,7 +215,7 @@ def test_phase_view_from_phase_zero_lists_gates_of_the_next_step() -> None:
 
     assert (view.current, view.next, view.previous) == ("0 sqlite", "1 dual-write", None)
     required = {g.name: g.passed for g in view.gates if g.required}
-    assert required == {"outbox": True, "databases": True}
+    assert required == {"outbox": True, "databases": True, "schema": True}
     later = {g.name: g.passed for g in view.gates if not g.required}
     assert later == {"copy": False, "validation": False}
     assert view.gates_passed

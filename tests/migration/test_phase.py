@@ -227,7 +227,7 @@ def test_phase_waffle_admin_toggle_has_the_same_effect_and_is_audited() -> None:
 
 def test_phase_gates_report_every_gate_in_one_place() -> None:
     results = gates.check(PhaseState(Phase.DUAL_WRITE), PhaseState(Phase.READ_ROLLOUT, 10))
-    assert [g.name for g in results] == ["outbox", "databases", "capture", "copy", "validation"]
+    assert [g.name for g in results] == ["outbox", "databases", "schema", "capture", "copy", "validation"]
 
 
 def test_phase_rollback_from_postgres_primary_moves_sqlite_counters_past_postgres_ids() -> None:

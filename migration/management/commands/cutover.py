@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import phase, status, transitions
+from migration import phase, probe, status, transitions
 from migration.exceptions import BackupError, GateRefused, InvalidTransition
+from migration.management.errors import unusable_input
 
 
 class Command(BaseCommand):
@@ -52,16 +53,22 @@ class Command(BaseCommand):
         if action == "status":
             self._status(options)
             return
-        self._confirm(action, options)
+        with unusable_input(then="the phase is unchanged"):
+            probe.both(on_wait=self._notice)
+            self._confirm(action, options)
+            transition = self._change(action, options)
+        self._render_transition(transition, options)
+
+    def _change(self, action: str, options: dict[str, Any]) -> transitions.Transition:
         progress = self._progress(options)
         try:
             if action == "advance":
-                transition = transitions.advance(percent=options["percent"], force=options["force"], progress=progress)
-            else:
-                transition = transitions.rollback(
-                    to=options["to"], percent=options["percent"],
-                    reverse_copy=options["reverse_copy"], force=options["force"], progress=progress,
-                )
+                return transitions.advance(percent=options["percent"], force=options["force"], progress=progress,
+                                           on_wait=self._notice)
+            return transitions.rollback(
+                to=options["to"], percent=options["percent"], reverse_copy=options["reverse_copy"],
+                force=options["force"], progress=progress, on_wait=self._notice,
+            )
         except InvalidTransition as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except GateRefused as exc:
@@ -69,8 +76,10 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"refused": [g.as_dict() for g in exc.results]}, indent=2))
             raise CommandError(str(exc), returncode=1) from exc
         except BackupError as exc:
-            raise CommandError(f"phase not changed: {exc}", returncode=1) from exc
-        self._render_transition(transition, options)
+            raise CommandError(f"phase not changed: {exc}", returncode=2) from exc
+
+    def _notice(self, message: str) -> None:
+        self.stderr.write(self.style.WARNING(message))
 
     def _confirm(self, action: str, options: dict[str, Any]) -> None:
         """Ask before changing production state, as ``flush`` does; ``--no-input`` skips the question."""
@@ -123,11 +132,16 @@ class Command(BaseCommand):
         self.stdout.write(f"  outbox replayed: {transition.replayed} applied, {transition.replay_failed} failed")
 
     def _status(self, options: dict[str, Any]) -> None:
-        report = status.status(max_pending_age=options["max_age"])
+        report = status.status(max_pending_age=options["max_age"], on_wait=self._notice)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
         elif options["verbosity"] >= 1:
             self._render_status(report)
+        if report.unreachable:
+            raise CommandError(
+                "; ".join(f"{alias}: {why}" for alias, why in report.unreachable.items())
+                + "; the status above is what the other database holds", returncode=2,
+            )
         if options["check"] and report.findings:
             raise CommandError("; ".join(report.findings), returncode=1)
 
@@ -140,9 +154,13 @@ class Command(BaseCommand):
         out(f"  flags: {names}" + (self.style.WARNING("  (last known values)") if report.flags["stale"] else ""))
         outbox = ", ".join(f"{a}: {'unreadable' if n is None else n}" for a, n in report.outbox.items())
         out(f"  outbox: {outbox}; oldest pending {status.age_text(report.oldest_pending_seconds)}")
+        for alias, why in report.unreachable.items():
+            out(self.style.ERROR(f"  {alias} cannot be used: {why}"))
         gate = report.validation
         style = self.style.SUCCESS if gate["ok"] else self.style.WARNING
         out("  last validation: " + style(gate["detail"]))
+        schema = report.schema
+        out("  legacy schema: " + (self.style.SUCCESS if schema["ok"] else self.style.WARNING)(schema["detail"]))
         out(f"  shadow mismatches (24 h): {'-' if report.shadow_mismatches_24h is None else report.shadow_mismatches_24h}")
         if report.latency:
             out("  latency (15 min)   alias      kind    count    p50 ms    p95 ms")

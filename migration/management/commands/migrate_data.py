@@ -11,14 +11,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from migration import backfill
 from migration.backfill.report import DEFAULT_BATCH_SIZE
-from migration.exceptions import BackupError, CopyError, RejectLimitExceeded
+from migration.exceptions import BackupError, CopyError, DriftRefused, RejectLimitExceeded
+from migration.management.errors import unusable_input
 
 
 class Command(BaseCommand):
     help = (
         "Back up the source, then copy every table of the migrated apps into the target with COPY, "
-        "in foreign-key order, resuming from each table's checkpoint. Exit 0 clean, 1 rows rejected, "
-        "2 bad invocation."
+        "in foreign-key order, resuming from each table's checkpoint. Refuses, before writing anything, "
+        "when the source holds data no model covers. Exit 0 clean, 1 rows rejected or schema drift, "
+        "2 bad invocation or a database that cannot be used."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,20 +58,29 @@ class Command(BaseCommand):
         verbosity = 0 if options["json"] else options["verbosity"]
         renderer = _Renderer(self, verbosity)
         try:
-            report = backfill.migrate_data(settings, renderer)
+            with unusable_input(source=options["source"], target=options["target"]):
+                report = backfill.migrate_data(settings, renderer)
+        except DriftRefused as exc:
+            if options["json"]:
+                self.stdout.write(json.dumps({"refused": [f.as_dict() for f in exc.findings]}, indent=2))
+            raise CommandError(f"Refused: {exc}", returncode=1) from exc
         except RejectLimitExceeded as exc:
-            renderer.close()
             raise CommandError(f"Stopped: {exc}", returncode=1) from exc
         except (CopyError, BackupError) as exc:
-            renderer.close()
             raise CommandError(str(exc), returncode=2) from exc
-        renderer.close()
+        finally:
+            renderer.close()
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
         elif report.dry_run:
             self._render_plan(report, verbosity)
         else:
             self._render_summary(report, verbosity, analyze=settings.analyze)
+        if report.drift is not None and report.drift.blocking:  # a dry run: what the copy would refuse
+            raise CommandError(
+                "the copy would refuse: " + report.drift.summary() + "; see ./manage.py describe_schema --drift",
+                returncode=1,
+            )
         if report.rejected:
             raise CommandError(
                 f"{report.rejected} row(s) rejected; see {report.rejects_path}", returncode=1
@@ -79,6 +90,8 @@ class Command(BaseCommand):
         if verbosity < 1:
             return
         self.stdout.write(self.style.MIGRATE_HEADING("Plan (dry run, nothing written):"))
+        for finding in report.drift.blocking if report.drift is not None else []:
+            self.stdout.write(self.style.ERROR(f"  schema drift: {finding.describe()}"))
         self.stdout.write(f"  {'#':>3}  {'table':<32} {'source rows':>12} {'to copy':>10} {'batches':>8}")
         for number, item in enumerate(report.plan, 1):
             if item.absent:
@@ -138,8 +151,15 @@ class _Renderer:
 
     def __call__(self, event: backfill.CopyEvent) -> None:
         handler = getattr(self, f"_{event.kind}", None)
-        if handler is not None and self.verbosity >= 1:
+        # A wait for the file's lock is said even with --json (on stderr): the command is not stuck.
+        if handler is not None and (self.verbosity >= 1 or event.kind == "waiting"):
             handler(event)
+
+    def _waiting(self, event: backfill.CopyEvent) -> None:
+        self.command.stderr.write(self.command.style.WARNING(event.detail))
+
+    def _drift(self, event: backfill.CopyEvent) -> None:
+        self.command.stderr.write(self.command.style.WARNING(f"schema drift (not copied, no data): {event.detail}"))
 
     def _backup(self, event: backfill.CopyEvent) -> None:
         if self.verbosity >= 2:

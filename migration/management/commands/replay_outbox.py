@@ -6,11 +6,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import dualwrite
+from migration import dualwrite, probe
+from migration.management.errors import unusable_input
 
 
 class Command(BaseCommand):
-    help = "Apply pending dual-write outbox records on both databases; exit 1 when some remain."
+    help = ("Apply pending dual-write outbox records on both databases; exit 1 when some remain, 2 when a "
+            "database cannot be used.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500, help="Records read per batch.")
@@ -25,7 +27,9 @@ class Command(BaseCommand):
             if verbosity >= 3 and not options["json"]:
                 self.stdout.write(f"  {alias}: batch applied {step.applied}, failed {step.failed}")
 
-        result = dualwrite.replay(batch_size=options["batch_size"], progress=progress)
+        with unusable_input(then="nothing was replayed; the records stay pending"):
+            probe.both(on_wait=lambda message: self.stderr.write(self.style.WARNING(message)))
+            result = dualwrite.replay(batch_size=options["batch_size"], progress=progress)
         if options["json"]:
             self.stdout.write(json.dumps({
                 "applied": result.applied,

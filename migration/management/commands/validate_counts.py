@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from migration import dualwrite, verify
 from migration.exceptions import MigrationError
+from migration.management.errors import unusable_input
 
 
 def _names(values: list[str] | None) -> list[str] | None:
@@ -34,10 +35,23 @@ def _short(value: Any, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _failure(report: Any) -> str:
+    """Why a validation is not clean: schema drift first, then the rows (or what a repair left)."""
+    tables = ", ".join(t.table for t in report.tables if not t.clean)
+    drifted = report.drift.summary() if report.drift is not None and report.drift.blocking else ""
+    parts = [f"schema drift: {drifted} (see ./manage.py describe_schema --drift)"] if drifted else []
+    if report.repaired:
+        parts.append(f"the repair left differences in {tables}; see the repair lines above")
+    elif report.differences or not drifted:
+        parts.append(f"{report.differences} row difference(s) in {tables}; see above, or run with --repair")
+    return "; ".join(parts)
+
+
 class Command(BaseCommand):
     help = (
         "Compare every migrated table on the source (SQLite) and the target (PostgreSQL): counts, and by "
-        "default every row and column. Exit 0 when equal, 1 on differences, 2 on bad invocation."
+        "default every row and column, and the source's schema against the models. Exit 0 when equal, "
+        "1 on differences or schema drift, 2 on bad invocation or a database that cannot be used."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -77,20 +91,8 @@ class Command(BaseCommand):
         self.as_json = options["json"]
         self.bar: Any = None
         try:
-            report = verify.validate(
-                _names(options["tables"]),
-                source=options["source"],
-                target=options["target"],
-                row_level=not options["counts_only"],
-                limit=options["limit"],
-                recheck_delay=options["recheck_delay"],
-                settle_seconds=options["settle"],
-                repair=options["repair"],
-                confirm=self.confirm if options["interactive"] else None,
-                progress=self.progress,
-                jobs=options["jobs"],
-                reuse_hashes=options["reuse_hashes"],
-            )
+            with unusable_input(source=options["source"], target=options["target"]):
+                report = self._validate(options)
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         if self.as_json:
@@ -98,17 +100,30 @@ class Command(BaseCommand):
         elif self.verbosity >= 1:
             self.render(report)
         if not report.clean:
-            tables = ", ".join(t.table for t in report.tables if not t.clean)
-            if report.repaired:
-                message = f"the repair left differences in {tables}; see the repair lines above"
-            else:
-                message = (f"{report.differences} row difference(s) in {tables}; "
-                           f"see above, or run with --repair")
-            raise CommandError(message, returncode=1)
+            raise CommandError(_failure(report), returncode=1)
+
+    def _validate(self, options: dict[str, Any]) -> verify.ValidationReport:
+        return verify.validate(
+            _names(options["tables"]),
+            source=options["source"],
+            target=options["target"],
+            row_level=not options["counts_only"],
+            limit=options["limit"],
+            recheck_delay=options["recheck_delay"],
+            settle_seconds=options["settle"],
+            repair=options["repair"],
+            confirm=self.confirm if options["interactive"] else None,
+            progress=self.progress,
+            jobs=options["jobs"],
+            reuse_hashes=options["reuse_hashes"],
+        )
 
     # --- rendering ------------------------------------------------------------------------
 
     def progress(self, event: str, data: dict[str, Any]) -> None:
+        if event == "waiting":  # said even with --json (on stderr): the command is not stuck
+            self.stderr.write(self.style.WARNING(data["message"]))
+            return
         if self.as_json:
             return
         if event == "start" and self.verbosity >= 1 and self.stderr.isatty():
@@ -179,6 +194,7 @@ class Command(BaseCommand):
         self.stdout.write(fmt(total))
         for t in report.tables:
             self.render_details(t, report.limit)
+        self.render_drift(report)
         state = self.style.SUCCESS("equal") if report.clean else self.style.ERROR("DIFFERENT")
         flight = sum(len(t.in_flight) for t in report.tables)
         self.stdout.write(
@@ -187,6 +203,16 @@ class Command(BaseCommand):
             + (f"; {flight} row(s) unverified (still changing, or waiting in the outbox, when the "
                "settle time ran out): the run is not clean; validate again" if flight else "")
         )
+
+    def render_drift(self, report: verify.ValidationReport) -> None:
+        """The source's schema against the models: blocking findings are differences, the rest warnings."""
+        if report.drift is None:
+            return
+        for finding in report.drift.findings:
+            if finding.blocking:
+                self.stdout.write(self.style.ERROR(f"schema drift: {finding.describe()}"))
+            elif self.verbosity >= 1:
+                self.stdout.write(self.style.WARNING(f"schema drift (no data, not a difference): {finding.describe()}"))
 
     def render_details(self, t: verify.TableResult, limit: int) -> None:
         out = self.stdout.write

@@ -223,9 +223,20 @@ def test_validate_counts_on_chinook(tmp_path: Path) -> None:
 
 @pytest.mark.django_db(databases=["default", "sqlite", SOURCE], transaction=True)
 def test_validate_counts_exits_2_when_the_source_has_none_of_the_tables(tmp_path: Path) -> None:
-    with source_file(tmp_path / "empty.sqlite3"):
+    path = tmp_path / "empty.sqlite3"
+    sqlite_file(path, "PRAGMA user_version = 1")  # a SQLite database without a table
+    with source_file(path):
         code, text, _ = failing("--tables", "users")
     assert code == 2 and "has none of the 1 table(s) to validate; check SQLITE_PATH" in text
+
+
+@pytest.mark.django_db(databases=["default", "sqlite", SOURCE], transaction=True)
+def test_validate_counts_exits_2_on_a_missing_source_and_does_not_create_it(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.sqlite3"
+    with source_file(path):
+        code, text, _ = failing("--tables", "users")
+    assert code == 2 and "does not exist; check SQLITE_PATH" in text
+    assert not path.exists()
 
 
 def test_validate_counts_exits_2_when_the_target_lacks_a_table() -> None:
