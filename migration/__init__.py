@@ -7,9 +7,10 @@ below it (the contracts are in ``pyproject.toml``):
 - commands, admin, console, checks, router, middleware, status, :mod:`~migration.modelcode` (code for drift)
 - :mod:`~migration.transitions` (advance, rollback), then :mod:`~migration.gates`
 - :mod:`~migration.verify` (validation) and :mod:`~migration.spotcheck`
-- :mod:`~migration.dualwrite` (outbox, apply, worker, replay, routing, shadow reads)
+- :mod:`~migration.dualwrite` (capture triggers, outbox, apply, worker, replay, routing, shadow reads)
 - :mod:`~migration.backfill` (the copy)
 - :mod:`~migration.sequences`, :mod:`~migration.backup`, :mod:`~migration.schema`
+- :mod:`~migration.drift` (the legacy schema against the models), :mod:`~migration.probe`
 - :mod:`~migration.drift` (the legacy schema against the models), :mod:`~migration.probe` (can each database be used)
 - :mod:`~migration.values` (conversion, canonical form, equality), :mod:`~migration.reader`
 - :mod:`~migration.phase` (the phase as data), :mod:`~migration.flags`, :mod:`~migration.inventory`
