@@ -223,3 +223,27 @@ def test_capture_the_legacy_apps_trigger_does_not_fire_for_the_appliers_writes()
     with connections["sqlite"].cursor() as cursor:  # and it is still there for the app's own writes
         cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'update_market_sources_timestamp'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_capture_a_legacy_trigger_that_writes_another_table_adds_no_row_for_a_mirror() -> None:
+    with connections["sqlite"].cursor() as cursor:  # an audit trigger, as a legacy app might have
+        cursor.execute("CREATE TABLE audit_rows (id INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+        cursor.execute("CREATE TRIGGER audit_menu_categories AFTER UPDATE ON menu_categories "
+                       "BEGIN INSERT INTO audit_rows (note) VALUES ('updated ' || NEW.id); END")
+    try:
+        set_phase(Phase.POSTGRES_PRIMARY)
+        category = MenuCategory.objects.create(name="Çorba", name_tr="çorba")  # mirrored into SQLite
+        category.name = "Mercimek çorbası"
+        category.save()  # mirrored again: an UPDATE of the SQLite row, by the applier
+        assert MenuCategory.objects.using("sqlite").get(pk=category.pk).name == "Mercimek çorbası"
+        with connections["sqlite"].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM audit_rows")
+            assert cursor.fetchone()[0] == 0  # the copy is not an application write
+        _write("python", [("UPDATE menu_categories SET icon = 'bowl' WHERE id = ?", [category.pk])])
+        with connections["sqlite"].cursor() as cursor:
+            cursor.execute("SELECT note FROM audit_rows")
+            assert [row[0] for row in cursor.fetchall()] == [f"updated {category.pk}"]  # the app's write still fires it
+    finally:
+        with connections["sqlite"].cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS audit_menu_categories")
+            cursor.execute("DROP TABLE IF EXISTS audit_rows")

@@ -24,11 +24,17 @@ def _raw_rename(alias: str, pk: int, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("primary_phase", "primary", "secondary"),
-    [(Phase.POSTGRES_PRIMARY, "default", "sqlite"), (Phase.DUAL_WRITE, "sqlite", "default")],
+    [
+        (Phase.SQLITE, "sqlite", "default"),
+        (Phase.DUAL_WRITE, "sqlite", "default"),
+        (Phase.READ_ROLLOUT, "sqlite", "default"),
+        (Phase.POSTGRES_PRIMARY, "default", "sqlite"),
+    ],
 )
 def test_repair_keeps_the_primarys_value(primary_phase: Phase, primary: str, secondary: str) -> None:
-    set_phase(primary_phase)
+    set_phase(Phase.DUAL_WRITE)  # the row on both sides
     category = MenuCategory.objects.create(name="Çorba", name_tr="çorba")
+    set_phase(primary_phase)
     assert _name_on(secondary, category.pk) == "Çorba"
     _raw_rename(secondary, category.pk, "stale copy")  # the secondary drifted
     report = verify.validate(tables=["menu_categories"], recheck_delay=0, repair=True)
