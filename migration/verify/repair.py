@@ -120,11 +120,20 @@ def _changed_columns(table: Table, before: tuple[list[Any], list[str]] | None,
 
 
 def _upsert(dst: TargetSide, rows: list[list[Any]]) -> None:
-    """Write each source row to the target with the applier's own upsert (one INSERT ... ON CONFLICT)."""
+    """INSERT ... ON CONFLICT (pk) DO UPDATE for a handful of rows, values prepared by each field."""
+    if not rows:
+        return
     table = dst.table
-    for row in rows:
-        obj = table.model(**{f.attname: value for f, value in zip(table.fields, row)})
-        dualwrite.upsert(obj, table.target.alias)
+    columns = [sql.Identifier(c) for c in table.columns]
+    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i not in table.key_indexes]
+    statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
+        t=dst.ident, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        pk=dst.key_columns,
+        action=sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(updates)) if updates else sql.SQL("NOTHING"),
+    )
+    prepared = [[f.get_db_prep_save(v, table.target) for f, v in zip(table.fields, row)] for row in rows]
+    with table.target.cursor() as cursor:
+        cursor.executemany(dst.sql(statement), prepared)
 
 
 def _delete(dst: TargetSide, pks: list[Any]) -> None:
