@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from migration import conf, dualwrite, flags, gates, inventory, metrics, phase, probe
+from migration.exceptions import PhaseUnknown
 from migration.models import PhaseChange
 
 DEFAULT_MAX_PENDING_AGE_SECONDS = 300.0
@@ -33,6 +34,7 @@ class StatusReport:
     shadow_mismatches_24h: int | None
     last_change: dict[str, Any] | None
     capture: dict[str, Any] = field(default_factory=dict)
+    phase_unknown: str = ""  # why the phase cannot be known (no database could tell it)
     unreachable: dict[str, str] = field(default_factory=dict)
     schema: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
@@ -53,7 +55,11 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
     readable = [alias for alias in dualwrite.configured_aliases() if alias not in unreachable]
     target_ok = conf.target_alias() not in unreachable
     flags.forget()
-    snapshot = flags.state()
+    try:
+        snapshot = flags.state()
+        unknown = ""
+    except PhaseUnknown as exc:  # nothing can say which phase this is: show what can be read, and say so
+        snapshot, unknown = flags.FlagState(stale=True), str(exc)
     if target_ok:
         metrics.maybe_flush(force=True)
     outbox = dualwrite.outbox_depth_by_alias(readable)
@@ -79,7 +85,10 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
     unreadable = [alias for alias, n in outbox.items() if n is None and alias not in unreachable]
     if unreadable:
         report.findings.append(f"outbox unreadable on {', '.join(unreadable)}")
-    if snapshot.stale:
+    report.phase_unknown = unknown
+    if unknown:
+        report.findings.append(unknown)
+    elif snapshot.stale:
         report.findings.append("switches unreadable; the last known values are in force")
     if not report.schema["ok"] and conf.source_alias() not in unreachable:
         report.findings.append(report.schema["detail"])

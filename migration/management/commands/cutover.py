@@ -147,7 +147,7 @@ class Command(BaseCommand):
 
     def _render_status(self, report: status.StatusReport) -> None:
         out = self.stdout.write
-        out(self.style.MIGRATE_HEADING(f"Phase {report.state}"))
+        out(self.style.MIGRATE_HEADING("Phase unknown" if report.phase_unknown else f"Phase {report.state}"))
         names = ", ".join(
             f"{key}={value}" for key, value in report.flags.items() if key not in ("names", "stale")
         )

@@ -444,26 +444,32 @@ def test_validate_a_row_pending_in_the_outbox_until_the_end_is_unverified_and_no
 
 
 def test_validate_a_row_another_process_keeps_updating_is_unverified(copied: None) -> None:
-    import threading
+    import subprocess
+    import sys
+    import time
 
     target_sql('UPDATE "users" SET name = %s WHERE id = %s', ["Mehmet", "u2"])
-    stop = threading.Event()
-
-    def keep_writing() -> None:  # every 20 ms, as a busy legacy process would
-        n = 0
-        while not stop.is_set():
-            n += 1
-            target_sql('UPDATE "users" SET name = %s WHERE id = %s', [f"Mehmet {n}", "u2"])
-            stop.wait(0.02)
-        connections.close_all()  # this thread's own connection
-
-    writer = threading.Thread(target=keep_writing)
-    writer.start()
+    db = connections["default"].settings_dict
+    # Another process updates the row every 10 ms, as a busy writer would, until it is stopped.
+    script = (
+        "import itertools, sys, time, psycopg\n"
+        "conn = psycopg.connect(**dict(arg.split('=', 1) for arg in sys.argv[1:]), autocommit=True)\n"
+        "print('ready', flush=True)\n"
+        "for n in itertools.count():\n"
+        "    conn.execute('UPDATE users SET name = %s WHERE id = %s', [f'Mehmet {n}', 'u2'])\n"
+        "    time.sleep(0.01)\n"
+    )
+    params = {"dbname": db["NAME"], "user": db.get("USER") or "postgres"}
+    params.update({k: str(v) for k, v in (("host", db.get("HOST")), ("port", db.get("PORT"))) if v})
+    writer = subprocess.Popen([sys.executable, "-c", script, *(f"{k}={v}" for k, v in params.items())],
+                              stdout=subprocess.PIPE, text=True)
     try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        time.sleep(0.05)
         users = table_result(run(settle_seconds=1.0), "users")
     finally:
-        stop.set()
-        writer.join()
+        writer.kill()
+        writer.wait(10)
     assert users.in_flight == ["u2"] and not users.clean
 
 
