@@ -102,6 +102,9 @@ def pending_pks(model: type[models.Model]) -> set[str]:
     return {str(pk) for pk in dualwrite.pending_pks(model)}
 
 
+QUIET_LOOKS = 3  # the first pass and two re-checks, ~0.2 s apart, all seeing the same difference
+
+
 def _recheck(table: Table, diff: RowDiff, pending: Callable[[], set[str]],
              settle_seconds: float) -> tuple[RowDiff, list[Any]]:
     """Re-hash the differing rows until each settles, for at most ``settle_seconds``.
@@ -113,6 +116,9 @@ def _recheck(table: Table, diff: RowDiff, pending: Callable[[], set[str]],
     """
     kinds = (diff.missing, diff.extra, diff.changed)
     last: dict[Any, tuple[Any, Any]] = {pk: first for kind in kinds for pk, first in kind.items()}
+    # Looks in a row that found the row unchanged: the first pass counts as one, and a difference
+    # is confirmed at QUIET_LOOKS, so a writer that pauses between two looks does not pass as quiet.
+    quiet: dict[Any, int] = dict.fromkeys(last, 1)
     confirmed = RowDiff()
     deadline = time.monotonic() + settle_seconds
     while True:
@@ -125,7 +131,8 @@ def _recheck(table: Table, diff: RowDiff, pending: Callable[[], set[str]],
             now = (source_now.get(pk), target_now.get(pk))
             if now[0] is not None and now[0] == now[1]:
                 continue  # the two sides agree now
-            if now == before and str(pk) not in waiting:
+            quiet[pk] = quiet[pk] + 1 if now == before and str(pk) not in waiting else 0
+            if quiet[pk] >= QUIET_LOOKS:
                 if now[1] is None:
                     confirmed.missing[pk] = now
                 elif now[0] is None:
