@@ -16,7 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from migration import conf, console, phase, spotcheck
+from migration import conf, console, console_actions, phase, spotcheck
 from migration.exceptions import MigrationError
 from migration.inventory import migrated_models
 from migration.models import (
@@ -267,7 +267,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             messages.error(request, "Unknown action; use the Advance or Roll back button.")
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_changelist"))
         try:
-            change = console.change_phase(
+            change = console_actions.change_phase(
                 action, actor=f"{request.user.get_username()} (admin console)"
             )
         except MigrationError as exc:
@@ -294,7 +294,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_spotcheck"))
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             try:
-                summary = console.repair(model, pks)
+                summary = console_actions.repair(model, pks)
             except MigrationError as exc:
                 messages.error(request, console.redact(str(exc)))
             else:

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from core.models.auth import Membership, SecurityAuditLog
-from migration import console, phase, spotcheck
+from migration import console, console_actions, phase, spotcheck
 from migration.exceptions import GateRefused
 from migration.models import (
     CopyCheckpoint,
@@ -240,9 +240,9 @@ def test_phase_view_red_gate_when_outbox_holds_records() -> None:
 @pytest.mark.django_db(databases=BOTH)
 @pytest.mark.usefixtures("fresh_flags")
 def test_change_phase_advances_and_rolls_back_through_the_engine() -> None:
-    forward = console.change_phase("advance", actor="ops (admin console)")
+    forward = console_actions.change_phase("advance", actor="ops (admin console)")
     assert phase.current_state_fresh() == phase.PhaseState(phase.Phase.DUAL_WRITE)
-    back = console.change_phase("rollback", actor="ops (admin console)")
+    back = console_actions.change_phase("rollback", actor="ops (admin console)")
 
     assert forward.startswith("Advanced the cutover from 0 sqlite to 1 dual-write")
     assert back.startswith("Rolled back the cutover from 1 dual-write to 0 sqlite")
@@ -261,7 +261,7 @@ def test_change_phase_refused_by_a_red_gate() -> None:
     )
 
     with pytest.raises(GateRefused, match="outbox: 1 pending records"):
-        console.change_phase("advance", actor="ops")
+        console_actions.change_phase("advance", actor="ops")
 
     assert phase.current_state_fresh().phase == phase.Phase.SQLITE
     assert not PhaseChange.objects.exists()
@@ -279,7 +279,7 @@ def test_repair_makes_the_target_row_equal_and_says_what_it_did() -> None:
         created_at="2024-01-02 00:00:00",
     )
 
-    summary = console.repair(SecurityAuditLog, [11, 12])
+    summary = console_actions.repair(SecurityAuditLog, [11, 12])
 
     assert summary == "Repaired security_audit_logs on default: inserted 12; updated 11"
     assert not any(r.differs for r in spotcheck.compare_rows(SecurityAuditLog, [11, 12]))
