@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connections, models, transaction
 
 from migration import inventory
-from migration.db import quote
+from migration.db import chunks, quote
 from migration.models import OutboxRecord
 
 PREFIX = "cutover_capture_"
@@ -189,12 +189,9 @@ def records_for(alias: str, model: type[models.Model], pks: Sequence[Any]) -> li
     label = model._meta.label
     keys = [str(pk) for pk in pks]
     jobs: list[tuple[int, str, str]] = []
-    for start in range(0, len(keys), 500):
-        jobs += list(
-            OutboxRecord.objects.using(alias)
-            .filter(model_label=label, pk_value__in=keys[start:start + 500])
+    for part in chunks(keys, 500):
+        jobs += OutboxRecord.objects.using(alias).filter(model_label=label, pk_value__in=part) \
             .order_by("pk").values_list("pk", "model_label", "pk_value")
-        )
     return jobs
 
 
