@@ -72,3 +72,8 @@ def field_suggester() -> str:
     :class:`migration.modelcode.FieldCode`, or None to leave the column to the default.
     """
     return str(getattr(settings, "MIGRATION_FIELD_SUGGESTER", "") or "")
+
+
+def switch_timeout(default: float) -> float:
+    """How long a switch of primary may drain the old primary (``MIGRATION_SWITCH_TIMEOUT``, seconds)."""
+    return float(getattr(settings, "MIGRATION_SWITCH_TIMEOUT", default))

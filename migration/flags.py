@@ -202,12 +202,15 @@ def _fallback() -> FlagState:
 SOURCE_COPY_TABLE = "cutover_phase_copy"
 
 
-def write_source_copy(state: FlagState, using: str | None = None) -> None:
-    """Record ``state`` in the SQLite file (inside the caller's transaction on it, if any)."""
+def write_source_copy(state: FlagState, using: str | None = None, *, epoch: int | None = None) -> None:
+    """Record ``state`` in the SQLite file, or the database ``using`` (inside the caller's transaction
+    on it, if any); with ``epoch``, the number of switches of primary so far, else the one recorded."""
     from django.db import connections
 
     alias = using or conf.source_alias()
-    values = {k: v for k, v in asdict(state).items() if k != "stale"}
+    if epoch is None:
+        epoch = read_epoch(alias)
+    values = {**{k: v for k, v in asdict(state).items() if k != "stale"}, "epoch": epoch}
     with connections[alias].cursor() as cursor:
         cursor.execute(
             f'CREATE TABLE IF NOT EXISTS "{SOURCE_COPY_TABLE}" '
@@ -215,7 +218,7 @@ def write_source_copy(state: FlagState, using: str | None = None) -> None:
         )
         cursor.execute(
             f'INSERT INTO "{SOURCE_COPY_TABLE}" (id, state, changes) VALUES (1, %s, 1) '
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, changes = changes + 1",
+            f"ON CONFLICT (id) DO UPDATE SET state = excluded.state, changes = {SOURCE_COPY_TABLE}.changes + 1",
             [json.dumps(values, sort_keys=True)],
         )
 
@@ -233,7 +236,30 @@ def read_source_copy(using: str | None = None) -> FlagState | None:
             row = cursor.fetchone()
     except DatabaseError:
         return None
-    return None if row is None else FlagState(**json.loads(row[0]))
+    if row is None:
+        return None
+    recorded = json.loads(row[0])
+    return FlagState(**{k: v for k, v in recorded.items() if k in _FIELDS})
+
+
+_FIELDS = set(FlagState.__dataclass_fields__)
+
+
+def read_epoch(using: str | None = None) -> int:
+    """How many switches of primary the copy of the phase in ``using`` (default: the SQLite file)
+    has recorded; 0 when it holds none. Each switch writes the new epoch in both databases."""
+    from django.db import connections
+
+    alias = using or conf.source_alias()
+    if alias not in connections.databases:
+        return 0
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
+            row = cursor.fetchone()
+    except DatabaseError:
+        return 0
+    return int(json.loads(row[0]).get("epoch", 0)) if row else 0
 
 
 # --- Typed predicates -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from migration import backfill, conf, drift, dualwrite, inventory, phase, verify
+from migration import backfill, conf, drift, dualwrite, fence, inventory, phase, verify
 from migration.exceptions import MigrationError
 from migration.models import OutboxRecord
 from migration.phase import Phase
@@ -46,6 +46,8 @@ def check(before: Any, after: Any) -> list[GateResult]:
     results = [outbox_empty(), databases_ready(), schema_matches()]
     if before.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
         results.append(capture_complete())
+    if before.phase >= Phase.DUAL_WRITE:
+        results.append(fence_complete(before))
     if after.phase >= Phase.READ_ROLLOUT:
         results += [copy_complete(), validation_clean_and_recent()]
     return results
@@ -90,6 +92,25 @@ def _outbox_unreadable(alias: str, exc: DatabaseError) -> str:
             f"`./manage.py migrate --database {alias}`"
         )
     return f"outbox unreadable on {alias}: {exc}"
+
+
+def fence_complete(state: Any) -> GateResult:
+    """The database that is not the primary in ``state`` refuses writes on every migrated table."""
+    alias = conf.target_alias() if state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT) else conf.source_alias()
+    if alias not in settings.DATABASES:
+        return GateResult("fence", True, f"no {alias} database configured")
+    try:
+        missing = fence.gaps(alias, inventory.migrated_models())
+    except DatabaseError as exc:
+        return GateResult("fence", False, f"fence unreadable on {alias}: {exc}")
+    if missing:
+        return GateResult(
+            "fence", False,
+            f"{len(missing)} tables on {alias} lack their fence ({', '.join(missing[:10])}), so writes to them "
+            "would not be refused; a schema change rebuilt them? any phase change puts the fence back "
+            "(`cutover rollback`, then `cutover advance`)",
+        )
+    return GateResult("fence", True, f"{alias} refuses writes to every migrated table")
 
 
 def capture_complete() -> GateResult:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from migration import context, flags, metrics
+from migration import context, fence, flags, metrics
 from migration.exceptions import PhaseUnknown
 
 
@@ -34,7 +35,10 @@ class CutoverReadMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """A request that needed the phase while no database could tell it: 503, never a guess."""
+        """503, never a guess: a request that needed the phase while no database could tell it, or
+        whose write a fence refused (a switch of primary under way, or a database not the primary)."""
         if isinstance(exception, PhaseUnknown):
             return JsonResponse({"error": str(exception)}, status=503, headers={"Retry-After": "5"})
+        if isinstance(exception, DatabaseError) and fence.is_fence_error(exception):
+            return JsonResponse({"error": str(exception)}, status=503, headers={"Retry-After": "1"})
         return None

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from migration import conf, dualwrite, flags, gates, inventory, metrics, phase, probe
+from migration import conf, dualwrite, fence, flags, gates, inventory, metrics, phase, probe
 from migration.exceptions import PhaseUnknown
 from migration.models import PhaseChange
 
@@ -34,6 +34,7 @@ class StatusReport:
     shadow_mismatches_24h: int | None
     last_change: dict[str, Any] | None
     capture: dict[str, Any] = field(default_factory=dict)
+    fence: dict[str, Any] = field(default_factory=dict)
     phase_unknown: str = ""  # why the phase cannot be known (no database could tell it)
     unreachable: dict[str, str] = field(default_factory=dict)
     schema: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +100,31 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
     ]
     if conf.source_alias() not in unreachable:
         report.capture = _capture(report)
+    report.fence = _fence(report, readable)
     return report
+
+
+def _fence(report: StatusReport, readable: list[str]) -> dict[str, Any]:
+    """Which database refuses writes, on how many tables; the epoch each database recorded."""
+    info: dict[str, Any] = {"fenced": {}, "epoch": {}}
+    for alias in readable:
+        try:
+            info["fenced"][alias] = len(fence.fenced_tables(alias))
+        except DatabaseError as exc:
+            report.findings.append(f"fence unreadable on {alias}: {exc}")
+        info["epoch"][alias] = flags.read_epoch(alias)
+    if report.state.phase >= phase.Phase.DUAL_WRITE and not report.phase_unknown:
+        wanted = conf.target_alias() if report.state.phase < phase.Phase.POSTGRES_PRIMARY else conf.source_alias()
+        if wanted in readable:
+            gate = gates.fence_complete(report.state)
+            if not gate.ok:
+                report.findings.append(gate.detail)
+        info["expected"] = wanted
+    for alias, tables in info["fenced"].items():
+        if tables and alias != info.get("expected"):
+            report.findings.append(f"{tables} tables on {alias} refuse writes, but {alias} is the primary; "
+                                   "the next phase change lowers the fence")
+    return info
 
 
 def _not_read(name: str, alias: str) -> gates.GateResult:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from migration import backup, conf, dualwrite, flags, gates, inventory, phase, probe, sequences
+from migration import backup, conf, dualwrite, fence, flags, gates, inventory, phase, probe, sequences
 from migration.dualwrite import capture
 from migration.exceptions import BackupError, GateRefused, InvalidTransition
 from migration.models import OutboxRecord, PhaseChange, Tombstone
@@ -217,13 +217,19 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
                 f"{replayed.failed} outbox records could not be applied before the change (first: "
                 f"{errors[0] if errors else 'see the ERROR log'}); changing now would strand them",
             )])
-    if after.phase == Phase.POSTGRES_PRIMARY and before.phase < Phase.POSTGRES_PRIMARY:
-        progress("moving PostgreSQL sequences past every id")
-        reset_sequences()
-    if before.phase >= Phase.POSTGRES_PRIMARY and after.phase < Phase.POSTGRES_PRIMARY:
-        progress("moving SQLite AUTOINCREMENT counters past every id")
-        reserve_source_ids()
-    audit_id = _flip(transition, actor)
+    old_primary = _demote(transition, progress) if moves_primary(before, after) else None
+    try:
+        if after.phase == Phase.POSTGRES_PRIMARY and before.phase < Phase.POSTGRES_PRIMARY:
+            progress("moving PostgreSQL sequences past every id")
+            reset_sequences()
+        if before.phase >= Phase.POSTGRES_PRIMARY and after.phase < Phase.POSTGRES_PRIMARY:
+            progress("moving SQLite AUTOINCREMENT counters past every id")
+            reserve_source_ids()
+        audit_id = _flip(transition, actor)
+    except BaseException:
+        if old_primary is not None:
+            fence.lower_fence(old_primary)  # undo the demotion: the phase is unchanged
+        raise
     if source_configured() and (after.phase != Phase.SQLITE or before.phase != Phase.SQLITE):
         # Processes that have not yet seen the change (at most flags.MEMO_SECONDS) may still write
         # on the old primary; their records are drained here and by later replays.
@@ -242,6 +248,96 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
         )
 
 
+# --- The fenced switch of primary ---------------------------------------------------------------
+
+# How long a switch of primary may take to drain the old primary once it refuses writes; writers
+# wait (and the API answers 503) for at most about this long. MIGRATION_SWITCH_TIMEOUT overrides it.
+SWITCH_TIMEOUT_SECONDS = 5.0
+
+
+def moves_primary(before: PhaseState, after: PhaseState) -> bool:
+    """Does the change from ``before`` to ``after`` move the primary between the databases?"""
+    return source_configured() and (before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
+
+
+def fenced_alias(state: PhaseState) -> str | None:
+    """The database that refuses writes in ``state``: PostgreSQL while SQLite is primary and
+    mirrored (phases 1-2), SQLite from phase 3 on; none in phase 0."""
+    if not source_configured():
+        return None
+    if state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
+        return conf.target_alias()
+    if state.phase >= Phase.POSTGRES_PRIMARY:
+        return conf.source_alias()
+    return None
+
+
+def _refusal(alias: str) -> str:
+    if alias == conf.source_alias():
+        return fence.refusal("the SQLite file", "3 and later", "PostgreSQL")
+    return fence.refusal("PostgreSQL", "1-2", "the SQLite file")
+
+
+def sync_fences(state: PhaseState) -> None:
+    """Fence the database that is not the primary in ``state`` and unfence the other (each in the
+    caller's transaction on it, if any)."""
+    wanted = fenced_alias(state)
+    for alias in (conf.source_alias(), conf.target_alias()):
+        if alias not in connections.databases:
+            continue
+        if alias == wanted:
+            fence.raise_fence(alias, inventory.migrated_models(), _refusal(alias))
+        else:
+            fence.lower_fence(alias)
+
+
+def _demote(transition: Transition, progress: Progress) -> str:
+    """Steps 1 and 2 of a switch of primary: the old primary refuses writes, then its outbox is
+    drained to empty within the switch timeout. Returns the old primary; on a timeout, or records
+    that cannot be applied (without ``--force``), the demotion is undone and GateRefused raised."""
+    old = conf.target_alias() if transition.before.phase >= Phase.POSTGRES_PRIMARY else conf.source_alias()
+    timeout = conf.switch_timeout(SWITCH_TIMEOUT_SECONDS)
+    progress(f"demoting {old}: it refuses writes from now on")
+    started = time.monotonic()
+    with _lock_timeout(old, timeout):
+        fence.raise_fence(old, inventory.migrated_models(), _refusal(old))
+    try:
+        progress(f"draining the outbox of {old}")
+        while True:
+            replayed = dualwrite.replay()
+            _replay_into(transition, replayed)
+            left = replayed.remaining.get(old)
+            if left == 0:
+                break
+            if replayed.failed and transition.force:
+                transition.warnings.append(f"{left} records of {old} stranded by --force; replay them later")
+                break
+            if replayed.failed or time.monotonic() - started > timeout:
+                errors = [e for outcome in replayed.by_alias.values() for e in outcome.errors]
+                reason = (f"{replayed.failed} records cannot be applied (first: {errors[0] if errors else '?'})"
+                          if replayed.failed else f"{left} records still pending after {timeout:g} s")
+                raise GateRefused(transition.before, transition.after, [gates.GateResult(
+                    "switch", False, f"the outbox of {old} did not drain: {reason}; the demotion was undone "
+                    "and the phase is unchanged",
+                )])
+    except BaseException:
+        fence.lower_fence(old)
+        raise
+    return old
+
+
+@contextlib.contextmanager
+def _lock_timeout(alias: str, seconds: float) -> Any:
+    """On PostgreSQL, bound the wait for the table locks the fence needs."""
+    if connections[alias].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+        yield
+
+
 def _replay_into(transition: Transition, result: Any) -> None:
     transition.replayed += result.applied
     transition.replay_failed += result.failed
@@ -258,8 +354,8 @@ def captured(state: PhaseState) -> bool:
 
 
 def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> None:
-    """Install or remove SQLite's capture triggers to match ``state``; with ``switches`` (a change
-    made outside `cutover`), also record them as the file's copy of the phase."""
+    """Install or remove SQLite's capture triggers and both fences to match ``state``; with
+    ``switches`` (a change made outside `cutover`), also record them as the file's copy of the phase."""
     if not source_configured():
         return
     if switches is not None:
@@ -268,26 +364,28 @@ def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> 
         capture.install(conf.source_alias(), inventory.migrated_models())
     else:
         capture.remove(conf.source_alias())
+    sync_fences(state)
 
 
 def _flip(transition: Transition, actor: str) -> int:
     """Set the switches and write the audit record in one transaction on the waffle database; its id."""
     after = transition.after
     token = phase.changing.set(True)
-    fence: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    sqlite_lock: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     moves = (transition.before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
-    recapture = captured(transition.before) != captured(after)
     if source_configured():
         # Hold SQLite's write lock while the primary moves (see dualwrite.primary_moved()) and
         # while its capture triggers come or go, so no write falls between capture and no capture;
         # the file's copy of the phase changes in the same transaction.
-        fence = transaction.atomic(using=conf.source_alias())
+        sqlite_lock = transaction.atomic(using=conf.source_alias())
     try:
-        with fence, transaction.atomic(using=DEFAULT_DB_ALIAS):
+        with sqlite_lock, transaction.atomic(using=DEFAULT_DB_ALIAS):
             if source_configured():
-                if recapture or moves:
-                    sync_capture(after)
-                flags.write_source_copy(flags.FlagState(**flag_values(after)))
+                sync_capture(after)  # with the fences: step 3 of a switch, the new primary takes writes
+                epoch = flags.read_epoch() + (1 if moves else 0)
+                flags.write_source_copy(flags.FlagState(**flag_values(after)), epoch=epoch)
+                flags.write_source_copy(flags.FlagState(**flag_values(after)), epoch=epoch,
+                                        using=DEFAULT_DB_ALIAS)
             flags.write_state(**flag_values(after))
             record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
                 actor=actor,

@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import DatabaseError, DataError, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
-from migration import conf, probe
+from migration import conf, fence, probe
 from migration.backfill import indexes, rejects
 from migration.backfill.parallel import run_parallel
 from migration.backfill.plan import plan, schema_drift
@@ -44,8 +44,14 @@ def migrate_data(options: CopyOptions, callback: ProgressCallback | None = None)
 
     Before anything is written: PostgreSQL must answer (TargetUnusable), the legacy file must be a
     readable SQLite database (SourceUnusable), and its schema must hold nothing the models would
-    drop (DriftRefused, except in a dry run, whose report carries the findings).
+    drop (DriftRefused, except in a dry run, whose report carries the findings). Its writes are the
+    engine's: they pass PostgreSQL's fence in phases 1 and 2 (:func:`fence.engine_session`).
     """
+    with fence.engine_session():
+        return _migrate_data(options, callback)
+
+
+def _migrate_data(options: CopyOptions, callback: ProgressCallback | None) -> CopyReport:
     callback = callback or _noop
     options = options.resolved()
     started = time.monotonic()

@@ -10,9 +10,9 @@ How a write travels (phases 1-3):
    deleted there when it no longer exists. With ``MIGRATION_MIRROR = "async"`` the apply runs on a
    background thread of the process instead (:mod:`~migration.dualwrite.worker`) and the ORM call returns after
    the primary commit; until the record is applied, reads of the model go to the primary.
-   Re-reading makes the apply idempotent and independent of order and duplicates. Around a switch
-   of primary both sides can take writes for a moment; the write whose outbox record is newer wins
-   (see :mod:`~migration.dualwrite.apply`).
+   Re-reading makes the apply idempotent and independent of order and duplicates. Only the
+   primary takes the application's writes: the other database is fenced (:mod:`migration.fence`),
+   and a switch of primary drains the old primary before the new one takes writes.
 3. A failed apply leaves the record pending with its error and attempt count, logged at ERROR. The
    user's write has already committed and never sees the failure. Pending records are retried
    opportunistically after later commits (with backoff) and by ``./manage.py replay_outbox``.

@@ -84,7 +84,7 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
     done: list[int] = []
     for index, (record_id, label, pk_value) in enumerate(jobs):
         try:
-            _apply_row(source, target, label, pk_value, record_id)
+            _apply_row(source, target, label, pk_value)
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
             result.failed += 1
             result.errors.append(f"{label} pk={pk_value}: {exc}")
@@ -202,29 +202,18 @@ class TargetUnreachable(Exception):
     """The mirror was not tried: its database failed a moment ago (the circuit breaker is open)."""
 
 
-class _NewerWrite(Exception):
-    """Rolls back an apply that found a newer write of the same row on its target."""
-
-
-def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: int) -> None:
+def _apply_row(source: str, target: str, label: str, pk_value: str) -> None:
     """Make ``target``'s row equal to ``source``'s current row (or absent, with a tombstone).
 
-    One transaction on the target: the row is re-read on the source and written on the target,
-    which locks it there; then, if the target holds an outbox record for the same row that is newer
-    than the one being applied, the target's own write is the later one and wins: the transaction
-    is rolled back and that record carries the target's row the other way. This decides the rows
-    written on both sides around a switch of primary (a process that has not yet seen the switch
-    writes on the old primary for at most ``flags.MEMO_SECONDS``): the last write wins, by the time
-    its record was made, so a row deleted on one side is never brought back by an older mirror from
-    the other. The check runs after the write because only then is the row locked: a concurrent
-    write of it on the target has committed (and its record is visible) or waits for this one.
+    One transaction on the target: the row is re-read on the source and written on the target.
+    No clock decides anything: only one database takes the application's writes at a time (the
+    other is fenced, :mod:`migration.fence`), and a switch of primary drains the old primary's
+    outbox before the new one takes writes, so the source's current row is always the one to copy.
     """
     model = apps.get_model(label)
     pk = model._meta.pk.to_python(pk_value)
     try:
-        _apply_in_transaction(model, pk, source, target, label, pk_value, record_id)
-    except _NewerWrite:
-        logger.debug("%s pk=%s: %s has a newer write; not copied from %s", label, pk_value, target, source)
+        _apply_in_transaction(model, pk, source, target, label, pk_value)
     except DatabaseError as exc:
         # A column dropped or renamed on either side fails the read or the write; say so by name.
         try:
@@ -235,8 +224,8 @@ def _apply_row(source: str, target: str, label: str, pk_value: str, record_id: i
 
 
 def _apply_in_transaction(model: type[models.Model], pk: object, source: str, target: str, label: str,
-                          pk_value: str, record_id: int) -> None:
-    """The apply's one transaction on ``target``; raises _NewerWrite to roll it back.
+                          pk_value: str) -> None:
+    """The apply's one transaction on ``target``.
 
     Before commit both tables' columns are compared with the model (:func:`drift.mirror_check`):
     a column added on either side that no field covers would leave the mirrored row partial, so
@@ -278,26 +267,11 @@ def _apply_in_transaction(model: type[models.Model], pk: object, source: str, ta
         if echo_floor is not None:
             OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
         drift.mirror_check(model, (source, target))
-        if _newer_write_on(target, source, label, pk_value, record_id):
-            raise _NewerWrite
 
 
 def _last_record_id(alias: str) -> int:
     """The highest outbox record id on ``alias`` (0 when empty)."""
     return OutboxRecord.objects.using(alias).aggregate(top=models.Max("pk"))["top"] or 0
-
-
-def _newer_write_on(target: str, source: str, label: str, pk_value: str, record_id: int) -> bool:
-    """Does ``target`` hold an outbox record for this row made after ``source``'s record ``record_id``?"""
-    records = OutboxRecord.objects
-    newest = (
-        records.using(target).filter(model_label=label, pk_value=pk_value)
-        .order_by("-created_at").values_list("created_at", flat=True).first()
-    )
-    if newest is None:
-        return False
-    ours = records.using(source).filter(pk=record_id).values_list("created_at", flat=True).first()
-    return ours is None or newest > ours  # None: applied and deleted meanwhile by another process
 
 
 def upsert(obj: models.Model, using: str) -> None:

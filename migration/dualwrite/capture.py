@@ -29,7 +29,7 @@ from typing import Any
 
 from django.db import connections, models, transaction
 
-from migration import inventory
+from migration import fence, inventory
 from migration.db import chunks, quote
 from migration.models import OutboxRecord
 
@@ -204,7 +204,8 @@ _superuser: dict[str, bool] = {}
 def app_triggers_quiet(alias: str) -> Iterator[None]:
     """Inside the caller's write transaction on ``alias``: the application's triggers do not fire.
 
-    On SQLite the file's own triggers (not the capture triggers) are dropped and recreated before
+    The fence of a database that is not the primary (:mod:`migration.fence`) lets these writes
+    through the same way. On SQLite the file's own triggers and the fence (not the capture triggers) are dropped and recreated before
     the transaction commits; DDL is transactional and the write lock keeps every other writer out,
     so no other write ever sees them missing, and a failed write rolls the drop back. On
     PostgreSQL ``session_replication_role = replica`` for the transaction, as logical replication
@@ -214,6 +215,7 @@ def app_triggers_quiet(alias: str) -> Iterator[None]:
     """
     connection = connections[alias]
     if connection.vendor == "postgresql":
+        fence.engine_writes(alias)
         if _may_set_replication_role(alias):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")
@@ -225,7 +227,8 @@ def app_triggers_quiet(alias: str) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL "
-            "AND name NOT LIKE 'cutover\\_%' ESCAPE '\\'"
+            "AND name NOT LIKE ? ESCAPE '\\'",
+            [PREFIX.replace("_", "\\_") + "%"],
         )
         app_triggers = cursor.fetchall()
         for name, _ in app_triggers:

@@ -1,10 +1,14 @@
 """Which databases take part in the dual writes, and the fence of a switch of primary."""
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections, models
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from migration import conf, flags, phase
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, models
+
+from migration import conf, fence, flags, phase
 
 PK_CHUNK = 500
 DRAIN_INTERVAL_SECONDS = 10.0  # how often, at most, a process retries old pending records
@@ -73,3 +77,32 @@ def primary_moved(using: str) -> bool:
     if moved:
         flags.adopt(recorded)  # the retry routes by the newer phase
     return moved
+
+
+# --- Writes that meet a fence -----------------------------------------------------------------
+
+# How long a write refused by a fence (a switch of primary under way) waits for the switch and
+# retries on the new primary before the refusal reaches the caller.
+SWITCH_WAIT_SECONDS = 10.0
+_T = TypeVar("_T")
+
+
+def through_switch(write: Callable[[], _T], alias: Callable[[], str]) -> _T:
+    """Run ``write``; while a fence refuses it, wait, read the phase afresh and run it again.
+
+    ``alias`` names the database the write is about to use. A write inside a transaction the caller
+    holds on that database is not retried (its transaction cannot move to the other database): the
+    refusal, which names the phase, reaches the caller, and the API answers 503.
+    """
+    deadline = time.monotonic() + SWITCH_WAIT_SECONDS
+    delay = 0.01
+    while True:
+        outer = connections[alias()].in_atomic_block
+        try:
+            return write()
+        except DatabaseError as exc:
+            if outer or not fence.is_fence_error(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+        flags.fresh()

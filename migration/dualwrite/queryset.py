@@ -19,6 +19,7 @@ from migration.dualwrite.pairs import (
     _mirroring_into,
     _PrimaryMoved,
     primary_moved,
+    through_switch,
 )
 from migration.dualwrite.records import OperationKind, enqueue
 
@@ -64,8 +65,11 @@ class MirroredQuerySetMixin(_QuerySetBase):
 
     @_django_flags(alters_data=True)
     def update(self, **kwargs: Any) -> int:
-        with flags.pinned():
-            return self._mirrored_update(**kwargs)
+        def write() -> int:
+            with flags.pinned():
+                return self._mirrored_update(**kwargs)
+
+        return through_switch(write, lambda: self.db)
 
     def _mirrored_update(self, **kwargs: Any) -> int:
         using = self._write_alias()
@@ -85,6 +89,9 @@ class MirroredQuerySetMixin(_QuerySetBase):
     @_django_flags(alters_data=True)
     def bulk_create(self, objs: Iterable[_Model], *args: Any, **kwargs: Any) -> list[_Model]:
         objs = list(objs)
+        return through_switch(lambda: self._bulk_create(objs, *args, **kwargs), lambda: self.db)
+
+    def _bulk_create(self, objs: list[_Model], *args: Any, **kwargs: Any) -> list[_Model]:
         with flags.pinned():
             using = self._write_alias()
             if not _mirroring_into(using, self.model):
@@ -98,8 +105,11 @@ class MirroredQuerySetMixin(_QuerySetBase):
 
     @_django_flags(alters_data=True, queryset_only=True)
     def delete(self) -> tuple[int, dict[str, int]]:
-        with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
-            return super().delete()
+        def write() -> tuple[int, dict[str, int]]:
+            with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
+                return super(MirroredQuerySetMixin, self).delete()
+
+        return through_switch(write, lambda: self.db)
 
     def create(self, **kwargs: Any) -> _Model:
         with flags.pinned():  # QuerySet.create routes before Model.save decides on mirroring
@@ -205,7 +215,19 @@ class MirroredModel(models.Model):
 
     @_django_flags(alters_data=True)
     def save(self, *args: Any, **kwargs: Any) -> None:
-        using = kwargs.pop("using", None)
+        asked = [kwargs.pop("using", None)]  # a retry after a fence routes afresh
+
+        def routed() -> str:
+            return asked[-1] or router.db_for_write(type(self), instance=self)
+
+        def write() -> None:
+            using = asked[-1]
+            asked.append(None)
+            self._save_on_primary(using, *args, **kwargs)
+
+        through_switch(write, routed)
+
+    def _save_on_primary(self, using: str | None, *args: Any, **kwargs: Any) -> None:
         for _attempt in range(3):
             # One phase for the routing and the mirroring; after a move, the fence's fresh reading.
             with flags.pinned():
@@ -228,8 +250,11 @@ class MirroredModel(models.Model):
 
     @_django_flags(alters_data=True)
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
-            return super().delete(*args, **kwargs)
+        def write() -> tuple[int, dict[str, int]]:
+            with flags.pinned():  # the post_delete receiver decides on the phase the delete was routed by
+                return super(MirroredModel, self).delete(*args, **kwargs)
+
+        return through_switch(write, lambda: kwargs.get("using") or router.db_for_write(type(self), instance=self))
 
 
 def on_post_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connections, models, transaction
 from psycopg import sql
 
-from migration import conf, dualwrite, inventory
+from migration import conf, dualwrite, fence, inventory
 from migration.db import chunks
 from migration.models import ValidationRepair, ValidationRun
 from migration.sequences import advance_target_sequences
@@ -53,6 +53,7 @@ def repair_rows(
     result = RepairResult(table.name)
     records = []
     with transaction.atomic(using=target_db.alias):
+        fence.engine_writes(target_db.alias)
         _upsert(dst, list(source_rows.values()))
         gone = [pk for pk in wanted if pk not in source_rows and pk in before]
         _delete(dst, gone)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import DatabaseError, connections
+from django.db.models import F
 from django.utils import timezone
 from waffle import get_waffle_switch_model
 
@@ -227,7 +229,7 @@ def test_phase_waffle_admin_toggle_has_the_same_effect_and_is_audited() -> None:
 
 def test_phase_gates_report_every_gate_in_one_place() -> None:
     results = gates.check(PhaseState(Phase.DUAL_WRITE), PhaseState(Phase.READ_ROLLOUT, 10))
-    assert [g.name for g in results] == ["outbox", "databases", "schema", "capture", "copy", "validation"]
+    assert [g.name for g in results] == ["outbox", "databases", "schema", "capture", "fence", "copy", "validation"]
 
 
 def test_phase_rollback_from_postgres_primary_moves_sqlite_counters_past_postgres_ids() -> None:
@@ -248,20 +250,27 @@ def _mirror_held_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def test_phase_switch_delete_on_new_primary_beats_an_older_create_on_the_old_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    set_phase(Phase.POSTGRES_PRIMARY)
+@pytest.mark.parametrize("old", ["default", "sqlite"])
+def test_phase_switch_a_process_that_missed_it_is_refused_by_the_old_primary_and_follows(old: str) -> None:
+    set_phase(Phase.POSTGRES_PRIMARY if old == "default" else Phase.DUAL_WRITE)
     transitions.reset_sequences()
-    with _mirror_held_back(monkeypatch):
-        row = MenuCategory.objects.create(name="created by a process that missed the rollback", name_tr="x")
-        pk = row.pk
-        set_phase(Phase.DUAL_WRITE)  # the rollback; the create's mirror has not reached SQLite yet
-        row.delete()  # on SQLite: deletes nothing there, but is recorded
-    assert MenuCategory.objects.using("default").filter(pk=pk).exists()
-    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 1, "default": 1}
-    result = dualwrite.replay()  # the old primary's older record first, then the delete
-    assert result.failed == 0 and result.clean
-    assert not MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
-    assert not MenuCategory.objects.using("default").filter(pk=pk).exists()
+    row = MenuCategory.objects.create(name="on both sides", name_tr="x", display_order=0)
+    assert_same_rows(MenuCategory)
+    missed = flags.state()
+    set_phase(Phase.DUAL_WRITE if old == "default" else Phase.POSTGRES_PRIMARY)  # the switch
+    new = "sqlite" if old == "default" else "default"
+    table = MenuCategory._meta.db_table
+    with pytest.raises(DatabaseError, match="cutover fence: .* is not the primary database"), \
+            connections[old].cursor() as cursor:
+        cursor.execute(f'UPDATE "{table}" SET display_order = 9 WHERE id = %s', [row.pk])
+    flags.adopt(missed)  # this process has not seen the switch yet
+    assert phase.primary_alias() == old
+    MenuCategory.objects.filter(pk=row.pk).update(display_order=F("display_order") + 1)
+    assert phase.primary_alias() == new  # the refusal made it read the phase again, and retry
+    assert MenuCategory.objects.using(new).get(pk=row.pk).display_order == 1
+    assert dualwrite.replay().clean
+    assert MenuCategory.objects.using(old).get(pk=row.pk).display_order == 1
+    assert_same_rows(MenuCategory)
 
 
 def test_phase_switch_delete_on_old_primary_is_replayed_into_the_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -278,24 +287,6 @@ def test_phase_switch_delete_on_old_primary_is_replayed_into_the_new_one(monkeyp
     assert not MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
     assert not MenuCategory.objects.using("default").filter(pk=pk).exists()
     assert dualwrite.outbox_depth() == 0
-
-
-@pytest.mark.parametrize("later", ["sqlite", "default"])
-def test_phase_switch_last_update_wins_whichever_side_it_landed_on(later: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    set_phase(Phase.DUAL_WRITE)
-    row = MenuCategory.objects.create(name="both", name_tr="x", display_order=0)
-    assert_same_rows(MenuCategory)
-    sides = {"sqlite": Phase.DUAL_WRITE, "default": Phase.POSTGRES_PRIMARY}
-    earlier = "default" if later == "sqlite" else "sqlite"
-    with _mirror_held_back(monkeypatch):
-        for alias, order in ((earlier, 1), (later, 2)):
-            set_phase(sides[alias])
-            MenuCategory.objects.filter(pk=row.pk).update(display_order=order)
-            assert MenuCategory.objects.using(alias).get(pk=row.pk).display_order == order
-    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 1, "default": 1}
-    assert dualwrite.replay().clean
-    assert MenuCategory.objects.using("sqlite").get(pk=row.pk).display_order == 2
-    assert_same_rows(MenuCategory)
 
 
 IN_FLIGHT_WRITER = """

@@ -1,17 +1,22 @@
 """Shared helpers of the cutover tests: phase setting, clean state, row comparison across databases."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.db import connections, models
 
-from migration import breaker, conf, dualwrite, flags, metrics, phase
+from migration import breaker, conf, dualwrite, fence, flags, metrics, phase
 from migration.dualwrite import apply as dw_apply
 from migration.dualwrite import capture
 from migration.dualwrite import pending as dw_pending
@@ -42,10 +47,13 @@ def reset_process_state() -> None:
 def empty_legacy_tables() -> None:
     """Delete the rows tests wrote in the legacy tables of both databases (raw: no mirroring)."""
     # The test database's flush resets the switches without a signal: drop SQLite's capture
-    # triggers and its copy of the phase with them, so the next test starts in a true phase 0.
+    # triggers, both fences and both copies of the phase with them, so the next test starts in a
+    # true phase 0.
     capture.remove("sqlite")
-    with connections["sqlite"].cursor() as cursor:
-        cursor.execute(f'DROP TABLE IF EXISTS "{flags.SOURCE_COPY_TABLE}"')
+    for alias in BOTH:
+        fence.lower_fence(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f'DROP TABLE IF EXISTS "{flags.SOURCE_COPY_TABLE}"')
     for alias in BOTH:
         with connections[alias].cursor() as cursor:
             for table in TOUCHED_TABLES:
@@ -142,3 +150,22 @@ def child_database_url(db: dict[str, Any]) -> str:
     if str(host).startswith("/"):
         return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
     return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
+
+
+WRITERS = Path(__file__).resolve().parent / "writers"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules" / "better-sqlite3"
+
+
+def write_legacy_file(writer: str, statements: list[tuple[str, list[object]]]) -> subprocess.CompletedProcess[str]:
+    """Run ``statements`` on the legacy file in another process, as the legacy app or a shell would:
+    ``node`` (better-sqlite3) or ``python`` (sqlite3); each statement is its own transaction."""
+    if writer == "node":
+        if shutil.which("node") is None:
+            pytest.skip("Node.js is not installed")
+        assert NODE_MODULES.is_dir(), "better-sqlite3 is missing: run `npm install` in the repository"
+        command = ["node", str(WRITERS / "write.js")]
+    else:
+        command = [sys.executable, str(WRITERS / "write.py")]
+    connections["sqlite"].close()  # this process holds no lock while the other one writes
+    return subprocess.run([*command, str(connections["sqlite"].settings_dict["NAME"]), json.dumps(statements)],
+                          capture_output=True, text=True, timeout=60, check=False)

@@ -156,6 +156,13 @@ class Command(BaseCommand):
         out(f"  outbox: {outbox}; oldest pending {status.age_text(report.oldest_pending_seconds)}")
         for alias, why in report.unreachable.items():
             out(self.style.ERROR(f"  {alias} cannot be used: {why}"))
+        if report.capture:
+            missing = report.capture["missing"]
+            out(f"  capture triggers: {report.capture['triggers']}" + (f", missing on {', '.join(missing)}" if missing else ""))
+        if report.fence:
+            fenced = ", ".join(f"{alias} on {n} tables" for alias, n in report.fence["fenced"].items() if n) or "none"
+            epochs = ", ".join(f"{alias} {n}" for alias, n in report.fence["epoch"].items())
+            out(f"  refusing writes (fence): {fenced}; epoch (switches of primary): {epochs}")
         gate = report.validation
         style = self.style.SUCCESS if gate["ok"] else self.style.WARNING
         out("  last validation: " + style(gate["detail"]))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,31 +19,16 @@ from migration import dualwrite, gates, inventory, status, transitions
 from migration.dualwrite import capture
 from migration.models import OutboxRecord
 from migration.phase import Phase, PhaseState
-from tests.support.cutover import BOTH, assert_same_rows, cutover_state, set_phase  # noqa: F401
+from tests.support.cutover import BOTH, assert_same_rows, cutover_state, set_phase, write_legacy_file  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(databases=BOTH, transaction=True), pytest.mark.usefixtures("cutover_state")]
 
 ROOT = Path(__file__).resolve().parents[3]
-WRITERS = ROOT / "tests" / "support" / "writers"
-NODE_MODULES = ROOT / "node_modules" / "better-sqlite3"
-
-
-def _sqlite_file() -> str:
-    return str(connections["sqlite"].settings_dict["NAME"])
 
 
 def _write(writer: str, statements: list[tuple[str, list[object]]]) -> list[dict[str, object]]:
     """Run ``statements`` in another process: ``node`` (better-sqlite3) or ``python`` (sqlite3)."""
-    if writer == "node":
-        if shutil.which("node") is None:
-            pytest.skip("Node.js is not installed")
-        assert NODE_MODULES.is_dir(), "better-sqlite3 is missing: run `npm install` in the repository"
-        command = ["node", str(WRITERS / "write.js")]
-    else:
-        command = [sys.executable, str(WRITERS / "write.py")]
-    connections["sqlite"].close()  # this process holds no lock while the other one writes
-    done = subprocess.run([*command, _sqlite_file(), json.dumps(statements)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = write_legacy_file(writer, statements)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
@@ -239,6 +223,9 @@ def test_capture_a_legacy_trigger_that_writes_another_table_adds_no_row_for_a_mi
         with connections["sqlite"].cursor() as cursor:
             cursor.execute("SELECT count(*) FROM audit_rows")
             assert cursor.fetchone()[0] == 0  # the copy is not an application write
+        with pytest.raises(AssertionError, match="cutover fence: the SQLite file is not the primary"):
+            _write("python", [("UPDATE menu_categories SET icon = 'bowl' WHERE id = ?", [category.pk])])
+        set_phase(Phase.DUAL_WRITE)  # back on SQLite, where the application writes
         _write("python", [("UPDATE menu_categories SET icon = 'bowl' WHERE id = ?", [category.pk])])
         with connections["sqlite"].cursor() as cursor:
             cursor.execute("SELECT note FROM audit_rows")

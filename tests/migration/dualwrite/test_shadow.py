@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.models.menu import MenuCategory
-from migration import flags, metrics
+from migration import fence, flags, metrics
 from migration.models import ShadowMismatch
 from migration.phase import Phase
 from tests.support.cutover import BOTH, cutover_state, set_phase, unreachable  # noqa: F401
@@ -29,7 +29,8 @@ def test_shadow_read_equal_rows_record_nothing() -> None:
 def test_shadow_read_mismatch_is_recorded_and_the_primary_answer_returned() -> None:
     _shadow_everything()
     category = MenuCategory.objects.create(name="original", name_tr="x")
-    MenuCategory.objects.using("default").filter(pk=category.pk).update(name="drifted")  # behind the mirror
+    with fence.lifted("default"):  # behind the mirror
+        MenuCategory.objects.using("default").filter(pk=category.pk).update(name="drifted")
     assert [c.name for c in MenuCategory.objects.filter(pk=category.pk)] == ["original"]
     mismatch = ShadowMismatch.objects.get()
     assert (mismatch.model_label, mismatch.primary_alias, mismatch.shadow_alias) == ("core.MenuCategory", "sqlite", "default")
@@ -40,7 +41,8 @@ def test_shadow_read_mismatch_is_recorded_and_the_primary_answer_returned() -> N
 def test_shadow_reads_off_run_nothing_on_the_other_database() -> None:
     set_phase(Phase.READ_ROLLOUT, 10)
     category = MenuCategory.objects.create(name="original", name_tr="x")
-    MenuCategory.objects.using("default").filter(pk=category.pk).update(name="drifted")
+    with fence.lifted("default"):
+        MenuCategory.objects.using("default").filter(pk=category.pk).update(name="drifted")
     assert [c.name for c in MenuCategory.objects.all()] == ["original"]
     assert ShadowMismatch.objects.count() == 0
 
