@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from migration import backup, conf, dualwrite, fence, flags, gates, inventory, phase, probe, sequences
 from migration.dualwrite import capture
@@ -299,8 +299,13 @@ def _demote(transition: Transition, progress: Progress) -> str:
     timeout = conf.switch_timeout(SWITCH_TIMEOUT_SECONDS)
     progress(f"demoting {old}: it refuses writes from now on")
     started = time.monotonic()
-    with _lock_timeout(old, timeout):
-        fence.raise_fence(old, inventory.migrated_models(), _refusal(old))
+    try:
+        with _lock_timeout(old, timeout):
+            fence.raise_fence(old, inventory.migrated_models(), _refusal(old))
+    except DatabaseError as exc:  # a lock not granted in time, a deadlock with a writer
+        raise GateRefused(transition.before, transition.after, [gates.GateResult(
+            "switch", False, f"{old} could not be fenced within {timeout:g} s ({exc}); the phase is unchanged",
+        )]) from exc
     try:
         progress(f"draining the outbox of {old}")
         while True:

@@ -82,22 +82,29 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
         result.skipped = _not_tried(source, target, jobs)
         return result
     done: list[int] = []
-    for index, (record_id, label, pk_value) in enumerate(jobs):
+    # One apply per row: it copies the row as it is now, which covers every record of that row in
+    # the batch (a hot counter's hundred records cost one write).
+    rows: dict[tuple[str, str], list[int]] = {}
+    for record_id, label, pk_value in jobs:
+        rows.setdefault((label, pk_value), []).append(record_id)
+    todo = list(rows.items())
+    for index, ((label, pk_value), ids) in enumerate(todo):
         try:
             _apply_row(source, target, label, pk_value)
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
-            result.failed += 1
+            result.failed += len(ids)
             result.errors.append(f"{label} pk={pk_value}: {exc}")
-            _record_failure(source, target, record_id, label, pk_value, exc)
+            for record_id in ids:
+                _record_failure(source, target, record_id, label, pk_value, exc)
             if isinstance(exc, CONNECTION_ERRORS):
                 breaker.trip(target, exc)
-                rest = jobs[index + 1:]
+                rest = [(i, lbl, pk) for (lbl, pk), group in todo[index + 1:] for i in group]
                 # A replay stops here and says so; a write's own records are each logged.
                 result.skipped += _not_tried(source, target, rest) if honour_breaker else len(rest)
                 break
         else:
-            done.append(record_id)
-            result.applied += 1
+            done.extend(ids)
+            result.applied += len(ids)
     if done:
         breaker.reset(target)
         _note_applied(source, done)

@@ -215,14 +215,16 @@ class MirroredModel(models.Model):
 
     @_django_flags(alters_data=True)
     def save(self, *args: Any, **kwargs: Any) -> None:
-        asked = [kwargs.pop("using", None)]  # a retry after a fence routes afresh
+        # A retry after a fence routes afresh, when the write went to what this process took for the
+        # primary (QuerySet.create names it); a write aimed at the other database stays there.
+        asked = [kwargs.pop("using", None)]
 
         def routed() -> str:
             return asked[-1] or router.db_for_write(type(self), instance=self)
 
         def write() -> None:
             using = asked[-1]
-            asked.append(None)
+            asked.append(None if using is None or using == phase.primary_alias() else using)
             self._save_on_primary(using, *args, **kwargs)
 
         through_switch(write, routed)

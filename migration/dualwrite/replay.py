@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import models
+
 from migration import phase
 from migration.dualwrite.apply import ApplyResult, apply_jobs, flush_applied
 from migration.dualwrite.pairs import configured_aliases
@@ -52,9 +54,12 @@ def replay(
     for source in aliases:
         outcome = result.by_alias.setdefault(source, ApplyResult())
         last_pk = 0
+        # The records there when the replay began: a busy primary keeps adding records, and a
+        # replay that chased them would never end (the applier and the next replay take them).
+        ceiling = OutboxRecord.objects.using(source).aggregate(top=models.Max("pk"))["top"] or 0
         while True:
             batch = list(
-                OutboxRecord.objects.using(source).filter(pk__gt=last_pk).order_by("pk")
+                OutboxRecord.objects.using(source).filter(pk__gt=last_pk, pk__lte=ceiling).order_by("pk")
                 .values_list("pk", "model_label", "pk_value")[:batch_size]
             )
             if not batch:
