@@ -5,7 +5,7 @@ import pytest
 from django.db import connections
 
 from core.models.menu import MenuCategory
-from migration import verify
+from migration import fence, verify
 from migration.models import ValidationRepair
 from migration.phase import Phase
 from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401
@@ -18,7 +18,7 @@ def _name_on(alias: str, pk: int) -> str:
 
 
 def _raw_rename(alias: str, pk: int, name: str) -> None:
-    with connections[alias].cursor() as cursor:
+    with fence.lifted(alias), connections[alias].cursor() as cursor:  # the secondary is fenced: planted past it
         cursor.execute("UPDATE menu_categories SET name = %s WHERE id = %s", [name, pk])
 
 
