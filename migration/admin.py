@@ -278,7 +278,7 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:migration_cutoverconsole_changelist"))
 
     def repair_view(self, request: HttpRequest) -> HttpResponse:
-        """GET shows what would be repaired and asks to confirm; POST repairs and reports."""
+        """GET shows what the repair would change on which database and asks; POST repairs and reports."""
         if not can_repair(request):
             raise PermissionDenied("repairing rows needs the migration.repair_rows permission")
         data = request.POST if request.method == "POST" else request.GET
@@ -320,11 +320,8 @@ class CutoverConsoleAdmin(admin.ModelAdmin):
                 request,
                 "Repair rows",
                 model_label=model._meta.label,
-                model_table=model._meta.db_table,
                 pks=pks,
-                comparisons=spotcheck.compare_rows(model, pks),
-                source=conf.source_alias(),
-                target=conf.target_alias(),
+                plan=console_actions.repair_plan(model, pks),
             ),
         )
 

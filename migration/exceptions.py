@@ -144,5 +144,9 @@ class ValidationSetupError(MigrationError):
     """Validation cannot start: a database alias is missing or the target is not PostgreSQL."""
 
 
+class RepairRefused(MigrationError):
+    """A repair that would write the only database there is (phase 4); nothing was written."""
+
+
 class PhaseUnknown(MigrationError):
     """Neither database can say which phase the cutover is in: writes are refused, not guessed."""

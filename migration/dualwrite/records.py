@@ -43,12 +43,15 @@ def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation
         return
     label = model._meta.label
     # Where the table's triggers captured the write (SQLite in phases 1-2), their records are the
-    # ones to mirror; a second record per row would only be applied twice.
+    # ones to mirror; a second record per row would only be applied twice. A row they did not
+    # capture (mark_dirty of a row nothing wrote, as a repair queues) gets a record of its own.
     jobs = capture.records_for(using, model, pks) if capture.live(using, model) else []
-    if not jobs:
-        records = [OutboxRecord(model_label=label, pk_value=str(pk), operation=operation) for pk in pks]
+    captured = {pk_value for _, _, pk_value in jobs}
+    records = [OutboxRecord(model_label=label, pk_value=str(pk), operation=operation)
+               for pk in pks if str(pk) not in captured]
+    if records:
         OutboxRecord.objects.using(using).bulk_create(records)
-        jobs = [(r.pk, label, r.pk_value) for r in records]
+        jobs += [(r.pk, label, r.pk_value) for r in records]
     context.note_write(label)
     _pending.note(using, label)
     if conf.mirror_mode() == "async":

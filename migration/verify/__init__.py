@@ -5,9 +5,12 @@ One module per job: :mod:`~migration.verify.table` (a model on both sides), the 
 :mod:`~.bisect` (segments down to rows), :mod:`~.hashcache` (source hashes reused while raw rows
 are unchanged), :mod:`~.repair`, :mod:`~.runs` (stored results) and :mod:`~.run` (the whole run).
 """
-from migration.verify.repair import repair_rows
+from migration.verify.repair import RepairRoute, repair_route, repair_rows, repair_rows_from_primary, repair_secondary
 from migration.verify.report import TableResult, ValidationReport
 from migration.verify.run import resolve_models, validate
 from migration.verify.runs import latest_run
 
-__all__ = ["TableResult", "ValidationReport", "latest_run", "repair_rows", "resolve_models", "validate"]
+__all__ = [
+    "RepairRoute", "TableResult", "ValidationReport", "latest_run", "repair_route", "repair_rows",
+    "repair_rows_from_primary", "repair_secondary", "resolve_models", "validate",
+]

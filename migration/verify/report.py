@@ -71,7 +71,7 @@ class SequenceCheck:
 
 @dataclass
 class RepairResult:
-    """What :func:`repair_rows` changed on the target, and the rows that still differ afterwards."""
+    """What a repair changed on the one database it wrote, and the rows that still differ afterwards."""
 
     table: str
     inserted: list[Any] = dataclass_field(default_factory=list)
@@ -80,6 +80,7 @@ class RepairResult:
     unverified: list[Any] = dataclass_field(default_factory=list)
     sequence_reset: bool = False
     sequence_ok: bool = True  # after the repair
+    written_on: str = ""  # the alias the repair wrote
 
     @property
     def changed(self) -> int:

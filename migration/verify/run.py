@@ -30,7 +30,7 @@ from migration.verify import postgres, runs
 from migration.verify.bisect import Bisector, SourceScan, scan_source
 from migration.verify.hashcache import HashCache
 from migration.verify.postgres import TargetSide, close_side_connections
-from migration.verify.repair import repair_from_primary, repair_report
+from migration.verify.repair import repair_from_primary, repair_report, repair_route
 from migration.verify.report import (
     ChangedRow,
     ColumnDifference,
@@ -217,10 +217,11 @@ def validate(
     Row level (the default): counts, missing, extra and changed rows with their columns, after a
     re-check ``recheck_delay`` seconds later that sets rows in flight aside. ``row_level=False``
     compares counts only. With ``repair``, differing rows are re-copied or deleted once
-    ``confirm(report)`` agrees (no callback: no question). Sequences are checked in both modes, and
-    the source's schema against the models (:mod:`migration.drift`): blocking drift makes the run
-    not clean. Raises TargetUnusable or SourceUnusable before anything is stored when a database
-    cannot be used.
+    ``confirm(report)`` agrees (no callback: no question), on the one database
+    :func:`~migration.verify.repair.repair_route` names (RepairRefused in phase 4, before any
+    work). Sequences are checked in both modes, and the source's schema against the models
+    (:mod:`migration.drift`): blocking drift makes the run not clean. Raises TargetUnusable or
+    SourceUnusable before anything is stored when a database cannot be used.
     """
     progress = progress or _silent
     source_alias, target_alias = source or conf.source_alias(), target or conf.target_alias()
@@ -233,6 +234,8 @@ def validate(
     models_ = resolve_models(tables)
     probe.target(target_alias)
     probe.source(source_alias, on_wait=lambda message: progress("waiting", {"message": message}))
+    if repair:
+        repair_route(source_alias, target_alias)  # refused in phase 4: say so before the work, not after
     source_db, target_db = connections[source_alias], connections[target_alias]
     _check_tables(models_, source_db, target_db)
     drifted = drift.detect(models_, alias=source_alias, reader=LegacyReader.of(source_alias),
@@ -286,9 +289,9 @@ def _run(run: ValidationRun, models_: list[type[models.Model]], drifted: drift.D
         result.drift = drifted.of_table(result.table)
     report = ValidationReport(row_level, source_alias, target_alias, results, 0.0, limit, run.pk, drift=drifted)
     if repair and not report.found_clean and (confirm is None or confirm(report)):
-        mirrored = dualwrite.active_pair()
-        if mirrored is not None and {source_alias, target_alias} == set(mirrored):
-            repair_from_primary(report, run, mirrored[0], progress)  # the applier copies primary -> secondary
+        route = repair_route(source_alias, target_alias)
+        if route.mirrored:
+            repair_from_primary(report, run, route.copy_from, progress)  # the applier copies primary -> secondary
         else:
             repair_report(report, run, source_alias, target_alias, progress, ids_from_source(source_alias, target_alias))
     return report

@@ -13,11 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models.auth import SecurityAuditLog
-from migration import conf, console, phase, spotcheck
+from core.models.market import MarketSource
+from migration import conf, console, fence, phase, spotcheck
 from migration.models import CutoverConsole, OutboxRecord, PhaseChange, ValidationRepair
+from migration.phase import Phase
+from tests.support.cutover import BOTH, cutover_state, set_phase  # noqa: F401 (fixture)
 from tests.support.factories import UserFactory, audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
 
-BOTH = ["default", "sqlite"]
 CONSOLE = "admin:migration_cutoverconsole_changelist"
 PHASE = "admin:migration_cutoverconsole_phase"
 SPOTCHECK = "admin:migration_cutoverconsole_spotcheck"
@@ -273,6 +275,43 @@ def test_repair_asks_for_confirmation_then_repairs_and_logs() -> None:
         == "Repaired security_audit_logs on default: updated 12"
     )
     assert ValidationRepair.objects.get(action="update").pk_value == "12"
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.usefixtures("cutover_state")
+def test_repair_confirmation_in_phase_three_names_the_secondary_and_writes_only_there() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    written = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
+    pks = [MarketSource.objects.create(source_key=key, source_name=key, source_type="web",
+                                       created_at=written, updated_at=written).pk for key in ("a", "b", "c")]
+    set_phase(Phase.POSTGRES_PRIMARY)
+    with fence.lifted("sqlite"), connections["sqlite"].cursor() as cursor:  # every copy stamped, as a trigger would
+        cursor.execute("UPDATE market_sources SET updated_at = '2026-01-01 00:00:00'")
+    client = client_for(UserFactory(perms=["migration.repair_rows", "core.view_marketsource"]))
+    query = {"model": "core.MarketSource", "pk": [str(pk) for pk in pks]}
+
+    confirm = client.get(reverse(REPAIR), query).content.decode()
+    assert spotcheck.compare_row(MarketSource, pks[0]).differs  # asking wrote nothing
+    done = client.post(reverse(REPAIR), {**query, "confirm": "yes"})
+
+    assert "3 rows will change on sqlite</strong> (3 updated)" in confirm
+    assert "nothing is written on default" in confirm and 'value="Yes, repair sqlite"' in confirm
+    assert "differ in updated_at only. That looks systematic" in confirm
+    assert f"Repaired market_sources on sqlite: updated {', '.join(map(str, pks))}" in done.content.decode()
+    assert {s.updated_at for s in MarketSource.objects.using("default").filter(pk__in=pks)} == {written}
+    assert {s.updated_at for s in MarketSource.objects.using("sqlite").filter(pk__in=pks)} == {written}
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.usefixtures("cutover_state")
+def test_repair_confirmation_in_phase_four_refuses_and_offers_no_button() -> None:
+    set_phase(Phase.FINALIZED)
+    client = client_for(UserFactory(perms=["migration.repair_rows", "core.view_marketsource"]))
+
+    confirm = client.get(reverse(REPAIR), {"model": "core.MarketSource", "pk": "1"}).content.decode()
+
+    assert 'id="repair-refused"' in confirm and "rollback --reverse-copy" in confirm
+    assert 'id="confirm-repair"' not in confirm
 
 
 # --- Database toggle on the legacy models' changelists ---------------------------------------

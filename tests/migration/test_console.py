@@ -5,23 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from core.models.auth import Membership, SecurityAuditLog
-from migration import console, console_actions, phase, spotcheck
-from migration.exceptions import GateRefused
+from core.models.market import MarketSource
+from migration import console, console_actions, fence, phase, spotcheck
+from migration.exceptions import GateRefused, RepairRefused
 from migration.models import (
     CopyCheckpoint,
     LatencySample,
     OutboxRecord,
     PhaseChange,
     ShadowMismatch,
+    ValidationRepair,
     ValidationRun,
     ValidationTable,
 )
+from migration.phase import Phase
+from tests.support.cutover import BOTH, cutover_state, rows, set_phase  # noqa: F401 (fixture)
 from tests.support.factories import audit_pair, fresh_flags, insert  # noqa: F401 (fixture)
-
-BOTH = ["default", "sqlite"]
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -283,3 +286,98 @@ def test_repair_makes_the_target_row_equal_and_says_what_it_did() -> None:
 
     assert summary == "Repaired security_audit_logs on default: inserted 12; updated 11"
     assert not any(r.differs for r in spotcheck.compare_rows(SecurityAuditLog, [11, 12]))
+
+
+# --- The repair button while writes are mirrored: only the secondary is written ---------------
+
+WRITTEN = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def _market_source(key: str) -> MarketSource:
+    return MarketSource.objects.create(source_key=key, source_name=key.title(), source_type="web",
+                                       created_at=WRITTEN, updated_at=WRITTEN)
+
+
+def _raw(alias: str, statement: str, params: list[object]) -> None:
+    """A change behind the engine's back (no outbox record), past the fence as an operator's
+    maintenance would go: how a copy drifts."""
+    with fence.lifted(alias), connections[alias].cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def _plant_extra_row(alias: str, pk: int) -> None:
+    """A row only ``alias`` holds, in that database's own form."""
+    legacy = connections[alias].vendor == "sqlite"
+    stamp = "2024-02-01 08:00:00" if legacy else dt.datetime(2024, 2, 1, 8, tzinfo=dt.UTC)
+    with fence.lifted(alias):
+        insert(alias, "market_sources", id=pk, source_key="extra", source_name="Extra", source_type="web",
+               is_active=1 if legacy else True, created_at=stamp, updated_at=stamp)
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.usefixtures("cutover_state")
+@pytest.mark.parametrize(
+    ("at", "primary", "secondary"),
+    [(Phase.DUAL_WRITE, "sqlite", "default"), (Phase.POSTGRES_PRIMARY, "default", "sqlite")],
+)
+def test_repair_writes_only_the_secondary_and_keeps_the_primarys_values(
+    at: Phase, primary: str, secondary: str
+) -> None:
+    set_phase(Phase.DUAL_WRITE)  # the rows on both sides
+    missing, stale = _market_source("migros"), _market_source("a101")
+    set_phase(at)
+    # The secondary drifted: a row lost, a row stamped by something else, a row the primary never had.
+    _raw(secondary, "DELETE FROM market_sources WHERE id = %s", [missing.pk])
+    _raw(secondary, "UPDATE market_sources SET source_name = 'stale', updated_at = %s WHERE id = %s",
+         ["2026-01-01 00:00:00" if secondary == "sqlite" else dt.datetime(2026, 1, 1, tzinfo=dt.UTC), stale.pk])
+    extra = stale.pk + 100
+    _plant_extra_row(secondary, extra)
+    pks = [missing.pk, stale.pk, extra]
+    on_primary = rows(MarketSource, primary)
+
+    plan = console_actions.repair_plan(MarketSource, pks)
+    summary = console_actions.repair(MarketSource, pks)
+
+    assert (plan.copy_from, plan.copy_to, plan.mirrored) == (primary, secondary, True)
+    assert (plan.of("insert"), plan.of("update"), plan.of("delete")) == ([missing.pk], [stale.pk], [extra])
+    assert plan.rows[1].differing == ["source_name", "updated_at"] and not plan.warnings
+    assert summary == (f"Repaired market_sources on {secondary}: inserted {missing.pk}; updated {stale.pk}; "
+                       f"deleted {extra}")
+    assert rows(MarketSource, primary) == on_primary  # not one value of the primary changed
+    assert rows(MarketSource, secondary) == on_primary
+    assert MarketSource.objects.using(secondary).get(pk=stale.pk).updated_at == WRITTEN
+    recorded = ValidationRepair.objects.filter(table="market_sources").values_list("pk_value", "action", "verified")
+    assert sorted(recorded) == sorted([(str(missing.pk), "insert", True), (str(stale.pk), "update", True),
+                                       (str(extra), "delete", True)])
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.usefixtures("cutover_state")
+def test_repair_plan_warns_when_every_row_differs_in_one_column() -> None:
+    set_phase(Phase.DUAL_WRITE)
+    sources = [_market_source(key) for key in ("migros", "a101", "bim")]
+    set_phase(Phase.POSTGRES_PRIMARY)
+    _raw("sqlite", "UPDATE market_sources SET updated_at = '2026-01-01 00:00:00'", [])  # a trigger's mark
+
+    plan = console_actions.repair_plan(MarketSource, [s.pk for s in sources])
+
+    assert (plan.copy_from, plan.copy_to, plan.changes, plan.counts) == ("default", "sqlite", 3, "3 updated")
+    assert plan.warnings == ["market_sources: all 3 rows to update differ in updated_at only. That looks "
+                             "systematic (a trigger or a value conversion), not like lost writes: check which "
+                             "side is right before repairing."]
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+@pytest.mark.usefixtures("cutover_state")
+def test_repair_in_phase_four_is_refused_and_writes_nothing() -> None:
+    set_phase(Phase.FINALIZED)
+    source = _market_source("migros")  # PostgreSQL only: SQLite no longer receives writes
+    before = {alias: rows(MarketSource, alias) for alias in BOTH}
+
+    plan = console_actions.repair_plan(MarketSource, [source.pk])
+    with pytest.raises(RepairRefused, match="only database"):
+        console_actions.repair(MarketSource, [source.pk])
+
+    assert "rollback --reverse-copy" in plan.refused and not plan.rows
+    assert {alias: rows(MarketSource, alias) for alias in BOTH} == before
+    assert not ValidationRepair.objects.exists()

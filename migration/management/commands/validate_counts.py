@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migration import dualwrite, verify
+from migration import verify
 from migration.exceptions import MigrationError
 from migration.management.errors import unusable_input
 
@@ -155,10 +155,8 @@ class Command(BaseCommand):
         else:
             self.render(report)
         rows = sum(len(t.missing) + len(t.extra) + len(t.changed) for t in report.tables)
-        copy_from, copy_to = report.source_alias, report.target_alias
-        mirrored = dualwrite.active_pair()
-        if mirrored is not None and {copy_from, copy_to} == set(mirrored):
-            copy_from, copy_to = mirrored  # the primary is the truth; only the secondary is written
+        route = verify.repair_route(report.source_alias, report.target_alias)
+        copy_from, copy_to = route.copy_from, route.copy_to  # the truth, and the one database written
         for warning in systematic_differences(report):
             self.stderr.write(self.style.WARNING(warning))
         question = f"Repair {rows} row(s) on '{copy_to}' from '{copy_from}' (nothing is written on '{copy_from}')? [y/N] "

@@ -91,6 +91,16 @@ def test_capture_orm_writes_leave_one_record_per_row_and_mirror_at_once() -> Non
     assert MenuCategory.objects.using("default").get(pk=category.pk).name == "raw SQL"
 
 
+def test_capture_mark_dirty_queues_the_rows_the_triggers_did_not_capture() -> None:
+    _advance_to_dual_writes()
+    written = MenuCategory.objects.create(name="Ana yemek", name_tr="ana yemek")  # its record: applied, kept a while
+    with fence.lifted("default"):  # PostgreSQL is fenced in phase 1: this row is planted, not written by the app
+        MenuCategory.objects.using("default").create(id=written.pk + 1, name="only on PostgreSQL", name_tr="x")
+    dualwrite.mark_dirty(MenuCategory, [written.pk, written.pk + 1], using="sqlite")  # a repair's queue
+    assert not MenuCategory.objects.using("default").filter(pk=written.pk + 1).exists()
+    assert MenuCategory.objects.using("default").get(pk=written.pk).name == "Ana yemek"
+
+
 def test_capture_the_appliers_own_writes_into_sqlite_are_not_captured_again() -> None:
     _advance_to_dual_writes()
     # A row PostgreSQL holds with its record still pending, as a record stranded by a forced rollback.
