@@ -6,50 +6,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.db import DatabaseError, models
+from django.db import DatabaseError
 
 from migration import conf, drift, dualwrite, flags, inventory, phase
-from migration.dualwrite import MirroredModel, MirroredQuerySetMixin
 from migration.exceptions import MigrationError
 
 ROUTER_PATH = "migration.router.CutoverRouter"
 MIDDLEWARE_PATH = "migration.middleware.CutoverReadMiddleware"
 
 
-@checks.register()
-def check_mirrored_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """migration.E001: a migrated model whose writes would not be mirrored.
-
-    migration.E005: a foreign key whose on_delete updates rows behind the ORM's write paths.
-    """
-    errors: list[checks.CheckMessage] = []
-    for model in inventory.migrated_models():
-        managers = {"default manager": model._default_manager, "base manager": model._base_manager}
-        unmirrored = [
-            name for name, manager in managers.items()
-            if not isinstance(manager.get_queryset(), MirroredQuerySetMixin)
-        ]
-        if not issubclass(model, MirroredModel) or unmirrored:
-            errors.append(checks.Error(
-                f"{model._meta.label} is migrated but its writes are not mirrored "
-                f"({'not a MirroredModel' if not issubclass(model, MirroredModel) else ', '.join(unmirrored)}).",
-                hint="Inherit migration.dualwrite.MirroredModel and give custom managers "
-                "migration.dualwrite.mirrored_manager(YourQuerySet).",
-                obj=model,
-                id="migration.E001",
-            ))
-        for field in model._meta.concrete_fields:
-            remote = getattr(field, "remote_field", None)
-            on_delete = getattr(remote, "on_delete", None)
-            if on_delete in (models.SET_NULL, models.SET_DEFAULT) or getattr(on_delete, "deconstruct", None):
-                errors.append(checks.Error(
-                    f"{model._meta.label}.{field.name} uses on_delete={getattr(on_delete, '__name__', on_delete)}, "
-                    "which updates rows without a mirrored write.",
-                    hint="Use CASCADE, PROTECT, RESTRICT or DO_NOTHING on migrated models.",
-                    obj=field,
-                    id="migration.E005",
-                ))
-    return errors
+# Models need no base class, manager or on_delete rule: every write of a migrated table is
+# captured in the database itself (migration.dualwrite.capture), whoever makes it. MirroredModel
+# stays available for mirroring right after commit and read-your-writes in the read rollout.
 
 
 @checks.register()

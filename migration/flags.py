@@ -13,6 +13,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import os
 import secrets
 import threading
 import time
@@ -163,6 +164,9 @@ def _read() -> FlagState:
         discard_broken_connection(DEFAULT_DB_ALIAS)
         logger.warning("cutover flags unreadable (%s); using the last known values", exc)
         return _fallback()
+    overridden = _emergency_state()
+    if overridden is not None:
+        return overridden  # PostgreSQL has not recorded the emergency rollback yet
     if fresh != _last_known:
         _last_known = fresh
         try:
@@ -173,11 +177,15 @@ def _read() -> FlagState:
 
 
 def _fallback() -> FlagState:
-    """The phase when PostgreSQL cannot be read: this process's last reading, the cache's, SQLite's copy.
+    """The phase when PostgreSQL cannot be read: an emergency rollback's, this process's last
+    reading, the cache's, SQLite's copy.
 
     With none of them the phase is unknown, and :class:`~migration.exceptions.PhaseUnknown` is
     raised: a process never guesses phase 0 (its writes would then not be mirrored).
     """
+    overridden = _emergency_state()
+    if overridden is not None:
+        return overridden
     if _last_known is not None:
         return FlagState(**{**asdict(_last_known), "stale": True})
     try:
@@ -195,6 +203,13 @@ def _fallback() -> FlagState:
     )
 
 
+def _emergency_state() -> FlagState | None:
+    """The SQLite file's copy of the phase, while it records an emergency rollback."""
+    if emergency() is None:  # one small SQLite query per refresh (at most one a second)
+        return None
+    return read_source_copy()
+
+
 # --- A copy of the switches in the SQLite file ------------------------------------------------
 
 # Written by every phase change in the same SQLite transaction as the capture triggers, so a
@@ -202,15 +217,19 @@ def _fallback() -> FlagState:
 SOURCE_COPY_TABLE = "cutover_phase_copy"
 
 
-def write_source_copy(state: FlagState, using: str | None = None, *, epoch: int | None = None) -> None:
+def write_source_copy(state: FlagState, using: str | None = None, *, epoch: int | None = None,
+                      emergency: dict[str, Any] | None = None) -> None:
     """Record ``state`` in the SQLite file, or the database ``using`` (inside the caller's transaction
-    on it, if any); with ``epoch``, the number of switches of primary so far, else the one recorded."""
+    on it, if any); with ``epoch``, the number of switches of primary so far, else the one recorded.
+    ``emergency`` marks a rollback made while PostgreSQL was unreachable (see :func:`emergency`)."""
     from django.db import connections
 
     alias = using or conf.source_alias()
     if epoch is None:
         epoch = read_epoch(alias)
     values = {**{k: v for k, v in asdict(state).items() if k != "stale"}, "epoch": epoch}
+    if emergency is not None:
+        values["emergency"] = emergency
     with connections[alias].cursor() as cursor:
         cursor.execute(
             f'CREATE TABLE IF NOT EXISTS "{SOURCE_COPY_TABLE}" '
@@ -243,6 +262,28 @@ def read_source_copy(using: str | None = None) -> FlagState | None:
 
 
 _FIELDS = set(FlagState.__dataclass_fields__)
+
+
+def emergency(using: str | None = None) -> dict[str, Any] | None:
+    """The marker of an emergency rollback the SQLite file recorded while PostgreSQL was unreachable,
+    not yet recorded on PostgreSQL; None when there is none. While it stands, the file's copy of the
+    phase is the phase, whatever PostgreSQL's switches say."""
+    from django.db import connections
+
+    alias = using or conf.source_alias()
+    if alias not in connections.databases:
+        return None
+    name = str(connections[alias].settings_dict.get("NAME") or "")
+    if connections[alias].vendor == "sqlite" and not os.path.exists(name):
+        return None  # never create a missing legacy file by looking into it
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
+            row = cursor.fetchone()
+    except DatabaseError:
+        return None
+    marker = json.loads(row[0]).get("emergency") if row else None
+    return marker if isinstance(marker, dict) else None
 
 
 def read_epoch(using: str | None = None) -> int:

@@ -46,6 +46,8 @@ def check(before: Any, after: Any) -> list[GateResult]:
     results = [outbox_empty(), databases_ready(), schema_matches()]
     if before.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
         results.append(capture_complete())
+    if before.phase == Phase.POSTGRES_PRIMARY:
+        results.append(capture_complete(conf.target_alias()))
     if before.phase >= Phase.DUAL_WRITE:
         results.append(fence_complete(before))
     if after.phase >= Phase.READ_ROLLOUT:
@@ -113,9 +115,10 @@ def fence_complete(state: Any) -> GateResult:
     return GateResult("fence", True, f"{alias} refuses writes to every migrated table")
 
 
-def capture_complete() -> GateResult:
-    """Every migrated table on SQLite carries its capture triggers (a rebuilt table loses them)."""
-    source = conf.source_alias()
+def capture_complete(alias: str | None = None) -> GateResult:
+    """Every migrated table on the capturing database (SQLite by default) carries its capture
+    triggers (a rebuilt table loses them)."""
+    source = alias or conf.source_alias()
     if source not in settings.DATABASES:
         return GateResult("capture", True, "no SQLite database configured")
     try:

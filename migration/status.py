@@ -101,6 +101,12 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
     if conf.source_alias() not in unreachable:
         report.capture = _capture(report)
     report.fence = _fence(report, readable)
+    marker = flags.emergency() if conf.source_alias() not in unreachable else None
+    if marker is not None:
+        report.findings.append(
+            f"an emergency rollback by {marker.get('actor', '?')} promoted SQLite while PostgreSQL was unreachable; "
+            "PostgreSQL has not recorded it yet: run `cutover rollback` once it answers"
+        )
     return report
 
 
@@ -132,23 +138,28 @@ def _not_read(name: str, alias: str) -> gates.GateResult:
 
 
 def _capture(report: StatusReport) -> dict[str, Any]:
-    """SQLite's capture triggers: how many, and the migrated tables that lack theirs."""
+    """The capture triggers of the database that captures in this phase (SQLite in phases 1-2,
+    PostgreSQL in 3): how many, and the migrated tables that lack theirs."""
     source = conf.source_alias()
     if source not in settings.DATABASES:
         return {}
+    state = report.state.phase
+    alias = conf.target_alias() if state == phase.Phase.POSTGRES_PRIMARY else source
+    if alias in report.unreachable:
+        return {}
     try:
-        triggers = dualwrite.capture.installed(source)
-        gaps = dualwrite.capture.missing(source, inventory.migrated_models()) if triggers else []
+        triggers = dualwrite.capture.installed(alias)
+        gaps = dualwrite.capture.missing(alias, inventory.migrated_models()) if triggers else []
     except DatabaseError as exc:
-        report.findings.append(f"capture triggers unreadable on {source}: {exc}")
-        return {"triggers": None, "missing": []}
-    expected = report.state.phase in (phase.Phase.DUAL_WRITE, phase.Phase.READ_ROLLOUT)
+        report.findings.append(f"capture triggers unreadable on {alias}: {exc}")
+        return {"alias": alias, "triggers": None, "missing": []}
+    expected = state in (phase.Phase.DUAL_WRITE, phase.Phase.READ_ROLLOUT, phase.Phase.POSTGRES_PRIMARY)
     if expected and (not triggers or gaps):
-        gate = gates.capture_complete()
-        report.findings.append(gate.detail if not gate.ok else f"no capture triggers on {source}")
+        gate = gates.capture_complete(alias)
+        report.findings.append(gate.detail if not gate.ok else f"no capture triggers on {alias}")
     if not expected and triggers:
-        report.findings.append(f"{triggers} capture triggers on {source} outside phases 1-2; the next phase change removes them")
-    return {"triggers": triggers, "missing": gaps}
+        report.findings.append(f"{triggers} capture triggers on {alias} outside phases 1-3; the next phase change removes them")
+    return {"alias": alias, "triggers": triggers, "missing": gaps}
 
 
 def _last_change() -> dict[str, Any] | None:

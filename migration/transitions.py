@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
 import socket
 import sqlite3
@@ -21,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 from migration import backup, conf, dualwrite, fence, flags, gates, inventory, phase, probe, sequences
 from migration.dualwrite import capture
-from migration.exceptions import BackupError, GateRefused, InvalidTransition
+from migration.exceptions import BackupError, GateRefused, InvalidTransition, TargetUnusable
 from migration.models import OutboxRecord, PhaseChange, Tombstone
 from migration.phase import Phase, PhaseState, current_state_fresh, flag_values, source_configured
 
@@ -161,7 +162,12 @@ def rollback(
     changes nothing while a database cannot be used (the switches live on PostgreSQL, and the
     legacy file is backed up first).
     """
-    probe.both(on_wait=on_wait)
+    try:
+        probe.both(on_wait=on_wait)
+    except TargetUnusable as exc:
+        return _emergency_rollback(exc, to=to, force=force, actor=actor or default_actor(), progress=progress)
+    if flags.emergency() is not None:
+        return _record_emergency(actor or default_actor(), progress)
     before = current_state_fresh()
     if before.phase == Phase.SQLITE and to is None:
         raise InvalidTransition("phase 0 (sqlite) is the first phase; nothing to roll back")
@@ -195,6 +201,115 @@ def rollback(
     transition = Transition(before, after, forced=force, force=force)
     _move(transition, actor or default_actor(), progress, reverse_copy=reverse_copy)
     return transition
+
+
+# --- An emergency rollback while PostgreSQL cannot be reached ------------------------------------
+
+
+def _emergency_rollback(unusable: TargetUnusable, *, to: int | None, force: bool, actor: str,
+                        progress: Progress) -> Transition:
+    """Phase 3 with PostgreSQL unreachable: refuse, or with ``force`` promote SQLite on its own.
+
+    PostgreSQL's outbox holds the changes SQLite has not received, and while PostgreSQL is
+    unreachable nobody can count them. Without ``force`` nothing changes. With it, SQLite takes
+    writes again (its fence down, its capture triggers up) and its copy of the phase records the
+    rollback as an emergency, which every process follows (``flags.emergency``); when PostgreSQL
+    answers again, the next ``cutover rollback`` records it there and lists the stranded changes.
+    """
+    recorded = flags.read_source_copy() if source_configured() else None
+    before = phase.state_from(recorded) if recorded is not None else None
+    if before is None or before.phase != Phase.POSTGRES_PRIMARY:
+        raise unusable
+    target_phase = Phase(to) if to is not None else Phase.READ_ROLLOUT
+    if target_phase not in (Phase.SQLITE, Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
+        raise InvalidTransition(f"an emergency rollback goes to phase 0, 1 or 2, not {int(target_phase)}")
+    after = PhaseState(target_phase, 100.0 if target_phase == Phase.READ_ROLLOUT else 0.0)
+    if not force:
+        raise GateRefused(before, after, [gates.GateResult(
+            "emergency", False,
+            f"{unusable}; the changes PostgreSQL holds that SQLite has not received yet would be stranded, "
+            "and how many cannot be known while PostgreSQL is unreachable (its outbox is there). "
+            "Run `cutover rollback --force` to promote SQLite anyway; once PostgreSQL answers, "
+            "`cutover rollback` records the change there and lists the stranded changes",
+        )])
+    transition = Transition(before, after, forced=True, force=True)
+    progress(f"backing up {conf.source_alias()}")
+    transition.backup_path, transition.backup_sha256 = _backup(f"emergency-phase3-to-{int(after.phase)}")
+    progress("promoting SQLite without PostgreSQL")
+    epoch = flags.read_epoch() + 1
+    with transaction.atomic(using=conf.source_alias()):
+        source = conf.source_alias()
+        fence.lower_fence(source)
+        if captured(after) == source:
+            capture.install(source, inventory.migrated_models())
+        flags.write_source_copy(flags.FlagState(**flag_values(after)), epoch=epoch,
+                                emergency={"actor": actor, "at": time.time(), "from": int(before.phase)})
+    flags.forget()
+    transition.warnings.append(
+        f"PostgreSQL was unreachable ({unusable}): SQLite was promoted on its own (epoch {epoch}). Changes "
+        "PostgreSQL took that were not yet mirrored are stranded there; when it answers, run `cutover rollback` "
+        "to record the change on it and list them"
+    )
+    return transition
+
+
+def _record_emergency(actor: str, progress: Progress) -> Transition:
+    """PostgreSQL answers again after an emergency rollback: record the phase there, fence it, and
+    list the changes stranded in its outbox (kept, not applied: SQLite has taken writes since)."""
+    recorded = flags.read_source_copy()
+    assert recorded is not None
+    after = phase.state_from(recorded)
+    note = flags.emergency() or {}
+    before = PhaseState(Phase(int(note.get("from", Phase.POSTGRES_PRIMARY))), 100.0)
+    transition = Transition(before, after, forced=True, force=True)
+    target = conf.target_alias()
+    stranded = list(OutboxRecord.objects.using(target).order_by("pk").values_list("pk", "model_label", "pk_value"))
+    progress(f"recording the emergency rollback on {target}")
+    listing = _write_stranded(stranded) if stranded else ""
+    epoch = flags.read_epoch()
+    with transaction.atomic(using=conf.source_alias()), transaction.atomic(using=DEFAULT_DB_ALIAS):
+        token = phase.changing.set(True)
+        try:
+            flags.write_state(**flag_values(after))
+            sync_capture(after)
+            flags.write_source_copy(recorded, epoch=epoch)  # the emergency is recorded: drop its marker
+            flags.write_source_copy(recorded, epoch=epoch, using=DEFAULT_DB_ALIAS)
+            shown = ", ".join(f"{label} pk={pk}" for _, label, pk in stranded[:20])
+            if stranded:
+                # Out of the outbox: a replay would copy these rows over SQLite's newer writes.
+                OutboxRecord.objects.using(target).filter(pk__in=[r[0] for r in stranded]).delete()
+                transition.warnings.append(
+                    f"{len(stranded)} changes were stranded on {target} by the emergency rollback and are not "
+                    f"applied (SQLite has taken writes since); their rows as {target} holds them are in {listing}: "
+                    f"{shown}" + (" ..." if len(stranded) > 20 else "")
+                )
+            record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
+                actor=actor, via="cutover command (emergency, recorded later)",
+                from_phase=int(before.phase), from_percent=before.percent,
+                to_phase=int(after.phase), to_percent=after.percent, forced=True, gates=[],
+                note="; ".join(transition.warnings) or "emergency rollback recorded",
+            )
+            transition.audit_id = record.pk
+        finally:
+            phase.changing.reset(token)
+    flags.forget()
+    return transition
+
+
+def _write_stranded(stranded: list[tuple[int, str, str]]) -> str:
+    """Write each stranded change (model, pk, the row PostgreSQL holds) to a JSON file; its path."""
+    from django.apps import apps
+
+    rows = []
+    for _, label, pk_value in stranded:
+        model = apps.get_model(label)
+        row = model._base_manager.using(conf.target_alias()).filter(pk=model._meta.pk.to_python(pk_value)).values().first()
+        rows.append({"model": label, "pk": pk_value, "row_on_postgresql": row})
+    folder = conf.backup_dir() / "cutover"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"stranded-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+    return str(path)
 
 
 def _move(transition: Transition, actor: str, progress: Progress, *, reverse_copy: bool = False) -> None:
@@ -353,22 +468,31 @@ def _replay_into(transition: Transition, result: Any) -> None:
         )
 
 
-def captured(state: PhaseState) -> bool:
-    """Do SQLite's tables capture their own writes in ``state`` (SQLite primary, writes mirrored)?"""
-    return state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT)
+def captured(state: PhaseState) -> str | None:
+    """The database whose tables capture their own writes in ``state``: the primary while writes
+    are mirrored (SQLite in phases 1-2, PostgreSQL in phase 3), else None."""
+    if not source_configured():
+        return None
+    if state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
+        return conf.source_alias()
+    if state.phase == Phase.POSTGRES_PRIMARY:
+        return conf.target_alias()
+    return None
 
 
 def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> None:
-    """Install or remove SQLite's capture triggers and both fences to match ``state``; with
+    """Install or remove both databases' capture triggers and fences to match ``state``; with
     ``switches`` (a change made outside `cutover`), also record them as the file's copy of the phase."""
     if not source_configured():
         return
     if switches is not None:
         flags.write_source_copy(switches)
-    if captured(state):
-        capture.install(conf.source_alias(), inventory.migrated_models())
-    else:
-        capture.remove(conf.source_alias())
+    capturing = captured(state)
+    for alias in (conf.source_alias(), conf.target_alias()):
+        if alias == capturing:
+            capture.install(alias, inventory.migrated_models())
+        else:
+            capture.remove(alias)
     sync_fences(state)
 
 

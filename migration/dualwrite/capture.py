@@ -31,6 +31,7 @@ from django.db import connections, models, transaction
 
 from migration import fence, inventory
 from migration.db import chunks, quote
+from migration.dualwrite import pgcapture
 from migration.models import OutboxRecord
 
 PREFIX = "cutover_capture_"
@@ -130,7 +131,9 @@ def _expected(model: type[models.Model]) -> set[str]:
 
 
 def install(alias: str, models_: Iterable[type[models.Model]]) -> list[str]:
-    """Install the capture triggers on every migrated table present on SQLite ``alias``; the tables."""
+    """Install the capture triggers on every migrated table present on ``alias``; the tables."""
+    if connections[alias].vendor == "postgresql":
+        return pgcapture.install(alias, models_)
     if connections[alias].vendor != "sqlite":
         return []
     present = _existing_tables(alias)
@@ -146,8 +149,12 @@ def install(alias: str, models_: Iterable[type[models.Model]]) -> list[str]:
 
 
 def remove(alias: str) -> int:
-    """Drop every capture trigger on SQLite ``alias``; how many were dropped."""
-    if alias not in connections.databases or connections[alias].vendor != "sqlite":
+    """Drop every capture trigger on ``alias``; how many were dropped (on PostgreSQL: tables)."""
+    if alias not in connections.databases:
+        return 0
+    if connections[alias].vendor == "postgresql":
+        return pgcapture.remove(alias)
+    if connections[alias].vendor != "sqlite":
         return 0
     names = _triggers(alias)
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
@@ -157,7 +164,9 @@ def remove(alias: str) -> int:
 
 
 def missing(alias: str, models_: Iterable[type[models.Model]]) -> list[str]:
-    """Migrated tables on SQLite ``alias`` lacking one of their capture triggers (a rebuilt table)."""
+    """Migrated tables on ``alias`` lacking one of their capture triggers (a rebuilt table)."""
+    if connections[alias].vendor == "postgresql":
+        return pgcapture.missing(alias, models_)
     present, triggers = _existing_tables(alias), _triggers(alias)
     return sorted(
         m._meta.db_table for m in models_ if m._meta.db_table in present and not _expected(m) <= triggers
@@ -165,8 +174,12 @@ def missing(alias: str, models_: Iterable[type[models.Model]]) -> list[str]:
 
 
 def installed(alias: str) -> int:
-    """How many capture triggers SQLite ``alias`` holds."""
-    if alias not in connections.databases or connections[alias].vendor != "sqlite":
+    """How many capture triggers ``alias`` holds (on PostgreSQL: tables carrying one)."""
+    if alias not in connections.databases:
+        return 0
+    if connections[alias].vendor == "postgresql":
+        return pgcapture.installed(alias)
+    if connections[alias].vendor != "sqlite":
         return 0
     return len(_triggers(alias))
 
@@ -174,6 +187,8 @@ def installed(alias: str) -> int:
 def live(alias: str, model: type[models.Model]) -> bool:
     """Does ``model``'s table on ``alias`` capture its writes itself (checked in the caller's transaction)?"""
     connection = connections[alias]
+    if connection.vendor == "postgresql":
+        return pgcapture.live(alias, model)
     if connection.vendor != "sqlite":
         return False
     with connection.cursor() as cursor:

@@ -21,7 +21,8 @@ from django.db import DatabaseError, connections
 
 from core.models.auth import User
 from core.models.menu import MenuCategory
-from migration import dualwrite, fence, flags, gates, inventory, phase, status, transitions
+from migration import breaker, dualwrite, fence, flags, gates, inventory, phase, status, transitions
+from migration.dualwrite import apply as dw_apply
 from migration.exceptions import GateRefused
 from migration.models import OutboxRecord
 from migration.phase import Phase, PhaseState
@@ -34,6 +35,7 @@ from tests.support.cutover import (  # noqa: F401
     child_env,
     cutover_state,
     set_phase,
+    unreachable,
     write_legacy_file,
 )
 
@@ -249,3 +251,70 @@ def test_fence_counters_equal_their_acknowledged_increments_through_every_switch
     assert node["refused"] > 0 and SQLITE_REFUSAL in node["refusal"]  # phase 3 refuses the legacy app
     assert phase.current_state_fresh().phase == Phase.POSTGRES_PRIMARY
     assert flags.read_epoch("sqlite") == flags.read_epoch("default") == 3
+
+
+# --- Capture on PostgreSQL in phase 3 ----------------------------------------------------------
+
+
+def test_fence_phase_3_captures_raw_sql_on_postgresql_and_mirrors_it_to_sqlite() -> None:
+    set_phase(Phase.POSTGRES_PRIMARY)
+    transitions.reset_sequences()
+    with connections["default"].cursor() as cursor:  # psql, another application, raw SQL
+        cursor.execute(f"INSERT INTO {TABLE} (name, name_tr) VALUES ('Çorba', 'çorba'), ('Tatlı', 'tatlı') RETURNING id")
+        first, second = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(f"UPDATE {TABLE} SET name = 'Soup' WHERE id = %s", [first])
+        cursor.execute(f"UPDATE {TABLE} SET id = %s WHERE id = %s", [second + 100, second])  # a key change
+        with pytest.raises(DatabaseError, match="TRUNCATE of menu_categories cannot be mirrored"):
+            cursor.execute(f"TRUNCATE {TABLE} CASCADE")
+    call_command("replicate", "--once", stdout=io.StringIO())
+    assert sorted(MenuCategory.objects.using("sqlite").values_list("pk", "name")) == [
+        (first, "Soup"), (second + 100, "Tatlı")]
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [first])
+    category = MenuCategory.objects.create(name="ORM", name_tr="orm")  # one record per row, not two
+    assert OutboxRecord.objects.using("default").filter(pk_value=str(category.pk)).count() <= 1
+    call_command("replicate", "--once", stdout=io.StringIO())
+    assert sorted(MenuCategory.objects.using("sqlite").values_list("pk", flat=True)) == sorted([second + 100, category.pk])
+    assert_same_rows(MenuCategory)
+    set_phase(Phase.DUAL_WRITE)  # out of phase 3: PostgreSQL captures no more
+    assert dualwrite.capture.installed("default") == 0
+
+
+# --- An emergency rollback while PostgreSQL is unreachable -------------------------------------
+
+
+def test_fence_emergency_rollback_with_postgresql_unreachable_refuses_then_forced_promotes_sqlite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _gates_open(monkeypatch)
+    for step in ({}, {"percent": 100}, {}):
+        transitions.advance(actor="operator@test", **step)  # to phase 3 by the book
+    category = MenuCategory.objects.create(name="mirrored", name_tr="x")
+    with monkeypatch.context() as patch:  # a write whose mirror has not landed when PostgreSQL goes away
+        patch.setattr(dw_apply, "after_commit", lambda source, jobs: None)
+        MenuCategory.objects.filter(pk=category.pk).update(name="only on PostgreSQL")
+    update = f"UPDATE {TABLE} SET name = 'written by the legacy app after the emergency' WHERE id = {category.pk}"
+    with unreachable("default"):
+        with pytest.raises(GateRefused, match="would be stranded, and how many cannot be known"):
+            transitions.rollback(to=1, actor="operator@test")
+        assert SQLITE_REFUSAL in write_legacy_file("python", [(update, [])]).stderr  # nothing changed
+        transition = transitions.rollback(to=1, force=True, actor="operator@test")
+        assert any("SQLite was promoted on its own (epoch 2)" in w for w in transition.warnings)
+        assert write_legacy_file("python", [(update, [])]).returncode == 0  # SQLite takes writes again
+        flags.forget()
+        assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)  # every process follows it
+    breaker.reset()
+    flags.forget()
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)  # though PostgreSQL's switches say 3
+    assert any("emergency rollback" in finding for finding in status.status().findings)
+    recorded = transitions.rollback(actor="operator@test")  # PostgreSQL answers: record it there
+    assert flags.emergency() is None
+    assert phase.current_state_fresh() == PhaseState(Phase.DUAL_WRITE)
+    stranded = next(w for w in recorded.warnings if "stranded" in w)
+    listing = json.loads(Path(stranded.split(" are in ")[1].split(": ")[0]).read_text())
+    assert {"model": "core.MenuCategory", "pk": str(category.pk)} in [{k: r[k] for k in ("model", "pk")} for r in listing]
+    assert any(r["row_on_postgresql"]["name"] == "only on PostgreSQL" for r in listing)
+    assert len(fence.fenced_tables("default")) == _tables_on("default") and fence.fenced_tables("sqlite") == []
+    assert dualwrite.replay().clean
+    assert MenuCategory.objects.using("default").get(pk=category.pk).name == "written by the legacy app after the emergency"
+    assert_same_rows(MenuCategory)

@@ -49,8 +49,8 @@ def empty_legacy_tables() -> None:
     # The test database's flush resets the switches without a signal: drop SQLite's capture
     # triggers, both fences and both copies of the phase with them, so the next test starts in a
     # true phase 0.
-    capture.remove("sqlite")
     for alias in BOTH:
+        capture.remove(alias)
         fence.lower_fence(alias)
         with connections[alias].cursor() as cursor:
             cursor.execute(f'DROP TABLE IF EXISTS "{flags.SOURCE_COPY_TABLE}"')

@@ -15,6 +15,7 @@ from django.db import connections
 from django.test.testcases import DatabaseOperationForbidden
 
 from migration import fence, flags
+from migration.dualwrite import capture
 
 UTC = dt.UTC
 PASSWORD = "correct horse battery staple"
@@ -102,5 +103,6 @@ def fresh_flags(settings: Any, tmp_path: Any) -> Iterator[None]:
     for alias in ("default", "sqlite"):
         try:
             fence.lower_fence(alias)
+            capture.remove(alias)
         except DatabaseOperationForbidden:
             pass  # a database this test does not use

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from migration import phase, probe, status, transitions
-from migration.exceptions import BackupError, GateRefused, InvalidTransition
+from migration.exceptions import BackupError, GateRefused, InvalidTransition, TargetUnusable
 from migration.management.errors import unusable_input
 
 
@@ -54,7 +54,12 @@ class Command(BaseCommand):
             self._status(options)
             return
         with unusable_input(then="the phase is unchanged"):
-            probe.both(on_wait=self._notice)
+            try:
+                probe.both(on_wait=self._notice)
+            except TargetUnusable:
+                if action != "rollback":
+                    raise
+                probe.source(on_wait=self._notice)  # an emergency rollback needs only the legacy file
             self._confirm(action, options)
             transition = self._change(action, options)
         self._render_transition(transition, options)
@@ -158,7 +163,8 @@ class Command(BaseCommand):
             out(self.style.ERROR(f"  {alias} cannot be used: {why}"))
         if report.capture:
             missing = report.capture["missing"]
-            out(f"  capture triggers: {report.capture['triggers']}" + (f", missing on {', '.join(missing)}" if missing else ""))
+            out(f"  capture triggers on {report.capture['alias']}: {report.capture['triggers']}"
+                + (f", missing on {', '.join(missing)}" if missing else ""))
         if report.fence:
             fenced = ", ".join(f"{alias} on {n} tables" for alias, n in report.fence["fenced"].items() if n) or "none"
             epochs = ", ".join(f"{alias} {n}" for alias, n in report.fence["epoch"].items())
