@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="writes per second, all processes together")
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--steady", type=float, default=6.0, help="seconds in each phase")
-    parser.add_argument("--mirror", choices=["sync", "async"], default="sync")
+    parser.add_argument("--mirror", choices=["sync", "async", "applier"], default="sync")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-switch-"))

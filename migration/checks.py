@@ -42,7 +42,7 @@ def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     if conf.mirror_mode() not in conf.MIRROR_MODES:
         errors.append(checks.Error(
             f"MIGRATION_MIRROR is {conf.mirror_mode()!r}; it must be one of {', '.join(conf.MIRROR_MODES)}.",
-            hint="Set MIGRATION_MIRROR to 'sync' (the default) or 'async'.", id="migration.E007",
+            hint="Set MIGRATION_MIRROR to 'sync' (the default), 'async' or 'applier'.", id="migration.E007",
         ))
     source = settings.DATABASES.get(conf.source_alias())
     if source is not None and source.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE":

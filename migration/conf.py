@@ -31,7 +31,7 @@ def is_migrated(app_label: str) -> bool:
     return app_label in migrated_apps()
 
 
-MIRROR_MODES = ("sync", "async")
+MIRROR_MODES = ("sync", "async", "applier")
 
 
 def mirror_mode() -> str:
@@ -39,7 +39,10 @@ def mirror_mode() -> str:
 
     ``"sync"``: right after the primary commit, before the ORM call returns. ``"async"``: on a
     background thread of the same process; the call returns after the primary commit and its
-    outbox record, and reads fall back to the primary until the record is applied.
+    outbox record, and reads fall back to the primary until the record is applied. ``"applier"``:
+    not in the writing process at all; the write costs its primary transaction and nothing on the
+    other database, and ``./manage.py replicate`` applies the record (reads fall back to the
+    primary until it has, as with ``"async"``).
     """
     return str(getattr(settings, "MIGRATION_MIRROR", "sync"))
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connections, models
 
-from migration import conf, flags, inventory
+from migration import conf, fence, flags, inventory
 from migration.db import quote
 from migration.exceptions import SchemaDrift
 from migration.reader import LegacyReader
@@ -156,8 +156,8 @@ def exclusions() -> tuple[set[str], set[tuple[str, str]]]:
 
 def engine_tables() -> set[str]:
     """Tables Django and the engine may put in the legacy file: ``django_migrations``, the engine's copy
-    of the phase, and non-migrated models'."""
-    found = {"django_migrations", flags.SOURCE_COPY_TABLE}
+    of the phase and its fence's pass, and non-migrated models'."""
+    found = {"django_migrations", flags.SOURCE_COPY_TABLE, fence.SQLITE_PASS}
     for model in apps.get_models(include_auto_created=True):
         if not conf.is_migrated(model._meta.app_label):
             found.add(model._meta.db_table.lower())

@@ -6,9 +6,9 @@ drained. The fence is in the database, so it stops every writer, not just this e
 - **SQLite** (phase 3 and later): a ``BEFORE INSERT / UPDATE / DELETE`` trigger on every migrated
   table aborts the statement with a message that names the phase. The legacy Node.js application,
   the ``sqlite3`` shell and a Django process that has not yet seen the switch all get it. The
-  engine's own writes (the applier, the reverse copy, a repair) drop the fence triggers inside their
-  write transaction and recreate them before it commits (``dualwrite.capture.app_triggers_quiet``): DDL
-  is transactional in SQLite and the write lock keeps every other writer out meanwhile.
+  engine's own writes (the applier, the reverse copy, a repair) pass it (:func:`passed`): a row in
+  :data:`SQLITE_PASS` that exists only inside their write transaction, which the trigger's ``WHEN``
+  clause looks for; the write lock keeps every other writer out meanwhile.
 - **PostgreSQL** (phases 1 and 2, while SQLite is the primary): a ``BEFORE ... FOR EACH STATEMENT``
   trigger on every migrated table raises ``read_only_sql_transaction`` unless the transaction set
   ``cutover.writer = 'engine'`` (:func:`engine_writes`, which the applier and the copy do).
@@ -72,10 +72,17 @@ def _sqlite_fences(alias: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+# The engine's own writes on a fenced SQLite file put a row here inside their write transaction
+# and take it out before it commits; no other connection ever sees it (the write lock keeps other
+# writers out, and readers see only committed rows), so for everyone else the fence stands.
+SQLITE_PASS = "cutover_fence_pass"
+
+
 def _raise_sqlite(alias: str, models_: Iterable[type[models.Model]], message: str) -> list[str]:
     present = _sqlite_tables(alias)
     done = []
     with connections[alias].cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {quote(SQLITE_PASS)} (id INTEGER PRIMARY KEY)")
         for model in models_:
             table = model._meta.db_table
             if table not in present:
@@ -84,6 +91,7 @@ def _raise_sqlite(alias: str, models_: Iterable[type[models.Model]], message: st
                 name = quote(f"{SQLITE_PREFIX}{table}_{kind}")
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {kind.upper()} ON {quote(table)} "
+                    f"WHEN NOT EXISTS (SELECT 1 FROM {quote(SQLITE_PASS)}) "
                     f"BEGIN SELECT RAISE(ABORT, {_text(message)}); END"
                 )
             done.append(table)
@@ -194,9 +202,14 @@ def gaps(alias: str, models_: Iterable[type[models.Model]]) -> list[str]:
     vendor = connections[alias].vendor
     if vendor == "sqlite":
         present, names = _sqlite_tables(alias), _sqlite_fences(alias)
+        open_for_all = False
+        if SQLITE_PASS in present:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM {quote(SQLITE_PASS)}")
+                open_for_all = cursor.fetchone()[0] > 0  # a pass left committed lets everyone through
         return sorted(
             m._meta.db_table for m in models_ if m._meta.db_table in present
-            and not all(f"{SQLITE_PREFIX}{m._meta.db_table}_{kind}" in names for kind in KINDS)
+            and (open_for_all or not all(f"{SQLITE_PREFIX}{m._meta.db_table}_{kind}" in names for kind in KINDS))
         )
     if vendor == "postgresql":
         present, fenced = _pg_tables(alias), _pg_fenced_tables(alias)
@@ -212,25 +225,36 @@ def engine_writes(alias: str) -> None:
 
 
 @contextmanager
+def passed(alias: str) -> Iterator[None]:
+    """Inside the caller's write transaction on ``alias``: the block's writes pass the fence.
+
+    On PostgreSQL the transaction says it is the engine (:func:`engine_writes`); on SQLite a row
+    in :data:`SQLITE_PASS` stands for the block and is gone before the transaction commits.
+    """
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        engine_writes(alias)
+        yield
+        return
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {quote(SQLITE_PASS)} (id INTEGER PRIMARY KEY)")
+        cursor.execute(f"INSERT OR IGNORE INTO {quote(SQLITE_PASS)} (id) VALUES (1)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {quote(SQLITE_PASS)}")
+
+
+@contextmanager
 def lifted(alias: str) -> Iterator[None]:
     """A deliberate write on a fenced database (maintenance by an operator): one transaction on
     ``alias`` in which the fence lets the block's writes through; it stands again at commit."""
-    connection = connections[alias]
-    with transaction.atomic(using=alias):
-        if connection.vendor != "sqlite":
-            engine_writes(alias)
-            yield
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
-                           [SQLITE_PREFIX.replace("_", "\\_") + "%"])
-            fences = cursor.fetchall()
-            for name, _ in fences:
-                cursor.execute(f"DROP TRIGGER {quote(name)}")
+    with transaction.atomic(using=alias), passed(alias):
         yield
-        with connection.cursor() as cursor:
-            for _, sql in fences:
-                cursor.execute(sql)
 
 
 # --- A whole command writing as the engine ------------------------------------------------------

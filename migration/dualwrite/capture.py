@@ -219,8 +219,8 @@ _superuser: dict[str, bool] = {}
 def app_triggers_quiet(alias: str) -> Iterator[None]:
     """Inside the caller's write transaction on ``alias``: the application's triggers do not fire.
 
-    The fence of a database that is not the primary (:mod:`migration.fence`) lets these writes
-    through the same way. On SQLite the file's own triggers and the fence (not the capture triggers) are dropped and recreated before
+    The fence of a database that is not the primary lets these writes through
+    (:func:`migration.fence.passed`). On SQLite the file's own triggers are dropped and recreated before
     the transaction commits; DDL is transactional and the write lock keeps every other writer out,
     so no other write ever sees them missing, and a failed write rolls the drop back. On
     PostgreSQL ``session_replication_role = replica`` for the transaction, as logical replication
@@ -242,13 +242,13 @@ def app_triggers_quiet(alias: str) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL "
-            "AND name NOT LIKE ? ESCAPE '\\'",
-            [PREFIX.replace("_", "\\_") + "%"],
+            "AND name NOT LIKE 'cutover\\_%' ESCAPE '\\'"
         )
         app_triggers = cursor.fetchall()
         for name, _ in app_triggers:
             cursor.execute(f"DROP TRIGGER {quote(name)}")
-    yield
+    with fence.passed(alias):
+        yield
     with connection.cursor() as cursor:
         for _, sql in app_triggers:
             cursor.execute(sql)

@@ -54,7 +54,10 @@ def enqueue(model: type[models.Model], pks: Sequence[Any], using: str, operation
         jobs += [(r.pk, label, r.pk_value) for r in records]
     context.note_write(label)
     _pending.note(using, label)
-    if conf.mirror_mode() == "async":
+    mode = conf.mirror_mode()
+    if mode == "applier":
+        return  # the applier (`replicate`) takes the records
+    if mode == "async":
         mirror = partial(mirror_thread.submit, apply.after_commit, using, jobs)
     else:
         mirror = partial(apply.after_commit, using, jobs)
