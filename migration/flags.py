@@ -267,20 +267,32 @@ _FIELDS = set(FlagState.__dataclass_fields__)
 def emergency(using: str | None = None) -> dict[str, Any] | None:
     """The marker of an emergency rollback the SQLite file recorded while PostgreSQL was unreachable,
     not yet recorded on PostgreSQL; None when there is none. While it stands, the file's copy of the
-    phase is the phase, whatever PostgreSQL's switches say."""
-    from django.db import connections
+    phase is the phase, whatever PostgreSQL's switches say.
+
+    Read on every refresh of the switches (at most once a second per process) through a read-only
+    connection of its own: it never creates a missing file, takes no part in the caller's
+    transaction on the file, and waits at most a second for a writer's commit.
+    """
+    import sqlite3
+
+    from django.conf import settings
 
     alias = using or conf.source_alias()
-    if alias not in connections.databases:
+    db = settings.DATABASES.get(alias)
+    if db is None or "sqlite" not in str(db.get("ENGINE", "")):
         return None
-    name = str(connections[alias].settings_dict.get("NAME") or "")
-    if connections[alias].vendor == "sqlite" and not os.path.exists(name):
-        return None  # never create a missing legacy file by looking into it
+    name = str(db.get("NAME") or "")
+    if not name or not os.path.exists(name):
+        return None
     try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
-            row = cursor.fetchone()
-    except DatabaseError:
+        connection = sqlite3.connect(f"file:{name}?mode=ro", uri=True, timeout=1.0)
+        try:
+            row = connection.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1').fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        if "no such table" not in str(exc):
+            logger.warning("the SQLite file's copy of the phase is unreadable (%s); following PostgreSQL", exc)
         return None
     marker = json.loads(row[0]).get("emergency") if row else None
     return marker if isinstance(marker, dict) else None
