@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from typing import Any
 
 from django.apps import AppConfig
+
+logger = logging.getLogger("migration.flags")
 
 
 class MigrationConfig(AppConfig):
@@ -42,7 +45,7 @@ def _after_flag_change(sender: Any, instance: Any, using: str, raw: bool = False
     """Audit a change made outside `cutover`, and drop this process's memo now and after commit."""
     from django.db import transaction
 
-    from migration import flags, phase, transitions
+    from migration import flags, phase
 
     if raw or not flags.is_cutover_name(instance.name):
         return
@@ -54,6 +57,18 @@ def _after_flag_change(sender: Any, instance: Any, using: str, raw: bool = False
         before = flags.state()
     after = flags.read_uncached(using)
     phase.audit_external_change(before, after, using)
-    if phase.state_from(before) != phase.state_from(after) and not phase.changing.get():
-        # SQLite's capture triggers follow the phase, whoever changed it.
-        transaction.on_commit(lambda: transitions.sync_capture(phase.state_from(after), after), using=using)
+    if before != after and not phase.changing.get():
+        # The file's copy of the phase, the capture triggers and the fences follow the switches,
+        # whoever changed them: read again at commit, so the last of several saves writes the end state.
+        transaction.on_commit(lambda: _follow_switches(using), using=using)
+
+
+def _follow_switches(using: str) -> None:
+    from migration import flags, phase, transitions
+
+    now = flags.read_uncached(using)
+    try:
+        transitions.sync_capture(phase.state_from(now), now)
+    except Exception:  # the switches changed; say loudly that the file did not follow
+        logger.exception("the cutover switches changed but the SQLite file's copy, capture triggers or "
+                         "fences could not follow; run `cutover status`")

@@ -154,19 +154,29 @@ def pinned() -> Iterator[FlagState]:
 
 
 def _read() -> FlagState:
+    """One reading of the switches: the SQLite file's copy while it says SQLite is the primary
+    (phases 0-2) or records an emergency rollback, else PostgreSQL's (phases 3-4).
+
+    Every phase change writes the file's copy: ``cutover`` in the transaction that flips the
+    switches, waffle's admin right after its commit. So while SQLite is the primary no process asks
+    PostgreSQL for the phase, and a slow, hung or unreachable PostgreSQL cannot hold up a write to
+    SQLite by the phase read.
+    """
     global _last_known
-    if not breaker.allows(DEFAULT_DB_ALIAS):
-        return _fallback()
-    try:
-        fresh = read_uncached()
-    except DatabaseError as exc:
-        breaker.trip(DEFAULT_DB_ALIAS, exc)
-        discard_broken_connection(DEFAULT_DB_ALIAS)
-        logger.warning("cutover flags unreadable (%s); using the last known values", exc)
-        return _fallback()
-    overridden = _emergency_state()
-    if overridden is not None:
-        return overridden  # PostgreSQL has not recorded the emergency rollback yet
+    recorded = _file_copy()
+    if recorded is not None and (recorded.get("emergency") or not (recorded.get("postgres_primary")
+                                                                   or recorded.get("finalized"))):
+        fresh = FlagState(**{k: v for k, v in recorded.items() if k in _FIELDS and k != "stale"})
+    else:
+        if not breaker.allows(DEFAULT_DB_ALIAS):
+            return _fallback()
+        try:
+            fresh = read_uncached()
+        except DatabaseError as exc:
+            breaker.trip(DEFAULT_DB_ALIAS, exc)
+            discard_broken_connection(DEFAULT_DB_ALIAS)
+            logger.warning("cutover flags unreadable (%s); using the last known values", exc)
+            return _fallback()
     if fresh != _last_known:
         _last_known = fresh
         try:
@@ -267,11 +277,17 @@ _FIELDS = set(FlagState.__dataclass_fields__)
 def emergency(using: str | None = None) -> dict[str, Any] | None:
     """The marker of an emergency rollback the SQLite file recorded while PostgreSQL was unreachable,
     not yet recorded on PostgreSQL; None when there is none. While it stands, the file's copy of the
-    phase is the phase, whatever PostgreSQL's switches say.
+    phase is the phase, whatever PostgreSQL's switches say."""
+    recorded = _file_copy(using)
+    marker = recorded.get("emergency") if recorded else None
+    return marker if isinstance(marker, dict) else None
 
-    Read on every refresh of the switches (at most once a second per process) through a read-only
-    connection of its own: it never creates a missing file, takes no part in the caller's
-    transaction on the file, and waits at most a second for a writer's commit.
+
+def _file_copy(using: str | None = None) -> dict[str, Any] | None:
+    """The SQLite file's copy of the phase as committed, or None (no file, no copy, unreadable).
+
+    Read through a read-only connection of its own: it never creates a missing file, takes no part
+    in the caller's transaction on the file, and waits at most a second for a writer's commit.
     """
     import sqlite3
 
@@ -292,10 +308,10 @@ def emergency(using: str | None = None) -> dict[str, Any] | None:
             connection.close()
     except sqlite3.Error as exc:
         if "no such table" not in str(exc):
-            logger.warning("the SQLite file's copy of the phase is unreadable (%s); following PostgreSQL", exc)
+            logger.warning("the SQLite file's copy of the phase is unreadable (%s); asking PostgreSQL", exc)
         return None
-    marker = json.loads(row[0]).get("emergency") if row else None
-    return marker if isinstance(marker, dict) else None
+    recorded = json.loads(row[0]) if row else None
+    return recorded if isinstance(recorded, dict) else None
 
 
 def read_epoch(using: str | None = None) -> int:

@@ -101,6 +101,17 @@ def status(max_pending_age: float = DEFAULT_MAX_PENDING_AGE_SECONDS, on_wait: pr
     if conf.source_alias() not in unreachable:
         report.capture = _capture(report)
     report.fence = _fence(report, readable)
+    if not unreachable and conf.source_alias() in settings.DATABASES:
+        try:
+            copy, switches = flags.read_source_copy(), flags.read_uncached()
+        except DatabaseError:
+            copy = switches = None
+        if copy is not None and switches is not None and copy != switches and flags.emergency() is None:
+            report.findings.append(
+                f"the SQLite file's copy of the phase ({phase.state_from(copy)}) differs from PostgreSQL's switches "
+                f"({phase.state_from(switches)}); while SQLite is the primary the copy decides: repeat the last "
+                "change with `cutover` to write both"
+            )
     marker = flags.emergency() if conf.source_alias() not in unreachable else None
     if marker is not None:
         report.findings.append(

@@ -104,5 +104,7 @@ def fresh_flags(settings: Any, tmp_path: Any) -> Iterator[None]:
         try:
             fence.lower_fence(alias)
             capture.remove(alias)
+            with connections[alias].cursor() as cursor:  # and the copy of the phase the change wrote
+                cursor.execute(f'DROP TABLE IF EXISTS "{flags.SOURCE_COPY_TABLE}"')
         except DatabaseOperationForbidden:
             pass  # a database this test does not use
