@@ -12,7 +12,7 @@ from functools import partial
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connections, models, transaction
+from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -88,14 +88,18 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
     for record_id, label, pk_value in jobs:
         rows.setdefault((label, pk_value), []).append(record_id)
     todo = list(rows.items())
+    refused: dict[tuple[str, str], tuple[list[int], str]] = {}  # by a unique value or a key
     for index, ((label, pk_value), ids) in enumerate(todo):
         try:
             _apply_row(source, target, label, pk_value)
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the record
             result.failed += len(ids)
-            result.errors.append(f"{label} pk={pk_value}: {exc}")
+            error = f"{label} pk={pk_value}: {exc}"
+            result.errors.append(error)
             for record_id in ids:
                 _record_failure(source, target, record_id, label, pk_value, exc)
+            if isinstance(exc, IntegrityError):
+                refused[(label, pk_value)] = (ids, error)
             if isinstance(exc, CONNECTION_ERRORS):
                 breaker.trip(target, exc)
                 rest = [(i, lbl, pk) for (lbl, pk), group in todo[index + 1:] for i in group]
@@ -105,6 +109,12 @@ def apply_jobs(source: str, jobs: Sequence[tuple[int, str, str]], *, honour_brea
         else:
             done.extend(ids)
             result.applied += len(ids)
+    if len(refused) > 1 and _apply_together(source, target, list(refused)):
+        for ids, error in refused.values():
+            done.extend(ids)
+            result.applied += len(ids)
+            result.failed -= len(ids)
+            result.errors.remove(error)
     if done:
         breaker.reset(target)
         _note_applied(source, done)
@@ -274,6 +284,41 @@ def _apply_in_transaction(model: type[models.Model], pk: object, source: str, ta
         if echo_floor is not None:
             OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
         drift.mirror_check(model, (source, target))
+
+
+def _apply_together(source: str, target: str, keys: list[tuple[str, str]]) -> bool:
+    """Rows each refused on the target by a constraint, applied in one transaction; True if it took.
+
+    Two rows that swapped a unique value in one source transaction cannot be copied one at a time:
+    each copy meets the other row's old value. Together they can: every target row is removed
+    first (no cascade: foreign keys are checked at commit) and written again as the source holds it
+    now, in one target transaction. A row that still cannot be written keeps its record failed.
+    """
+    connection = connections[target]
+    try:
+        with transaction.atomic(using=target):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    for label, pk_value in sorted(keys):
+                        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"{label}:{pk_value}"])
+            with capture.app_triggers_quiet(target):
+                current = []
+                for label, pk_value in keys:
+                    model = apps.get_model(label)
+                    pk = model._meta.pk.to_python(pk_value)
+                    model._base_manager.using(target).filter(pk=pk)._raw_delete(target)
+                    current.append((model, pk, model._base_manager.using(source).filter(pk=pk).first()))
+                for model, pk, row in current:
+                    if row is not None:
+                        upsert(row, target)
+                    elif target == conf.target_alias():
+                        record_tombstone(model, pk, target)
+            for model in {model for model, _, _ in current}:
+                drift.mirror_check(model, (source, target))
+    except DatabaseError as exc:
+        logger.info("applying %d refused rows together on %s failed too: %s", len(keys), target, exc)
+        return False
+    return True
 
 
 def _last_record_id(alias: str) -> int:

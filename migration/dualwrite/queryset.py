@@ -111,22 +111,39 @@ class MirroredQuerySetMixin(_QuerySetBase):
 
         return through_switch(write, lambda: self.db)
 
+    # Each of these runs its own transaction (and routes before Model.save decides on mirroring):
+    # a fence's refusal inside it is retried whole, on the phase read afresh.
+
     def create(self, **kwargs: Any) -> _Model:
-        with flags.pinned():  # QuerySet.create routes before Model.save decides on mirroring
-            return super().create(**kwargs)
+        def write() -> _Model:
+            with flags.pinned():
+                return super(MirroredQuerySetMixin, self).create(**kwargs)
+
+        return through_switch(write, lambda: self.db)
 
     @_django_flags(alters_data=True)
     def bulk_update(self, objs: Iterable[_Model], fields: Iterable[str], batch_size: int | None = None) -> int:
-        with flags.pinned():
-            return super().bulk_update(objs, fields, batch_size)
+        objs, fields = list(objs), list(fields)
+
+        def write() -> int:
+            with flags.pinned():
+                return super(MirroredQuerySetMixin, self).bulk_update(objs, fields, batch_size)
+
+        return through_switch(write, lambda: self.db)
 
     def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[_Model, bool]:
-        with flags.pinned():
-            return super().get_or_create(defaults, **kwargs)
+        def write() -> tuple[_Model, bool]:
+            with flags.pinned():
+                return super(MirroredQuerySetMixin, self).get_or_create(defaults, **kwargs)
+
+        return through_switch(write, lambda: self.db)
 
     def update_or_create(self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any) -> tuple[_Model, bool]:
-        with flags.pinned():
-            return super().update_or_create(defaults, create_defaults, **kwargs)
+        def write() -> tuple[_Model, bool]:
+            with flags.pinned():
+                return super(MirroredQuerySetMixin, self).update_or_create(defaults, create_defaults, **kwargs)
+
+        return through_switch(write, lambda: self.db)
 
     def _mirrored_bulk_create(self, using: str, objs: list[_Model], *args: Any, **kwargs: Any) -> list[_Model]:
         with transaction.atomic(using=using):

@@ -34,6 +34,7 @@ from tests.support.cutover import (  # noqa: F401
     assert_same_rows,
     child_env,
     cutover_state,
+    hung,
     set_phase,
     unreachable,
     write_legacy_file,
@@ -318,3 +319,91 @@ def test_fence_emergency_rollback_with_postgresql_unreachable_refuses_then_force
     assert dualwrite.replay().clean
     assert MenuCategory.objects.using("default").get(pk=category.pk).name == "written by the legacy app after the emergency"
     assert_same_rows(MenuCategory)
+
+
+# --- A PostgreSQL that accepts connections and never answers -----------------------------------
+
+
+def test_fence_a_hung_postgresql_does_not_slow_sqlite_writes_in_phase_1(settings: Any) -> None:
+    settings.MIGRATION_MIRROR = "applier"  # a write costs its SQLite transaction; `replicate` mirrors
+    set_phase(Phase.DUAL_WRITE)  # the switches, and the file's copy of them
+
+    def timed_writes(tag: str) -> list[float]:
+        took = []
+        for i in range(40):
+            started = time.perf_counter()
+            MenuCategory.objects.create(name=f"{tag}-{i}", name_tr="x")
+            took.append(time.perf_counter() - started)
+        return took
+
+    before = timed_writes("before")
+    with hung("default") as tried:
+        flags.forget()  # the phase is read afresh while PostgreSQL hangs
+        during = timed_writes("during")
+        time.sleep(flags.MEMO_SECONDS)
+        during += timed_writes("later")  # and again after the memo ran out
+        assert tried == []  # nothing even connected to PostgreSQL
+    assert max(during) < max(0.25, 3 * max(before)), (max(before), max(during))
+    assert sorted(during)[len(during) // 2] < 3 * sorted(before)[len(before) // 2] + 0.005
+    call_command("replicate", "--once", stdout=io.StringIO())
+    assert MenuCategory.objects.using("default").count() == 120
+    assert_same_rows(MenuCategory)
+
+
+UPDATE_OR_CREATE = """
+import json, os, sys, time
+import django
+django.setup()
+from core.models.auth import User
+
+name, stopfile = sys.argv[1], sys.argv[2]
+acked, last, errors = 0, None, []
+while not os.path.exists(stopfile):
+    value = f"{name}-{acked}"
+    try:
+        User.objects.update_or_create(id="shared", defaults={"name": value, "email": "shared@example.com",
+                                                             "password_hash": "h"})
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}"[:300])
+    else:
+        acked, last = acked + 1, (value, time.time())
+    time.sleep(0.003)
+print(json.dumps({"acked": acked, "last": last, "errors": errors[:5]}))
+"""
+
+
+def test_fence_update_or_create_of_one_key_from_two_processes_across_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _gates_open(monkeypatch)
+    transitions.advance(actor="operator@test")
+    transitions.advance(percent=100, actor="operator@test")  # 2
+    script = tmp_path / "uoc.py"
+    script.write_text(UPDATE_OR_CREATE)
+    stop = tmp_path / "stop"
+    env = child_env()
+    writers = [subprocess.Popen([sys.executable, str(script), name, str(stop)], env=env, cwd=settings.BASE_DIR,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    try:
+        time.sleep(1.0)
+        transitions.advance(actor="operator@test")  # 2 -> 3
+        time.sleep(1.0)
+        transitions.rollback(to=1, actor="operator@test")  # 3 -> 1
+        time.sleep(1.0)
+        stop.touch()
+        results = []
+        for writer in writers:
+            out, err = writer.communicate(timeout=120)
+            assert writer.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        stop.touch()
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
+    assert all(r["acked"] > 20 and not r["errors"] for r in results), results
+    dualwrite.replay()
+    last = max((r["last"] for r in results), key=lambda pair: pair[1])[0]
+    for alias in BOTH:
+        assert list(User.objects.using(alias).values_list("id", "name")) == [("shared", last)], alias
+    assert_same_rows(User)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,46 @@ def unreachable(alias: str) -> Iterator[None]:
         yield
     finally:
         connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+
+@contextmanager
+def hung(alias: str) -> Iterator[list[socket.socket]]:
+    """Point ``alias`` for the block at a server that accepts connections and never answers (as a
+    PostgreSQL stuck on a lock or a dead disk): a real socket, then restore. Yields the accepted
+    connections, so a test can tell whether anything tried it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    connection = connections[alias]
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update({"HOST": "127.0.0.1", "PORT": str(listener.getsockname()[1])})
+    try:
+        yield accepted
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for sock in [*accepted, listener]:
+            sock.close()
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a connection to the fake server may be half open
+            pass
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
 
