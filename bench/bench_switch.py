@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--steady", type=float, default=6.0, help="seconds in each phase")
     parser.add_argument("--mirror", choices=["sync", "async", "applier"], default="sync")
+    parser.add_argument("--wal", action="store_true", help="put the legacy file in WAL mode (else rollback journal)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-switch-"))
@@ -97,6 +98,9 @@ def main() -> None:
     from migration.phase import Phase, PhaseState
 
     legacy.create_legacy_database(workdir / "legacy.sqlite3")
+    if args.wal:
+        with connections["sqlite"].cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode = WAL")
     call_command("migrate", database="sqlite", verbosity=0)
     saved = flags.read_uncached()
     flags.write_state(**phase.flag_values(PhaseState(Phase.SQLITE)))
@@ -178,7 +182,8 @@ def main() -> None:
                 index = i
         return index
 
-    print(f"rate {args.rate:g} writes/s from {args.processes} processes, mirror {args.mirror}, {args.steady:g} s per phase")
+    print(f"rate {args.rate:g} writes/s from {args.processes} processes, mirror {args.mirror}, "
+          f"journal {'WAL' if args.wal else 'rollback'}, {args.steady:g} s per phase")
     baseline = None
     print("phase                          writes   p50 ms   p95 ms   p95 / phase 0   lag p50 ms   lag p95 ms")
     for i, (name, _, ended) in enumerate(marks):
