@@ -95,6 +95,7 @@ def main() -> None:
     from core import legacy
     from core.models.menu import MenuCategory
     from migration import dualwrite, flags, phase, transitions
+    from migration.db import upsert
     from migration.phase import Phase, PhaseState
 
     legacy.create_legacy_database(workdir / "legacy.sqlite3")
@@ -107,8 +108,7 @@ def main() -> None:
     transitions.sync_capture(PhaseState(Phase.SQLITE))
     counters = [MenuCategory.objects.using("sqlite").create(name=f"bench-{i}", name_tr="x", display_order=0)
                 for i in range(args.processes)]
-    for counter in counters:  # the same rows on PostgreSQL, as a copy would leave them
-        dualwrite.upsert(counter, "default")
+    upsert(MenuCategory, counters, "default")  # the same rows on PostgreSQL, as a copy would leave them
     connections["sqlite"].close()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -10,11 +10,11 @@ below it (the contracts are in ``pyproject.toml``):
 - :mod:`~migration.dualwrite` (capture triggers, outbox, apply, worker, replay, routing, shadow reads)
 - :mod:`~migration.backfill` (the copy)
 - :mod:`~migration.sequences`, :mod:`~migration.backup`, :mod:`~migration.schema`
-- :mod:`~migration.drift` (the legacy schema against the models), :mod:`~migration.probe`
 - :mod:`~migration.drift` (the legacy schema against the models), :mod:`~migration.probe` (can each database be used)
 - :mod:`~migration.values` (conversion, canonical form, equality), :mod:`~migration.reader`
 - :mod:`~migration.phase` (the phase as data), :mod:`~migration.flags`, :mod:`~migration.inventory`
-- :mod:`~migration.models`, :mod:`~migration.metrics`, :mod:`~migration.breaker`, :mod:`~migration.context`
+- :mod:`~migration.models`, :mod:`~migration.metrics`, :mod:`~migration.breaker`, :mod:`~migration.context`,
+  :mod:`~migration.fence` (the database that is not the primary refuses writes)
 - :mod:`~migration.conf`, :mod:`~migration.exceptions`, :mod:`~migration.db`
 """
 from __future__ import annotations

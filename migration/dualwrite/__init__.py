@@ -6,7 +6,7 @@ How a write travels (phases 1-3):
    :class:`~migration.models.OutboxRecord` (model, pk, operation) is inserted in the same
    transaction, on the primary. Both commit or neither does.
 2. ``transaction.on_commit`` applies the mirror: with the secondary's row locked, the current
-   primary row is re-read by pk and upserted into the secondary (``INSERT ... ON CONFLICT``), or
+   primary row is re-read by pk and upserted into the secondary (:func:`migration.db.upsert`), or
    deleted there when it no longer exists. With ``MIGRATION_MIRROR = "async"`` the apply runs on a
    background thread of the process instead (:mod:`~migration.dualwrite.worker`) and the ORM call returns after
    the primary commit; until the record is applied, reads of the model go to the primary.
@@ -30,7 +30,7 @@ thread), :mod:`~.apply` (a record applied), :mod:`~.records` (the outbox), :mod:
 queryset) and :mod:`~.replay`.
 """
 from migration.dualwrite import capture
-from migration.dualwrite.apply import ApplyResult, apply_jobs, flush_applied, flush_at_exit, upsert
+from migration.dualwrite.apply import ApplyResult, apply_jobs, flush_applied, flush_at_exit
 from migration.dualwrite.pairs import active_pair, configured_aliases, other_alias, primary_moved
 from migration.dualwrite.queryset import (
     MirroredManager,
@@ -61,6 +61,6 @@ __all__ = [
     "OperationKind", "ReplayResult", "active_pair", "apply_jobs", "capture", "configured_aliases", "connect_signals",
     "drift_failures", "enqueue", "flush_applied", "flush_at_exit", "has_pending", "is_outbox", "mark_dirty", "mirror_lags",
     "mirrored_manager", "oldest_pending_age", "other_alias", "outbox_depth", "outbox_depth_by_alias",
-    "pending_pks", "primary_moved", "read_alias", "replay", "shadow_alias", "stop_mirrors", "upsert",
+    "pending_pks", "primary_moved", "read_alias", "replay", "shadow_alias", "stop_mirrors",
     "wait_for_mirrors",
 ]

@@ -13,12 +13,11 @@ from functools import partial
 from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from migration import breaker, conf, drift, metrics
 from migration.backfill.tombstones import record_tombstone
-from migration.db import discard_broken_connection
+from migration.db import discard_broken_connection, upsert
 from migration.dualwrite import capture
 from migration.dualwrite.pairs import (
     CONNECTION_ERRORS,
@@ -280,7 +279,7 @@ def _apply_in_transaction(model: type[models.Model], pk: object, source: str, ta
                 if target == conf.target_alias():
                     record_tombstone(model, pk, target)
             else:
-                upsert(current, target)
+                upsert(model, [current], target)
         if echo_floor is not None:
             OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
         drift.mirror_check(model, (source, target))
@@ -310,7 +309,7 @@ def _apply_together(source: str, target: str, keys: list[tuple[str, str]]) -> bo
                     current.append((model, pk, model._base_manager.using(source).filter(pk=pk).first()))
                 for model, pk, row in current:
                     if row is not None:
-                        upsert(row, target)
+                        upsert(model, [row], target)
                     elif target == conf.target_alias():
                         record_tombstone(model, pk, target)
             for model in {model for model, _, _ in current}:
@@ -326,23 +325,6 @@ def _last_record_id(alias: str) -> int:
     return OutboxRecord.objects.using(alias).aggregate(top=models.Max("pk"))["top"] or 0
 
 
-def upsert(obj: models.Model, using: str) -> None:
-    """Insert ``obj`` on ``using``, or overwrite the row with its pk: one INSERT ... ON CONFLICT (pk).
-
-    ``raw=True``: values are taken as they are (no ``pre_save``, so ``auto_now`` keeps the stored
-    value) and converted for that connection by the fields themselves; generated columns are left
-    to the database.
-    """
-    model = type(obj)
-    fields = [f for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
-    pk = model._meta.pk
-    others = [f for f in fields if f is not pk]
-    # QuerySet._insert is Django's private insert API (what save() uses); the stubs omit it.
-    model._base_manager._insert(  # type: ignore[attr-defined]
-        [obj], fields=fields, using=using, raw=True,
-        on_conflict=OnConflict.UPDATE if others else OnConflict.IGNORE,
-        update_fields=others or None, unique_fields=[pk] if others else None,
-    )
 
 
 def _record_failure(source: str, target: str, record_id: int, label: str, pk_value: str, exc: Exception) -> None:

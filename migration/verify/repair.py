@@ -9,7 +9,7 @@ from django.db import connections, models, transaction
 from psycopg import sql
 
 from migration import conf, dualwrite, fence, inventory, phase
-from migration.db import chunks
+from migration.db import chunks, upsert
 from migration.exceptions import RepairRefused
 from migration.models import ValidationRepair, ValidationRun
 from migration.sequences import advance_target_sequences
@@ -122,7 +122,7 @@ def repair_rows(
     records = []
     with transaction.atomic(using=target_db.alias):
         fence.engine_writes(target_db.alias)
-        _upsert(dst, list(source_rows.values()))
+        upsert(model, [_instance(table, values) for values in source_rows.values()], target_db.alias)
         gone = [pk for pk in wanted if pk not in source_rows and pk in before]
         _delete(dst, gone)
         source_hashes = src.hashes_of(wanted)
@@ -196,21 +196,9 @@ def _changed_columns(table: Table, before: tuple[list[Any], list[str]] | None,
     return changed
 
 
-def _upsert(dst: TargetSide, rows: list[list[Any]]) -> None:
-    """INSERT ... ON CONFLICT (pk) DO UPDATE for a handful of rows, values prepared by each field."""
-    if not rows:
-        return
-    table = dst.table
-    columns = [sql.Identifier(c) for c in table.columns]
-    updates = [sql.SQL("{} = EXCLUDED.{}").format(c, c) for i, c in enumerate(columns) if i not in table.key_indexes]
-    statement = sql.SQL("INSERT INTO {t} ({c}) VALUES ({v}) ON CONFLICT ({pk}) DO {action}").format(
-        t=dst.ident, c=sql.SQL(", ").join(columns), v=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        pk=dst.key_columns,
-        action=sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(updates)) if updates else sql.SQL("NOTHING"),
-    )
-    prepared = [[f.get_db_prep_save(v, table.target) for f, v in zip(table.fields, row)] for row in rows]
-    with table.target.cursor() as cursor:
-        cursor.executemany(dst.sql(statement), prepared)
+def _instance(table: Table, values: list[Any]) -> models.Model:
+    """The model instance holding one converted source row (fields by attname: foreign keys by their id)."""
+    return table.model(**{f.attname: value for f, value in zip(table.fields, values)})
 
 
 def _delete(dst: TargetSide, pks: list[Any]) -> None:
