@@ -10,7 +10,7 @@ from waffle import get_waffle_flag_model, get_waffle_switch_model
 from waffle.testutils import override_switch
 
 from migration import flags
-from tests.support.cutover import BOTH, cutover_state, unreachable  # noqa: F401
+from tests.support.cutover import BOTH, cutover_state, hung, unreachable  # noqa: F401
 
 pytestmark = [pytest.mark.usefixtures("cutover_state")]
 
@@ -85,9 +85,11 @@ def test_flags_new_browser_gets_a_bucket_cookie() -> None:
 
 @pytest.mark.django_db(databases=BOTH, transaction=True)
 def test_flags_survive_postgres_down_with_last_known_values() -> None:
-    flags.write_state(dual_write=True, read_percent=50, background_reads_postgres=False,
-                      postgres_primary=False, finalized=False)
-    assert flags.state().dual_write and not flags.state().stale
+    # Phase 3: PostgreSQL is the primary, so the switches are read there (in phases 0-2 the SQLite
+    # file's copy is read instead, see the next test).
+    flags.write_state(dual_write=True, read_percent=100, background_reads_postgres=True,
+                      postgres_primary=True, finalized=False)
+    assert flags.state().postgres_primary and not flags.state().stale
     # Drop waffle's cached objects so a lookup must reach the database.
     for name in flags.ALL_NAMES:
         get_waffle_switch_model()(name=name).flush()
@@ -103,7 +105,18 @@ def test_flags_survive_postgres_down_with_last_known_values() -> None:
         from_cache = flags.state()
     for snapshot in (in_process, from_cache):
         assert snapshot.stale
-        assert snapshot.dual_write and snapshot.read_percent == 50
+        assert snapshot.postgres_primary and snapshot.read_percent == 100
+
+
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+def test_flags_while_sqlite_is_primary_are_read_from_the_file_and_never_from_postgresql() -> None:
+    flags.write_state(dual_write=True, read_percent=50, background_reads_postgres=False,
+                      postgres_primary=False, finalized=False)  # its commit writes the file's copy
+    with hung("default") as tried:
+        flags.forget()
+        snapshot = flags.state()
+        assert tried == []  # PostgreSQL was not asked
+    assert snapshot.dual_write and snapshot.read_percent == 50 and not snapshot.stale
 
 
 @pytest.mark.django_db(databases=BOTH)

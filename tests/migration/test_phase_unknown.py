@@ -34,7 +34,7 @@ def test_phase_a_cold_process_reads_the_phase_from_the_sqlite_file_while_postgre
     with unreachable("default"):
         _cold_process()
         assert phase.current_state() == PhaseState(Phase.DUAL_WRITE)
-        assert flags.state().stale
+        assert not flags.state().stale  # the file's copy is the phase while SQLite is the primary
 
 
 def test_phase_a_cold_process_with_no_copy_refuses_instead_of_assuming_phase_0() -> None:
