@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
-from migration import breaker, conf, drift, metrics
+from migration import breaker, conf, drift, flags, metrics
 from migration.backfill.tombstones import record_tombstone
 from migration.db import discard_broken_connection, upsert
 from migration.dualwrite import capture
@@ -265,9 +265,11 @@ def _apply_in_transaction(model: type[models.Model], pk: object, source: str, ta
                     "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
                     [f"{label}:{pk_value}", relaxed],
                 )
-        # SQLite transactions begin IMMEDIATE: from here the whole file is locked, so every
-        # outbox record above this id is an echo of this apply (the target's capture triggers).
-        echo_floor = _last_record_id(target) if capture.live(target, model) else None
+        if _is_primary(target):
+            raise TargetIsPrimary(
+                f"{target} is the primary now: a mirror into it would overwrite newer writes (the switch "
+                "drained this row before the promotion; a record stranded by --force is replayed by hand)"
+            )
         with capture.app_triggers_quiet(target):  # a copy, not an application write
             current = manager.using(source).filter(pk=pk).first()
             if current is None:
@@ -280,8 +282,6 @@ def _apply_in_transaction(model: type[models.Model], pk: object, source: str, ta
                     record_tombstone(model, pk, target)
             else:
                 upsert(model, [current], target)
-        if echo_floor is not None:
-            OutboxRecord.objects.using(target).filter(pk__gt=echo_floor).delete()
         drift.mirror_check(model, (source, target))
 
 
@@ -300,6 +300,8 @@ def _apply_together(source: str, target: str, keys: list[tuple[str, str]]) -> bo
                 with connection.cursor() as cursor:
                     for label, pk_value in sorted(keys):
                         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"{label}:{pk_value}"])
+            if _is_primary(target):
+                return False
             with capture.app_triggers_quiet(target):
                 current = []
                 for label, pk_value in keys:
@@ -320,9 +322,33 @@ def _apply_together(source: str, target: str, keys: list[tuple[str, str]]) -> bo
     return True
 
 
-def _last_record_id(alias: str) -> int:
-    """The highest outbox record id on ``alias`` (0 when empty)."""
-    return OutboxRecord.objects.using(alias).aggregate(top=models.Max("pk"))["top"] or 0
+class TargetIsPrimary(Exception):
+    """The apply's target became the primary: a late mirror must not overwrite what it took since."""
+
+
+def _is_primary(alias: str) -> bool:
+    """Inside the apply's transaction on ``alias``: is ``alias`` the primary now, by its own record?
+
+    A mirror that was on its way when the primary moved (a process applies its write's records
+    right after its commit) would otherwise land on the new primary after its first writes and
+    overwrite them. The question holds a lock the switch needs, so the answer stays true until the
+    apply commits: on PostgreSQL a share lock on the ``postgres_primary`` switch's row, which the
+    switch updates; on SQLite the write lock this transaction holds, which the switch needs to
+    change the file's copy of the phase.
+    """
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        from waffle import get_waffle_switch_model
+
+        table = get_waffle_switch_model()._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT active FROM "{table}" WHERE name = %s FOR SHARE', [flags.SWITCH_POSTGRES_PRIMARY])
+            row = cursor.fetchone()
+        return bool(row and row[0])
+    if connection.vendor == "sqlite":
+        recorded = flags.read_source_copy(alias)
+        return recorded is not None and not (recorded.postgres_primary or recorded.finalized)
+    return False
 
 
 

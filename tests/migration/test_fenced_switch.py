@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connections
+from django.db.models import F
 
 from core.models.auth import User
 from core.models.menu import MenuCategory
@@ -407,3 +408,35 @@ def test_fence_update_or_create_of_one_key_from_two_processes_across_switches(
     for alias in BOTH:
         assert list(User.objects.using(alias).values_list("id", "name")) == [("shared", last)], alias
     assert_same_rows(User)
+
+
+@pytest.mark.parametrize("back", [False, True])
+def test_fence_a_mirror_that_arrives_after_the_switch_does_not_overwrite_the_new_primary(
+    back: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process applies its write's records right after its commit; if the primary moves in
+    between, that apply reaches the new primary late, after the switch drained the row."""
+    _gates_open(monkeypatch)
+    for step in ({}, {"percent": 100}, *([{}] if back else [])):
+        transitions.advance(actor="operator@test", **step)
+    old, new = ("default", "sqlite") if back else ("sqlite", "default")
+    counter = MenuCategory.objects.create(name="counter", name_tr="x", display_order=0)
+    late: list[tuple[str, Any]] = []
+    with monkeypatch.context() as patch:
+        patch.setattr(dw_apply, "after_commit", lambda source, jobs: late.append((source, jobs)))
+        MenuCategory.objects.filter(pk=counter.pk).update(display_order=F("display_order") + 1)  # its mirror waits
+    assert late and late[0][0] == old
+    if back:
+        transitions.rollback(to=1, actor="operator@test")
+    else:
+        transitions.advance(actor="operator@test")  # the switch drains the row: both hold 1
+    with monkeypatch.context() as patch:  # 2, on the new primary; its own mirror back waits too
+        patch.setattr(dw_apply, "after_commit", lambda source, jobs: None)
+        MenuCategory.objects.filter(pk=counter.pk).update(display_order=F("display_order") + 1)
+    assert MenuCategory.objects.using(old).get(pk=counter.pk).display_order == 1
+    for source, jobs in late:
+        dw_apply.after_commit(source, jobs)  # the late mirror lands now, reading the old primary's 1
+    assert MenuCategory.objects.using(new).get(pk=counter.pk).display_order == 2
+    dualwrite.replay()
+    for alias in BOTH:
+        assert MenuCategory.objects.using(alias).get(pk=counter.pk).display_order == 2, alias

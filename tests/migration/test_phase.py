@@ -280,10 +280,10 @@ def test_phase_switch_delete_on_old_primary_is_replayed_into_the_new_one(monkeyp
     pk = row.pk
     assert MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
     with _mirror_held_back(monkeypatch):
-        row.delete()  # on PostgreSQL, by a process that has not seen the rollback yet
-    set_phase(Phase.DUAL_WRITE)
+        row.delete()  # on PostgreSQL, just before the rollback; its mirror has not run
     assert dualwrite.outbox_depth_by_alias() == {"sqlite": 0, "default": 1}
-    assert dualwrite.replay().clean
+    transitions.rollback(to=1, actor="operator@test")  # the switch drains PostgreSQL before SQLite takes writes
+    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 0, "default": 0}
     assert not MenuCategory.objects.using("sqlite").filter(pk=pk).exists()
     assert not MenuCategory.objects.using("default").filter(pk=pk).exists()
     assert dualwrite.outbox_depth() == 0

@@ -101,15 +101,17 @@ def test_capture_mark_dirty_queues_the_rows_the_triggers_did_not_capture() -> No
     assert MenuCategory.objects.using("default").get(pk=written.pk).name == "Ana yemek"
 
 
-def test_capture_the_appliers_own_writes_into_sqlite_are_not_captured_again() -> None:
+def test_capture_a_record_from_postgresql_is_never_applied_into_sqlite_while_sqlite_is_primary() -> None:
     _advance_to_dual_writes()
-    # A row PostgreSQL holds with its record still pending, as a record stranded by a forced rollback.
+    MenuCategory.objects.create(id=40, name="the application's", name_tr="x")
+    # A record PostgreSQL still holds (stranded by a forced rollback), for a row it holds differently.
     with fence.lifted("default"):
-        MenuCategory.objects.using("default").create(id=40, name="from phase 3", name_tr="x")
+        MenuCategory.objects.using("default").filter(pk=40).update(name="PostgreSQL's, older")
     OutboxRecord.objects.using("default").create(model_label="core.MenuCategory", pk_value="40", operation="save")
-    _replicate()
-    assert MenuCategory.objects.using("sqlite").get(pk=40).name == "from phase 3"
-    assert dualwrite.outbox_depth_by_alias() == {"sqlite": 0, "default": 0}
+    result = dualwrite.replay()
+    assert result.failed == 1 and "sqlite is the primary now" in result.by_alias["default"].errors[0]
+    assert MenuCategory.objects.using("sqlite").get(pk=40).name == "the application's"  # not overwritten
+    assert OutboxRecord.objects.using("default").get().attempts == 1  # kept, with its error
 
 
 def test_capture_triggers_follow_the_phase() -> None:
