@@ -289,6 +289,9 @@ def prepare_databases(env: dict[str, str], workdir: Path, rows: int) -> dict[str
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     manage(env, "migrate", "--no-input", "--database", "default")
+    # A previous run may have left the database in phase 3: its fence and capture triggers refuse TRUNCATE.
+    manage(env, "shell", "-c", "from migration import fence; from migration.dualwrite import capture; "
+           "fence.lower_fence('default'); capture.remove('default')")
     manage(env, "flush", "--no-input", "--database", "default")
 
     sqlite_path = Path(env["SQLITE_PATH"])
