@@ -133,7 +133,8 @@ def advance(
     failed = [g for g in results if not g.ok]
     if failed and not force:
         raise GateRefused(before, after, results)
-    transition = Transition(before, after, forced=bool(failed), force=force, gates=results)
+    # --force passes failed gates only: a forward change never strands outbox records.
+    transition = Transition(before, after, forced=bool(failed), gates=results)
     if failed:
         transition.warnings.append(
             "forced past failed gates: " + "; ".join(f"{g.name}: {g.detail}" for g in failed)
@@ -325,7 +326,8 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
         progress("replaying the outbox before the change")
         replayed = dualwrite.replay()
         _replay_into(transition, replayed)
-        if replayed.failed and not transition.force:
+        # A switch of primary drains the old primary again once it is fenced, and decides there.
+        if replayed.failed and not transition.force and not moves_primary(before, after):
             errors = [e for outcome in replayed.by_alias.values() for e in outcome.errors]
             raise GateRefused(before, after, [gates.GateResult(
                 "outbox", False,
@@ -425,14 +427,15 @@ def _demote(transition: Transition, progress: Progress) -> str:
         progress(f"draining the outbox of {old}")
         while True:
             replayed = dualwrite.replay()
-            _replay_into(transition, replayed)
+            transition.replayed += replayed.applied
             left = replayed.remaining.get(old)
             if left == 0:
                 break
-            if replayed.failed and transition.force:
-                transition.warnings.append(f"{left} records of {old} stranded by --force; replay them later")
-                break
-            if replayed.failed or time.monotonic() - started > timeout:
+            if time.monotonic() - started > timeout:  # a failure may be passing (a lock): retried until then
+                if replayed.failed and transition.force:
+                    _replay_into(transition, replayed)
+                    transition.warnings.append(f"{left} records of {old} stranded by --force; replay them later")
+                    break
                 errors = [e for outcome in replayed.by_alias.values() for e in outcome.errors]
                 reason = (f"{replayed.failed} records cannot be applied (first: {errors[0] if errors else '?'})"
                           if replayed.failed else f"{left} records still pending after {timeout:g} s")
@@ -440,6 +443,7 @@ def _demote(transition: Transition, progress: Progress) -> str:
                     "switch", False, f"the outbox of {old} did not drain: {reason}; the demotion was undone "
                     "and the phase is unchanged",
                 )])
+            time.sleep(0.02)
     except BaseException:
         fence.lower_fence(old)
         raise

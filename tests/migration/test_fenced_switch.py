@@ -94,7 +94,8 @@ def test_fence_postgresql_refuses_other_writers_while_sqlite_is_primary_and_lets
         cursor.execute(f"UPDATE {TABLE} SET name = name")
 
 
-def test_fence_a_switch_whose_drain_cannot_finish_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fence_a_switch_whose_drain_cannot_finish_is_undone(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    settings.MIGRATION_SWITCH_TIMEOUT = 0.5  # a failing record is retried until then
     _gates_open(monkeypatch)
     set_phase(Phase.READ_ROLLOUT, 100)
     steps: list[str] = []
