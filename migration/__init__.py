@@ -5,7 +5,8 @@ The public API is named here. Each name is imported on first use, so importing t
 below it (the contracts are in ``pyproject.toml``):
 
 - commands, admin, console, checks, router, middleware, status, :mod:`~migration.modelcode` (code for drift)
-- :mod:`~migration.transitions` (advance, rollback), then :mod:`~migration.gates`
+- :mod:`~migration.transitions` (advance, rollback), :mod:`~migration.emergency` (a rollback without
+  PostgreSQL), :mod:`~migration.switches` (what every change shares), then :mod:`~migration.gates`
 - :mod:`~migration.verify` (validation) and :mod:`~migration.spotcheck`
 - :mod:`~migration.dualwrite` (capture triggers, outbox, apply, worker, replay, routing, shadow reads)
 - :mod:`~migration.backfill` (the copy)

@@ -8,79 +8,41 @@ with the gates it passed.
 from __future__ import annotations
 
 import contextlib
-import getpass
-import json
-import os
-import socket
-import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
-from migration import backup, conf, dualwrite, fence, flags, gates, inventory, phase, probe, sequences
-from migration.dualwrite import capture
-from migration.exceptions import BackupError, GateRefused, InvalidTransition, TargetUnusable
-from migration.models import OutboxRecord, PhaseChange, Tombstone
+from migration import conf, dualwrite, emergency, fence, flags, gates, inventory, phase, probe
+from migration.exceptions import GateRefused, InvalidTransition, TargetUnusable
+from migration.models import PhaseChange
 from migration.phase import Phase, PhaseState, current_state_fresh, flag_values, source_configured
+from migration.switches import (
+    SEQUENCE_HEADROOM,
+    Progress,
+    Transition,
+    _noop,
+    backup_source,
+    captured,
+    default_actor,
+    dump_target,
+    fenced_alias,
+    moves_primary,
+    queue_reverse_copy,
+    refusal_for,
+    reserve_source_ids,
+    reset_sequences,
+    sync_capture,
+    sync_fences,
+)
+
+__all__ = [
+    "PERCENT_STEPS", "SEQUENCE_HEADROOM", "Progress", "Transition", "advance", "captured", "current_state_fresh",
+    "default_actor", "fenced_alias", "moves_primary", "next_state", "queue_reverse_copy", "reserve_source_ids",
+    "reset_sequences", "rollback", "sync_capture", "sync_fences",
+]
 
 PERCENT_STEPS = (10.0, 50.0, 100.0)
-# Added above max(id) when PostgreSQL sequences are reset for phase 3, so ids handed out by SQLite
-# in processes that have not yet seen the switch (at most flags.MEMO_SECONDS) cannot collide.
-SEQUENCE_HEADROOM = 1000
-
-
-@dataclass
-class Transition:
-    """What a phase change did."""
-
-    before: PhaseState
-    after: PhaseState
-    forced: bool = False
-    force: bool = False  # the operator's --force: go ahead even when records cannot be applied
-    gates: list[Any] = field(default_factory=list)
-    backup_path: str = ""
-    backup_sha256: str = ""
-    dump_path: str = ""
-    dump_sha256: str = ""
-    archive_path: str = ""
-    replayed: int = 0
-    replay_failed: int = 0
-    audit_id: int | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.before.as_dict(),
-            "to": self.after.as_dict(),
-            "forced": self.forced,
-            "gates": [g.as_dict() for g in self.gates],
-            "backup": {"path": self.backup_path, "sha256": self.backup_sha256},
-            "pg_dump": {"path": self.dump_path, "sha256": self.dump_sha256},
-            "archive": self.archive_path,
-            "replayed": self.replayed,
-            "replay_failed": self.replay_failed,
-            "audit_id": self.audit_id,
-            "warnings": self.warnings,
-        }
-
-
-Progress = Callable[[str], None]
-
-
-def _noop(message: str) -> None:
-    """Default progress callback."""
-
-
-def default_actor() -> str:
-    """Who runs this process: OS user at host."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 def next_state(before: PhaseState, percent: float | None = None) -> PhaseState:
@@ -166,9 +128,9 @@ def rollback(
     try:
         probe.both(on_wait=on_wait)
     except TargetUnusable as exc:
-        return _emergency_rollback(exc, to=to, force=force, actor=actor or default_actor(), progress=progress)
+        return emergency.emergency_rollback(exc, to=to, force=force, actor=actor or default_actor(), progress=progress)
     if flags.emergency() is not None:
-        return _record_emergency(actor or default_actor(), progress)
+        return emergency.record_emergency(actor or default_actor(), progress)
     before = current_state_fresh()
     if before.phase == Phase.SQLITE and to is None:
         raise InvalidTransition("phase 0 (sqlite) is the first phase; nothing to roll back")
@@ -204,124 +166,15 @@ def rollback(
     return transition
 
 
-# --- An emergency rollback while PostgreSQL cannot be reached ------------------------------------
-
-
-def _emergency_rollback(unusable: TargetUnusable, *, to: int | None, force: bool, actor: str,
-                        progress: Progress) -> Transition:
-    """Phase 3 with PostgreSQL unreachable: refuse, or with ``force`` promote SQLite on its own.
-
-    PostgreSQL's outbox holds the changes SQLite has not received, and while PostgreSQL is
-    unreachable nobody can count them. Without ``force`` nothing changes. With it, SQLite takes
-    writes again (its fence down, its capture triggers up) and its copy of the phase records the
-    rollback as an emergency, which every process follows (``flags.emergency``); when PostgreSQL
-    answers again, the next ``cutover rollback`` records it there and lists the stranded changes.
-    """
-    recorded = flags.read_source_copy() if source_configured() else None
-    before = phase.state_from(recorded) if recorded is not None else None
-    if before is None or before.phase != Phase.POSTGRES_PRIMARY:
-        raise unusable
-    target_phase = Phase(to) if to is not None else Phase.READ_ROLLOUT
-    if target_phase not in (Phase.SQLITE, Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
-        raise InvalidTransition(f"an emergency rollback goes to phase 0, 1 or 2, not {int(target_phase)}")
-    after = PhaseState(target_phase, 100.0 if target_phase == Phase.READ_ROLLOUT else 0.0)
-    if not force:
-        raise GateRefused(before, after, [gates.GateResult(
-            "emergency", False,
-            f"{unusable}; the changes PostgreSQL holds that SQLite has not received yet would be stranded, "
-            "and how many cannot be known while PostgreSQL is unreachable (its outbox is there). "
-            "Run `cutover rollback --force` to promote SQLite anyway; once PostgreSQL answers, "
-            "`cutover rollback` records the change there and lists the stranded changes",
-        )])
-    transition = Transition(before, after, forced=True, force=True)
-    progress(f"backing up {conf.source_alias()}")
-    transition.backup_path, transition.backup_sha256 = _backup(f"emergency-phase3-to-{int(after.phase)}")
-    progress("promoting SQLite without PostgreSQL")
-    epoch = flags.read_epoch() + 1
-    with transaction.atomic(using=conf.source_alias()):
-        source = conf.source_alias()
-        fence.lower_fence(source)
-        if captured(after) == source:
-            capture.install(source, inventory.migrated_models())
-        flags.write_source_copy(flags.FlagState(**flag_values(after)), epoch=epoch,
-                                emergency={"actor": actor, "at": time.time(), "from": int(before.phase)})
-    flags.forget()
-    transition.warnings.append(
-        f"PostgreSQL was unreachable ({unusable}): SQLite was promoted on its own (epoch {epoch}). Changes "
-        "PostgreSQL took that were not yet mirrored are stranded there; when it answers, run `cutover rollback` "
-        "to record the change on it and list them"
-    )
-    return transition
-
-
-def _record_emergency(actor: str, progress: Progress) -> Transition:
-    """PostgreSQL answers again after an emergency rollback: record the phase there, fence it, and
-    list the changes stranded in its outbox (kept, not applied: SQLite has taken writes since)."""
-    recorded = flags.read_source_copy()
-    assert recorded is not None
-    after = phase.state_from(recorded)
-    note = flags.emergency() or {}
-    before = PhaseState(Phase(int(note.get("from", Phase.POSTGRES_PRIMARY))), 100.0)
-    transition = Transition(before, after, forced=True, force=True)
-    target = conf.target_alias()
-    stranded = list(OutboxRecord.objects.using(target).order_by("pk").values_list("pk", "model_label", "pk_value"))
-    progress(f"recording the emergency rollback on {target}")
-    listing = _write_stranded(stranded) if stranded else ""
-    epoch = flags.read_epoch()
-    with transaction.atomic(using=conf.source_alias()), transaction.atomic(using=DEFAULT_DB_ALIAS):
-        token = phase.changing.set(True)
-        try:
-            flags.write_state(**flag_values(after))
-            sync_capture(after)
-            flags.write_source_copy(recorded, epoch=epoch)  # the emergency is recorded: drop its marker
-            flags.write_source_copy(recorded, epoch=epoch, using=DEFAULT_DB_ALIAS)
-            shown = ", ".join(f"{label} pk={pk}" for _, label, pk in stranded[:20])
-            if stranded:
-                # Out of the outbox: a replay would copy these rows over SQLite's newer writes.
-                OutboxRecord.objects.using(target).filter(pk__in=[r[0] for r in stranded]).delete()
-                transition.warnings.append(
-                    f"{len(stranded)} changes were stranded on {target} by the emergency rollback and are not "
-                    f"applied (SQLite has taken writes since); their rows as {target} holds them are in {listing}: "
-                    f"{shown}" + (" ..." if len(stranded) > 20 else "")
-                )
-            record = PhaseChange.objects.using(DEFAULT_DB_ALIAS).create(
-                actor=actor, via="cutover command (emergency, recorded later)",
-                from_phase=int(before.phase), from_percent=before.percent,
-                to_phase=int(after.phase), to_percent=after.percent, forced=True, gates=[],
-                note="; ".join(transition.warnings) or "emergency rollback recorded",
-            )
-            transition.audit_id = record.pk
-        finally:
-            phase.changing.reset(token)
-    flags.forget()
-    return transition
-
-
-def _write_stranded(stranded: list[tuple[int, str, str]]) -> str:
-    """Write each stranded change (model, pk, the row PostgreSQL holds) to a JSON file; its path."""
-    from django.apps import apps
-
-    rows = []
-    for _, label, pk_value in stranded:
-        model = apps.get_model(label)
-        row = model._base_manager.using(conf.target_alias()).filter(pk=model._meta.pk.to_python(pk_value)).values().first()
-        rows.append({"model": label, "pk": pk_value, "row_on_postgresql": row})
-    folder = conf.backup_dir() / "cutover"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"stranded-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
-    return str(path)
-
-
 def _move(transition: Transition, actor: str, progress: Progress, *, reverse_copy: bool = False) -> None:
     """Back up, drain, flip the switches with their audit record, drain again."""
     before, after = transition.before, transition.after
     if source_configured():
         progress(f"backing up {conf.source_alias()}")
-        transition.backup_path, transition.backup_sha256 = _backup(f"phase{int(before.phase)}-to-{int(after.phase)}")
+        transition.backup_path, transition.backup_sha256 = backup_source(f"phase{int(before.phase)}-to-{int(after.phase)}")
     if max(before.phase, after.phase) >= Phase.POSTGRES_PRIMARY:
         progress(f"dumping the migrated tables of {conf.target_alias()}")
-        transition.dump_path, transition.dump_sha256 = _dump(f"phase{int(before.phase)}-to-{int(after.phase)}")
+        transition.dump_path, transition.dump_sha256 = dump_target(f"phase{int(before.phase)}-to-{int(after.phase)}")
     if source_configured() and before.phase != Phase.SQLITE:
         progress("replaying the outbox before the change")
         replayed = dualwrite.replay()
@@ -358,7 +211,7 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
         _replay_into(transition, dualwrite.replay())
     if after.phase == Phase.FINALIZED and source_configured():
         progress("archiving the SQLite file read-only")
-        archive, digest = _backup("final", archive=True)
+        archive, digest = backup_source("final", archive=True)
         transition.archive_path = archive
         PhaseChange.objects.using(DEFAULT_DB_ALIAS).filter(pk=audit_id).update(
             note=f"final SQLite archive {archive} sha256={digest}"
@@ -372,42 +225,6 @@ def _move(transition: Transition, actor: str, progress: Progress, *, reverse_cop
 SWITCH_TIMEOUT_SECONDS = 5.0
 
 
-def moves_primary(before: PhaseState, after: PhaseState) -> bool:
-    """Does the change from ``before`` to ``after`` move the primary between the databases?"""
-    return source_configured() and (before.phase >= Phase.POSTGRES_PRIMARY) != (after.phase >= Phase.POSTGRES_PRIMARY)
-
-
-def fenced_alias(state: PhaseState) -> str | None:
-    """The database that refuses writes in ``state``: PostgreSQL while SQLite is primary and
-    mirrored (phases 1-2), SQLite from phase 3 on; none in phase 0."""
-    if not source_configured():
-        return None
-    if state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
-        return conf.target_alias()
-    if state.phase >= Phase.POSTGRES_PRIMARY:
-        return conf.source_alias()
-    return None
-
-
-def _refusal(alias: str) -> str:
-    if alias == conf.source_alias():
-        return fence.refusal("the SQLite file", "3 and later", "PostgreSQL")
-    return fence.refusal("PostgreSQL", "1-2", "the SQLite file")
-
-
-def sync_fences(state: PhaseState) -> None:
-    """Fence the database that is not the primary in ``state`` and unfence the other (each in the
-    caller's transaction on it, if any)."""
-    wanted = fenced_alias(state)
-    for alias in (conf.source_alias(), conf.target_alias()):
-        if alias not in connections.databases:
-            continue
-        if alias == wanted:
-            fence.raise_fence(alias, inventory.migrated_models(), _refusal(alias))
-        else:
-            fence.lower_fence(alias)
-
-
 def _demote(transition: Transition, progress: Progress) -> str:
     """Steps 1 and 2 of a switch of primary: the old primary refuses writes, then its outbox is
     drained to empty within the switch timeout. Returns the old primary; on a timeout, or records
@@ -418,7 +235,7 @@ def _demote(transition: Transition, progress: Progress) -> str:
     started = time.monotonic()
     try:
         with _lock_timeout(old, timeout):
-            fence.raise_fence(old, inventory.migrated_models(), _refusal(old))
+            fence.raise_fence(old, inventory.migrated_models(), refusal_for(old))
     except DatabaseError as exc:  # a lock not granted in time, a deadlock with a writer
         raise GateRefused(transition.before, transition.after, [gates.GateResult(
             "switch", False, f"{old} could not be fenced within {timeout:g} s ({exc}); the phase is unchanged",
@@ -472,34 +289,6 @@ def _replay_into(transition: Transition, result: Any) -> None:
         )
 
 
-def captured(state: PhaseState) -> str | None:
-    """The database whose tables capture their own writes in ``state``: the primary while writes
-    are mirrored (SQLite in phases 1-2, PostgreSQL in phase 3), else None."""
-    if not source_configured():
-        return None
-    if state.phase in (Phase.DUAL_WRITE, Phase.READ_ROLLOUT):
-        return conf.source_alias()
-    if state.phase == Phase.POSTGRES_PRIMARY:
-        return conf.target_alias()
-    return None
-
-
-def sync_capture(state: PhaseState, switches: flags.FlagState | None = None) -> None:
-    """Install or remove both databases' capture triggers and fences to match ``state``; with
-    ``switches`` (a change made outside `cutover`), also record them as the file's copy of the phase."""
-    if not source_configured():
-        return
-    if switches is not None:
-        flags.write_source_copy(switches)
-    capturing = captured(state)
-    for alias in (conf.source_alias(), conf.target_alias()):
-        if alias == capturing:
-            capture.install(alias, inventory.migrated_models())
-        else:
-            capture.remove(alias)
-    sync_fences(state)
-
-
 def _flip(transition: Transition, actor: str) -> int:
     """Set the switches and write the audit record in one transaction on the waffle database; its id."""
     after = transition.after
@@ -542,56 +331,3 @@ def _flip(transition: Transition, actor: str) -> int:
     return record.pk
 
 
-# --- Backups and sequences: the engine's one mechanism for each ------------------------------------
-
-
-def _backup(label: str, *, archive: bool = False) -> tuple[str, str]:
-    """The SQLite file copied online in steps, checked and recorded (backup.backup_sqlite); (path, sha256)."""
-    folder = conf.backup_dir() / ("archive" if archive else "cutover")
-    try:
-        record = backup.backup_sqlite(conf.source_alias(), folder, label=label, archive=archive)
-    except sqlite3.Error as exc:
-        raise BackupError(f"backup of {conf.source_alias()} failed: {exc}") from exc
-    return record.path, record.sha256
-
-
-def _dump(label: str) -> tuple[str, str]:
-    """pg_dump of the migrated tables, the outbox and the tombstones on the target; (path, sha256)."""
-    tables = [m._meta.db_table for m in inventory.migrated_models()]
-    tables += [OutboxRecord._meta.db_table, Tombstone._meta.db_table]
-    return backup.dump_postgres(tables, label)
-
-
-def reset_sequences() -> None:
-    """Move every PostgreSQL id sequence past max(id) on both databases, plus SEQUENCE_HEADROOM."""
-    if connections[conf.target_alias()].vendor != "postgresql":
-        return
-    sequences.advance_target_sequences(inventory.migrated_models(), headroom=SEQUENCE_HEADROOM)
-
-
-def reserve_source_ids() -> None:
-    """Move SQLite's AUTOINCREMENT counters past PostgreSQL's sequences (+ headroom) before SQLite
-    becomes primary again, so an id PostgreSQL hands out in a process that has not yet seen the
-    rollback cannot be handed out by SQLite too. Tables without AUTOINCREMENT take max(rowid) + 1;
-    for them that window (at most flags.MEMO_SECONDS) is not covered.
-    """
-    if connections[conf.target_alias()].vendor != "postgresql":
-        return
-    sequences.advance_source_counters(inventory.migrated_models(), headroom=SEQUENCE_HEADROOM)
-
-
-def queue_reverse_copy() -> int:
-    """Queue every migrated row (on either side) from PostgreSQL to SQLite; returns records queued."""
-    queued = 0
-    aliases = (conf.target_alias(), conf.source_alias())
-    existing = {alias: set(connections[alias].introspection.table_names()) for alias in aliases}
-    for model in inventory.migrated_models():
-        if model._meta.db_table not in existing[conf.source_alias()]:
-            continue  # a legacy table the old app never created: nothing to give back
-        pks: set[Any] = set()
-        for alias in aliases:
-            pks.update(model._base_manager.using(alias).values_list("pk", flat=True))
-        with transaction.atomic(using=conf.target_alias()):
-            dualwrite.enqueue(model, sorted(pks, key=str), conf.target_alias(), dualwrite.OperationKind.DIRTY)
-        queued += len(pks)
-    return queued
