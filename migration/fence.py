@@ -59,17 +59,27 @@ def _text(value: str) -> str:
 # --- SQLite ---------------------------------------------------------------------------------
 
 
-def _sqlite_tables(alias: str) -> set[str]:
+def sqlite_tables(alias: str) -> set[str]:
+    """The tables of SQLite ``alias``."""
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {row[0] for row in cursor.fetchall()}
 
 
-def _sqlite_fences(alias: str) -> set[str]:
+def sqlite_triggers(alias: str, prefix: str) -> set[str]:
+    """The triggers of SQLite ``alias`` whose names start with ``prefix``."""
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
-                       [SQLITE_PREFIX.replace("_", "\\_") + "%"])
+                       [prefix.replace("_", "\\_") + "%"])
         return {row[0] for row in cursor.fetchall()}
+
+
+def _sqlite_tables(alias: str) -> set[str]:
+    return sqlite_tables(alias)
+
+
+def _sqlite_fences(alias: str) -> set[str]:
+    return sqlite_triggers(alias, SQLITE_PREFIX)
 
 
 # The engine's own writes on a fenced SQLite file put a row here inside their write transaction

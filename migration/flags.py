@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -27,7 +25,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.http import HttpRequest
 
-from migration import breaker, conf, context
+from migration import breaker, conf, context, phasecopy
 from migration.db import discard_broken_connection
 from migration.exceptions import PhaseUnknown
 
@@ -163,10 +161,10 @@ def _read() -> FlagState:
     SQLite by the phase read.
     """
     global _last_known
-    recorded = _file_copy()
+    recorded = phasecopy.read_committed(conf.source_alias())
     if recorded is not None and (recorded.get("emergency") or not (recorded.get("postgres_primary")
                                                                    or recorded.get("finalized"))):
-        fresh = FlagState(**{k: v for k, v in recorded.items() if k in _FIELDS and k != "stale"})
+        fresh = _state_of(recorded)
     else:
         if not breaker.allows(DEFAULT_DB_ALIAS):
             return _fallback()
@@ -220,11 +218,14 @@ def _emergency_state() -> FlagState | None:
     return read_source_copy()
 
 
-# --- A copy of the switches in the SQLite file ------------------------------------------------
+# --- The copy of the switches each database keeps (migration.phasecopy) -------------------------
 
-# Written by every phase change in the same SQLite transaction as the capture triggers, so a
-# process that starts while PostgreSQL is unreachable reads the phase from the legacy file.
-SOURCE_COPY_TABLE = "cutover_phase_copy"
+SOURCE_COPY_TABLE = phasecopy.TABLE
+_FIELDS = set(FlagState.__dataclass_fields__)
+
+
+def _state_of(recorded: dict[str, Any]) -> FlagState:
+    return FlagState(**{k: v for k, v in recorded.items() if k in _FIELDS and k != "stale"})
 
 
 def write_source_copy(state: FlagState, using: str | None = None, *, epoch: int | None = None,
@@ -232,103 +233,34 @@ def write_source_copy(state: FlagState, using: str | None = None, *, epoch: int 
     """Record ``state`` in the SQLite file, or the database ``using`` (inside the caller's transaction
     on it, if any); with ``epoch``, the number of switches of primary so far, else the one recorded.
     ``emergency`` marks a rollback made while PostgreSQL was unreachable (see :func:`emergency`)."""
-    from django.db import connections
-
     alias = using or conf.source_alias()
-    if epoch is None:
-        epoch = read_epoch(alias)
-    values = {**{k: v for k, v in asdict(state).items() if k != "stale"}, "epoch": epoch}
+    values = {**{k: v for k, v in asdict(state).items() if k != "stale"},
+              "epoch": read_epoch(alias) if epoch is None else epoch}
     if emergency is not None:
         values["emergency"] = emergency
-    with connections[alias].cursor() as cursor:
-        cursor.execute(
-            f'CREATE TABLE IF NOT EXISTS "{SOURCE_COPY_TABLE}" '
-            "(id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, changes INTEGER NOT NULL)"
-        )
-        cursor.execute(
-            f'INSERT INTO "{SOURCE_COPY_TABLE}" (id, state, changes) VALUES (1, %s, 1) '
-            f"ON CONFLICT (id) DO UPDATE SET state = excluded.state, changes = {SOURCE_COPY_TABLE}.changes + 1",
-            [json.dumps(values, sort_keys=True)],
-        )
+    phasecopy.write(alias, values)
 
 
 def read_source_copy(using: str | None = None) -> FlagState | None:
-    """The switches as last recorded in the SQLite file, or None when it holds no copy."""
-    from django.db import connections
-
-    alias = using or conf.source_alias()
-    if alias not in connections.databases:
-        return None
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
-            row = cursor.fetchone()
-    except DatabaseError:
-        return None
-    if row is None:
-        return None
-    recorded = json.loads(row[0])
-    return FlagState(**{k: v for k, v in recorded.items() if k in _FIELDS})
-
-
-_FIELDS = set(FlagState.__dataclass_fields__)
+    """The switches as last recorded in the SQLite file (or ``using``), or None when it holds no copy."""
+    recorded = phasecopy.read(using or conf.source_alias())
+    return None if recorded is None else _state_of(recorded)
 
 
 def emergency(using: str | None = None) -> dict[str, Any] | None:
     """The marker of an emergency rollback the SQLite file recorded while PostgreSQL was unreachable,
     not yet recorded on PostgreSQL; None when there is none. While it stands, the file's copy of the
     phase is the phase, whatever PostgreSQL's switches say."""
-    recorded = _file_copy(using)
+    recorded = phasecopy.read_committed(using or conf.source_alias())
     marker = recorded.get("emergency") if recorded else None
     return marker if isinstance(marker, dict) else None
 
 
-def _file_copy(using: str | None = None) -> dict[str, Any] | None:
-    """The SQLite file's copy of the phase as committed, or None (no file, no copy, unreadable).
-
-    Read through a read-only connection of its own: it never creates a missing file, takes no part
-    in the caller's transaction on the file, and waits at most a second for a writer's commit.
-    """
-    import sqlite3
-
-    from django.conf import settings
-
-    alias = using or conf.source_alias()
-    db = settings.DATABASES.get(alias)
-    if db is None or "sqlite" not in str(db.get("ENGINE", "")):
-        return None
-    name = str(db.get("NAME") or "")
-    if not name or not os.path.exists(name):
-        return None
-    try:
-        connection = sqlite3.connect(f"file:{name}?mode=ro", uri=True, timeout=1.0)
-        try:
-            row = connection.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1').fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
-        if "no such table" not in str(exc):
-            logger.warning("the SQLite file's copy of the phase is unreadable (%s); asking PostgreSQL", exc)
-        return None
-    recorded = json.loads(row[0]) if row else None
-    return recorded if isinstance(recorded, dict) else None
-
-
 def read_epoch(using: str | None = None) -> int:
-    """How many switches of primary the copy of the phase in ``using`` (default: the SQLite file)
-    has recorded; 0 when it holds none. Each switch writes the new epoch in both databases."""
-    from django.db import connections
-
-    alias = using or conf.source_alias()
-    if alias not in connections.databases:
-        return 0
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f'SELECT state FROM "{SOURCE_COPY_TABLE}" WHERE id = 1')
-            row = cursor.fetchone()
-    except DatabaseError:
-        return 0
-    return int(json.loads(row[0]).get("epoch", 0)) if row else 0
+    """How many switches of primary the copy in ``using`` (default: the SQLite file) has recorded; 0
+    when it holds none. Each switch writes the new epoch in both databases."""
+    recorded = phasecopy.read(using or conf.source_alias())
+    return int(recorded.get("epoch", 0)) if recorded else 0
 
 
 # --- Typed predicates -------------------------------------------------------------------------

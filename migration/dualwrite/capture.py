@@ -113,16 +113,11 @@ def table_capture(model: type[models.Model]) -> TableCapture:
 
 
 def _existing_tables(alias: str) -> set[str]:
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {row[0] for row in cursor.fetchall()}
+    return fence.sqlite_tables(alias)
 
 
 def _triggers(alias: str) -> set[str]:
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'",
-                       [PREFIX.replace("_", "\\_") + "%"])
-        return {row[0] for row in cursor.fetchall()}
+    return fence.sqlite_triggers(alias, PREFIX)
 
 
 def _expected(model: type[models.Model]) -> set[str]:
